@@ -1,0 +1,50 @@
+/* The per-worker crypto-job executor (DESIGN.md): jobs are queued by
+ * operation and key, and acc_exec_flush(), called at the end of every poll
+ * iteration, runs them (full batches of 8 where a batching backend exists,
+ * the remainder on the best path for a partial batch) and hands each back.
+ * One executor per worker thread; it is not thread-safe and needs no lock. */
+#ifndef ACC_EXEC_H
+#define ACC_EXEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "acc_job.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct acc_exec;
+
+/* backend: "auto" (or NULL), "openssl", "ifma". NULL on failure (an
+ * unknown backend, or "ifma" forced on a CPU without AVX-512 IFMA). */
+struct acc_exec *acc_exec_new(const char *backend);
+void acc_exec_free(struct acc_exec *ex);
+const char *acc_exec_backend(const struct acc_exec *ex);
+
+/* Queue a job; its status becomes ACC_PENDING. */
+void acc_exec_submit(struct acc_exec *ex, struct acc_job *job);
+size_t acc_exec_pending(const struct acc_exec *ex);
+
+typedef void (*acc_done_fn)(struct acc_job *job, void *arg);
+
+/* Run every queued job and call done(job, arg) for each, in any order.
+ * done may submit new jobs: they run in the next flush. Returns the number
+ * of jobs completed. */
+size_t acc_exec_flush(struct acc_exec *ex, acc_done_fn done, void *arg);
+
+struct acc_stats {
+	uint64_t jobs;
+	uint64_t batches;
+	uint64_t lanes_filled;
+	uint64_t failed;
+	uint64_t fault_rechecks; /* signatures recomputed after a failed self-check */
+};
+
+void acc_exec_stats(const struct acc_exec *ex, struct acc_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

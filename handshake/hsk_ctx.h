@@ -1,0 +1,85 @@
+/* A listener's TLS context: certificates, keys and policy, built once when
+ * the configuration is loaded and then read-only, shared by every worker.
+ * Everything expensive (certificate chains encoded as the Certificate
+ * message body, keys parsed, algorithms fetched) happens here, never per
+ * handshake. */
+#ifndef HSK_CTX_H
+#define HSK_CTX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct acc_key;
+
+#define HSK_MAX_SUITES 32
+#define HSK_MAX_GROUPS 8
+#define HSK_MAX_SIGALGS 16
+#define HSK_MAX_CERTS 4
+#define HSK_MAX_ALPN 4
+
+enum hsk_client_auth {
+	HSK_CLIENT_AUTH_NONE = 0,
+	HSK_CLIENT_AUTH_OPTIONAL = 1,
+	HSK_CLIENT_AUTH_REQUIRE = 2,
+};
+
+struct hsk_cert {
+	struct acc_key *key;
+	int key_type;          /* enum acc_key_type */
+	uint16_t group;        /* EC key: its NamedGroup */
+	unsigned bits;
+	void *leaf;            /* X509 * of the leaf */
+	uint8_t *list;         /* certificate_list for TLS 1.2: u24-prefixed DER certs, leaf first */
+	size_t list_len;
+};
+
+struct hsk_ctx {
+	uint16_t version_min;  /* 0x0303 or 0x0304 */
+	uint16_t version_max;
+	uint16_t suites[HSK_MAX_SUITES]; /* server preference order */
+	size_t n_suites;
+	uint16_t groups[HSK_MAX_GROUPS]; /* NamedGroups, preference order */
+	size_t n_groups;
+	uint16_t sigalgs[HSK_MAX_SIGALGS]; /* SignatureSchemes we sign with / accept */
+	size_t n_sigalgs;
+	struct hsk_cert certs[HSK_MAX_CERTS];
+	size_t n_certs;
+	const char *alpn[HSK_MAX_ALPN]; /* server preference, e.g. "http/1.1" */
+	size_t n_alpn;
+	int client_auth;       /* enum hsk_client_auth */
+	void *ca_store;        /* X509_STORE * for client certificates */
+	void *ca_names;        /* encoded certificate_authorities for CertificateRequest */
+	size_t ca_names_len;
+	bool resumption;       /* session IDs (and later tickets) */
+	uint32_t session_lifetime_s;
+};
+
+/* Defaults: TLS 1.2..1.2 (1.3 when the engine has it), the default suites
+ * of DESIGN.md, groups x25519, P-256, P-384, ffdhe2048, ffdhe3072, every
+ * signature scheme, no client auth, resumption on, lifetime 300 s. */
+void hsk_ctx_init(struct hsk_ctx *ctx);
+
+/* Load a PEM certificate chain (leaf first) and its private key; checks
+ * that they match. Returns 0 or -1 with a message naming the file. */
+int hsk_ctx_add_cert(struct hsk_ctx *ctx, const char *cert_path, const char *key_path,
+		     char *err, size_t errlen);
+
+/* Client authentication with a PEM CA file. */
+int hsk_ctx_set_client_auth(struct hsk_ctx *ctx, int mode, const char *ca_path,
+			    char *err, size_t errlen);
+
+/* Suite list from names (OpenSSL or IANA spelling) separated by ':' or ','
+ * or a policy word: "modern", "intermediate", "old". */
+int hsk_ctx_set_suites(struct hsk_ctx *ctx, const char *list, char *err, size_t errlen);
+
+void hsk_ctx_free(struct hsk_ctx *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
