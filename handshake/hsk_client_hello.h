@@ -101,9 +101,9 @@ struct hsk_choice {
  * per RFC 4492 4; DHE: an ffdhe group when the client lists one or lists
  * none at all, RFC 7919 4) and a common signature scheme (the client's
  * signature_algorithms, or {sha1,rsa/ecdsa} by RFC 5246 7.4.1.4.1 when
- * absent — which we refuse: handshake_failure) exist. ALPN: the first of
- * ctx->alpn the client offers; no_application_protocol when the client
- * offers ALPN and nothing matches. handshake_failure when no suite fits. */
+ * absent) exist. ALPN: the first of ctx->alpn the client offers; none
+ * (no ALPN in ServerHello, as nginx does) when nothing matches.
+ * handshake_failure when no suite fits. */
 HSK_MUST_CHECK hsk_err hsk_client_hello_choose12(const struct hsk_client_hello *ch,
 						 const struct hsk_ctx *ctx,
 						 struct hsk_choice *out);
