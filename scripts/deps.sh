@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages tlsoffload needs, only those missing.
+#   scripts/deps.sh          build dependencies
+#   scripts/deps.sh test     + the TLS peers and tools the tests drive
+#   scripts/deps.sh bench    + nginx, wrk and friends for bench/
+set -euo pipefail
+
+pkgs=(meson ninja-build pkg-config gcc g++ libc6-dev libssl-dev libyaml-dev
+      libgtest-dev libipsec-mb-dev libdpdk-dev dpdk-dev openssl python3)
+case "${1:-}" in
+test)  pkgs+=(curl gnutls-bin iproute2 procps psmisc netcat-openbsd testssl.sh) ;;
+bench) pkgs+=(curl gnutls-bin nginx wrk procps psmisc) ;;
+"")    ;;
+*)     echo "usage: $0 [test|bench]" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages: ${missing[*]} (run as root, or install them)" >&2
+	exit 1
+fi
+echo "deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
