@@ -1,0 +1,268 @@
+/* Configuration: a YAML file (libyaml) and the command line (DESIGN.md
+ * "Command line") parsed into plain structs. Nothing here knows the TLS
+ * engine or the executor: names of suites, groups and signature schemes
+ * stay strings, and the dataplane's main turns a struct cfg into engine
+ * contexts (hsk_ctx_*). Groups and signature schemes are checked against
+ * the names we know at load time so a typo fails with its file:line; the
+ * cipher suite names are resolved (and rejected) by the engine.
+ *
+ * Strings in these structs are heap copies owned by the struct; cfg_free()
+ * releases them. Counts never exceed the CFG_MAX_* capacities. */
+#ifndef CFG_H
+#define CFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CFG_MUST_CHECK __attribute__((warn_unused_result))
+
+/* Capacities. The TLS ones equal hsk_ctx.h's HSK_MAX_* (config does not
+ * include handshake/; the dataplane may static_assert the equality). */
+#define CFG_MAX_LISTENERS 16
+#define CFG_MAX_CERTS 4        /* HSK_MAX_CERTS: e.g. one RSA and one ECDSA */
+#define CFG_MAX_SUITES 32      /* HSK_MAX_SUITES */
+#define CFG_MAX_GROUPS 8       /* HSK_MAX_GROUPS */
+#define CFG_MAX_SIGALGS 16     /* HSK_MAX_SIGALGS */
+#define CFG_MAX_ALPN 4         /* HSK_MAX_ALPN */
+#define CFG_MAX_BACKENDS 64
+#define CFG_MAX_WORKERS 256    /* workers, and entries of a core list */
+#define CFG_MAX_CPU 1024       /* core ids are < CFG_MAX_CPU (CPU_SETSIZE) */
+#define CFG_MAX_EAL_ARGS 64
+#define CFG_MAX_RESPONSE_SIZE (64u << 20)
+#define CFG_HOST_MAX 256       /* a DNS name is at most 253 characters */
+#define CFG_ORIGIN_MAX 256
+
+/* Defaults (cfg_init). */
+#define CFG_DEFAULT_LISTEN "127.0.0.1:8443"
+#define CFG_DEFAULT_WORKERS 1
+#define CFG_DEFAULT_RESPONSE_SIZE 0 /* issue: "--response-size bytes (default 0)" */
+#define CFG_DEFAULT_SESSION_CACHE 20480      /* entries, all workers together */
+#define CFG_DEFAULT_SESSION_LIFETIME_S 300
+#define CFG_DEFAULT_HANDSHAKE_TIMEOUT_MS 10000
+#define CFG_DEFAULT_IDLE_TIMEOUT_MS 60000
+
+/* Protocol versions as on the wire (RFC 5246, RFC 8446). */
+#define CFG_TLS12 0x0303
+#define CFG_TLS13 0x0304
+
+enum cfg_dataplane {
+	CFG_DATAPLANE_KERNEL = 0,
+	CFG_DATAPLANE_DPDK = 1,
+};
+
+enum cfg_mode {
+	CFG_MODE_RESPOND = 0,
+	CFG_MODE_PROXY = 1,
+};
+
+enum cfg_accel {
+	CFG_ACCEL_AUTO = 0,
+	CFG_ACCEL_OPENSSL = 1,
+	CFG_ACCEL_IFMA = 2,
+};
+
+enum cfg_log_level {
+	CFG_LOG_ERROR = 0,
+	CFG_LOG_WARN = 1,
+	CFG_LOG_INFO = 2,
+	CFG_LOG_DEBUG = 3,
+};
+
+/* A named suite policy; CFG_POLICY_NONE means "the explicit ciphers list,
+ * or the engine's default when that list is empty". */
+enum cfg_policy {
+	CFG_POLICY_NONE = 0,
+	CFG_POLICY_MODERN = 1,
+	CFG_POLICY_INTERMEDIATE = 2,
+	CFG_POLICY_OLD = 3,
+};
+
+/* Same values as enum hsk_client_auth. */
+enum cfg_client_auth {
+	CFG_CLIENT_AUTH_NONE = 0,
+	CFG_CLIENT_AUTH_OPTIONAL = 1,
+	CFG_CLIENT_AUTH_REQUIRE = 2,
+};
+
+/* HOST:PORT. Listeners are numeric ("127.0.0.1:8443", "[::1]:8443",
+ * "[fe80::1%eth0]:8443"); backends may also name a host, resolved by the
+ * dataplane at start (family AF_UNSPEC, sa_len 0). */
+struct cfg_addr {
+	char host[CFG_HOST_MAX];   /* as written, without brackets: "::1" */
+	uint16_t port;
+	int family;                /* AF_INET, AF_INET6, or AF_UNSPEC for a name */
+	struct sockaddr_storage sa; /* numeric addresses: ready for bind()/connect() */
+	socklen_t sa_len;
+};
+
+struct cfg_cert {
+	char *cert_file;           /* PEM chain, leaf first */
+	char *key_file;            /* PEM private key */
+};
+
+/* TLS policy of a listener. Empty lists and version 0 mean "the engine's
+ * default" (hsk_ctx_init). */
+struct cfg_tls {
+	uint16_t version_min;      /* 0, CFG_TLS12 or CFG_TLS13 */
+	uint16_t version_max;
+	enum cfg_policy policy;    /* exclusive with ciphers */
+	char *ciphers[CFG_MAX_SUITES]; /* OpenSSL or IANA names, preference order */
+	size_t n_ciphers;
+	char *groups[CFG_MAX_GROUPS];  /* "x25519", "secp256r1"/"P-256", ... (cfg_tls_group_id) */
+	size_t n_groups;
+	char *sigalgs[CFG_MAX_SIGALGS]; /* "rsa_pss_rsae_sha256", "ECDSA+SHA256", ... (cfg_tls_sigalg_id) */
+	size_t n_sigalgs;
+	char *alpn[CFG_MAX_ALPN];  /* "http/1.1", server preference */
+	size_t n_alpn;
+	enum cfg_client_auth client_auth;
+	char *ca_file;             /* PEM CAs for client certificates */
+	bool resumption;           /* session IDs and tickets */
+};
+
+struct cfg_listener {
+	struct cfg_addr addr;
+	struct cfg_cert certs[CFG_MAX_CERTS];
+	size_t n_certs;
+	struct cfg_tls tls;
+	/* Where it was defined, for error messages of later stages:
+	 * "tls.yaml:7:5", "command line", "default". */
+	char origin[CFG_ORIGIN_MAX];
+};
+
+struct cfg {
+	char *config_file;         /* -c FILE, or NULL */
+	enum cfg_dataplane dataplane;
+	enum cfg_mode mode;
+	/* Worker count; with a core list, workers == n_cores and worker i is
+	 * pinned to cores[i]. Without one, the dataplane picks the cores. */
+	unsigned workers;
+	uint16_t cores[CFG_MAX_WORKERS];
+	size_t n_cores;
+	struct cfg_listener listeners[CFG_MAX_LISTENERS];
+	size_t n_listeners;
+	/* Top-level "tls:" section: the starting point of every listener's
+	 * policy (each listener's own "tls:" keys override it). */
+	struct cfg_tls tls;
+	size_t response_size;      /* respond mode: bytes of response body */
+	struct cfg_addr backends[CFG_MAX_BACKENDS]; /* proxy mode, round robin */
+	size_t n_backends;
+	uint32_t session_cache_size; /* entries */
+	uint32_t session_lifetime_s;
+	uint32_t handshake_timeout_ms; /* > 0 */
+	uint32_t idle_timeout_ms;  /* 0: no idle timeout */
+	enum cfg_accel accel;
+	enum cfg_log_level log_level;
+	char *eal_args[CFG_MAX_EAL_ARGS]; /* dpdk dataplane, without argv[0] */
+	size_t n_eal_args;
+	bool check_config;         /* --check-config: validate, load keys, exit */
+};
+
+/* cfg_parse_args() results. */
+enum {
+	CFG_ARGS_OK = 0,
+	CFG_ARGS_ERROR = -1,
+	CFG_ARGS_HELP = 1,         /* -h/--help: print cfg_usage(stdout), exit 0 */
+	CFG_ARGS_VERSION = 2,      /* --version: print cfg_version(), exit 0 */
+};
+
+/* Defaults: kernel dataplane, respond mode, 1 worker, no listener yet
+ * (cfg_parse_args adds 127.0.0.1:8443 when none is given), resumption on,
+ * log level info, accel auto, timeouts and cache sizes as CFG_DEFAULT_*. */
+void cfg_init(struct cfg *cfg);
+
+/* Release every string; cfg is left as after cfg_init(). Safe on a cfg
+ * that failed to load. */
+void cfg_free(struct cfg *cfg);
+
+/* Apply a YAML file on top of cfg. Unknown keys, wrong types, unknown
+ * words and values out of range are errors; the message starts with
+ * "PATH:LINE:COLUMN: ". Relative file names inside (certificates, CA) are
+ * kept as written: they are relative to the working directory, as on the
+ * command line. On error cfg may be partly updated (free it). */
+CFG_MUST_CHECK int cfg_load_file(struct cfg *cfg, const char *path, char *err, size_t errlen);
+
+/* The command line (argv[0] is the program name; argv is not modified).
+ * -h/--help and --version win over everything else and are found before
+ * -c is loaded. Otherwise -c FILE (or --config FILE) is loaded first,
+ * wherever it is written, then the flags apply in order on top of it:
+ *  - scalar flags replace the file's value; the last one given wins;
+ *  - --workers and --cores replace each other (both given: error);
+ *  - the --backend list replaces the file's backends;
+ *  - arguments after "--" replace the file's dpdk eal_args;
+ *  - --listen/--cert/--key describe the FIRST listener (listeners[0]),
+ *    created at 127.0.0.1:8443 with the top-level tls: policy if the file
+ *    has none: the --cert/--key pairs (i-th --cert with i-th --key, counts
+ *    must match) replace its certificates; the first --listen replaces its
+ *    address; each further --listen appends a copy of it (certificates and
+ *    TLS policy) at that address. The file's other listeners stay;
+ *  - --tls-min, --tls-max, --ciphers, --client-auth, --ca, --resumption
+ *    apply to cfg->tls and to every listener, after the above;
+ *  - with no listener at all, one at 127.0.0.1:8443 (origin "default").
+ * Returns a CFG_ARGS_* value; on CFG_ARGS_ERROR err says which flag (or
+ * FILE:LINE:COL for the file). */
+CFG_MUST_CHECK int cfg_parse_args(struct cfg *cfg, int argc, char **argv, char *err, size_t errlen);
+
+/* Whole-configuration checks: at least one listener, each with a
+ * certificate and key, no duplicate addresses, TLS versions and names,
+ * client_auth with a CA, workers vs cores (and cores we may run on),
+ * proxy mode with backends, and that every certificate, key and CA file
+ * is a readable regular file. Does not parse PEM (the engine does).
+ * Returns 0 or -1 with a message. */
+CFG_MUST_CHECK int cfg_validate(const struct cfg *cfg, char *err, size_t errlen);
+
+/* The help text (the command line of DESIGN.md and the extras). */
+void cfg_usage(FILE *out);
+
+/* "tlsoffload 0.1.0". */
+const char *cfg_version(void);
+
+/* Write the effective configuration as YAML that cfg_load_file() reads
+ * back to the same struct (for --check-config output and tests). */
+void cfg_print(const struct cfg *cfg, FILE *out);
+
+/* --- TLS policy helpers (cfg_tls.c) --- */
+
+/* Defaults of a policy: everything "engine default", resumption on. */
+void cfg_tls_init(struct cfg_tls *tls);
+void cfg_tls_free(struct cfg_tls *tls);
+/* Deep copy; dst is overwritten (freed first). Returns 0 or -1 (memory). */
+CFG_MUST_CHECK int cfg_tls_copy(struct cfg_tls *dst, const struct cfg_tls *src);
+/* Checks of one policy: versions, min <= max, policy xor ciphers, known
+ * and distinct groups and signature schemes, ALPN lengths (RFC 7301 3.1),
+ * client_auth needs ca_file and ca_file needs client_auth. */
+CFG_MUST_CHECK int cfg_tls_check(const struct cfg_tls *tls, char *err, size_t errlen);
+/* The suite string for hsk_ctx_set_suites(): the policy word, or the
+ * ciphers joined with ':', or "" when neither is set (engine default).
+ * Returns its length, or -1 if it does not fit in len. */
+int cfg_tls_suites_string(const struct cfg_tls *tls, char *out, size_t len);
+/* IANA NamedGroup (RFC 8446 4.2.7, RFC 7919) of a group name, 0 if unknown.
+ * Names: x25519, secp256r1 (P-256, prime256v1), secp384r1 (P-384),
+ * ffdhe2048, ffdhe3072; case-insensitive. */
+uint16_t cfg_tls_group_id(const char *name);
+/* IANA SignatureScheme (RFC 8446 4.2.3) of a name, 0 if unknown: the RFC
+ * names ("rsa_pss_rsae_sha256") or OpenSSL's ("RSA-PSS+SHA256",
+ * "ECDSA+SHA256", "RSA+SHA256"); case-insensitive. */
+uint16_t cfg_tls_sigalg_id(const char *name);
+/* "1.2", "1.3" or "default" for 0. */
+const char *cfg_tls_version_name(uint16_t version);
+
+/* Names of enum values, for logs: "kernel", "respond", "auto", "info",
+ * "modern", "require"... Never NULL. */
+const char *cfg_dataplane_name(enum cfg_dataplane v);
+const char *cfg_mode_name(enum cfg_mode v);
+const char *cfg_accel_name(enum cfg_accel v);
+const char *cfg_log_level_name(enum cfg_log_level v);
+const char *cfg_policy_name(enum cfg_policy v);
+const char *cfg_client_auth_name(enum cfg_client_auth v);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
