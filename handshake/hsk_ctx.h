@@ -39,6 +39,7 @@ struct hsk_cert {
 };
 
 struct hsk_ctx {
+	uint32_t id;           /* unique per context (hsk_ctx_init): sessions never cross listeners */
 	uint16_t version_min;  /* 0x0303 or 0x0304 */
 	uint16_t version_max;
 	uint16_t suites[HSK_MAX_SUITES]; /* server preference order */
