@@ -4,6 +4,7 @@
 #ifndef HSK_SUITE_H
 #define HSK_SUITE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,6 +54,7 @@ struct hsk_suite {
 	uint8_t mac_key_len;  /* CBC: HMAC key bytes; AEAD: 0 */
 	uint8_t mac_len;      /* CBC: HMAC output bytes; AEAD: tag 16 */
 	uint16_t version;     /* 0x0303 (TLS 1.2 suites) or 0x0304 (TLS 1.3) */
+	bool default_on;      /* offered without configuration (DESIGN.md) */
 };
 
 /* The row for a code point, or NULL if the engine does not know it. */

@@ -70,7 +70,7 @@ HSK_MUST_CHECK hsk_err rec_dir_init(struct rec_dir *d, const struct hsk_suite *s
 void rec_dir_clear(struct rec_dir *d);
 
 /* Open the record whose header is h and payload frag[0..h->len) in place.
- * On success *pt/*ptlen view the plaintext inside frag (TLS 1.3: h->type
+ * On success pt and ptlen view the plaintext inside frag (TLS 1.3: h->type
  * becomes the inner content type). Errors: bad_record_mac for any
  * authentication or padding failure (one alert, no timing difference),
  * record_overflow for plaintext above 2^14, decode_error. */
