@@ -34,7 +34,8 @@ struct hsk_cert {
 	uint16_t group;        /* EC key: its NamedGroup */
 	unsigned bits;
 	void *leaf;            /* X509 * of the leaf */
-	uint8_t *list;         /* certificate_list for TLS 1.2: u24-prefixed DER certs, leaf first */
+	uint8_t *list;         /* the TLS 1.2 Certificate message body, encoded once:
+	                        * u24 total || (u24 len || DER)*, leaf first */
 	size_t list_len;
 };
 
@@ -77,6 +78,11 @@ int hsk_ctx_set_client_auth(struct hsk_ctx *ctx, int mode, const char *ca_path,
 /* Suite list from names (OpenSSL or IANA spelling) separated by ':' or ','
  * or a policy word: "modern", "intermediate", "old". */
 int hsk_ctx_set_suites(struct hsk_ctx *ctx, const char *list, char *err, size_t errlen);
+
+/* Groups (NamedGroup) and signature schemes (SignatureScheme) in
+ * preference order; unknown values are refused. */
+int hsk_ctx_set_groups(struct hsk_ctx *ctx, const uint16_t *ids, size_t n, char *err, size_t errlen);
+int hsk_ctx_set_sigalgs(struct hsk_ctx *ctx, const uint16_t *ids, size_t n, char *err, size_t errlen);
 
 void hsk_ctx_free(struct hsk_ctx *ctx);
 

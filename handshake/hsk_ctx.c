@@ -1,0 +1,351 @@
+/* Listener contexts: certificates, keys and policy, prepared once. */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "acc_job.h"
+#include "acc_key.h"
+#include "hsk_algs.h"
+#include "hsk_ctx.h"
+#include "hsk_suite.h"
+
+static atomic_uint hsk_ctx_next_id = 1;
+
+static const uint16_t hsk_default_groups[] = {
+	ACC_GROUP_X25519, ACC_GROUP_SECP256R1, ACC_GROUP_SECP384R1, ACC_GROUP_FFDHE2048,
+	ACC_GROUP_FFDHE3072,
+};
+
+/* No SHA-1 by default; ECDSA first (cheaper to sign), PSS before PKCS#1. */
+static const uint16_t hsk_default_sigalgs[] = {
+	ACC_SIG_ECDSA_SECP256R1_SHA256, ACC_SIG_ECDSA_SECP384R1_SHA384,
+	ACC_SIG_RSA_PSS_RSAE_SHA256,    ACC_SIG_RSA_PSS_RSAE_SHA384,
+	ACC_SIG_RSA_PSS_RSAE_SHA512,    ACC_SIG_RSA_PKCS1_SHA256,
+	ACC_SIG_RSA_PKCS1_SHA384,       ACC_SIG_RSA_PKCS1_SHA512,
+};
+
+static const char *hsk_default_alpn = "http/1.1";
+
+/* Suites of a policy word; NULL if the word is not a policy. */
+static bool
+hsk_policy_has(const char *word, const struct hsk_suite *s)
+{
+	if (strcasecmp(word, "modern") == 0)
+		return s->version == 0x0304 ||
+		       (s->kx == HSK_KX_ECDHE && s->mac == 0); /* ECDHE + AEAD */
+	if (strcasecmp(word, "intermediate") == 0)
+		return s->default_on;
+	return true; /* "old": every suite we implement */
+}
+
+static bool
+hsk_is_policy(const char *word)
+{
+	return strcasecmp(word, "modern") == 0 || strcasecmp(word, "intermediate") == 0 ||
+	       strcasecmp(word, "old") == 0;
+}
+
+static void
+hsk_ctx_policy(struct hsk_ctx *ctx, const char *word)
+{
+	size_t n;
+	const struct hsk_suite *all = hsk_suite_all(&n);
+
+	ctx->n_suites = 0;
+	for (size_t i = 0; i < n && ctx->n_suites < HSK_MAX_SUITES; i++)
+		if (hsk_policy_has(word, &all[i]))
+			ctx->suites[ctx->n_suites++] = all[i].id;
+}
+
+void
+hsk_ctx_init(struct hsk_ctx *ctx)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->id = atomic_fetch_add(&hsk_ctx_next_id, 1);
+	ctx->version_min = 0x0303;
+	ctx->version_max = 0x0303; /* TLS 1.3 arrives with its issue */
+	hsk_ctx_policy(ctx, "intermediate");
+	memcpy(ctx->groups, hsk_default_groups, sizeof(hsk_default_groups));
+	ctx->n_groups = sizeof(hsk_default_groups) / sizeof(hsk_default_groups[0]);
+	memcpy(ctx->sigalgs, hsk_default_sigalgs, sizeof(hsk_default_sigalgs));
+	ctx->n_sigalgs = sizeof(hsk_default_sigalgs) / sizeof(hsk_default_sigalgs[0]);
+	ctx->alpn[0] = hsk_default_alpn;
+	ctx->n_alpn = 1;
+	ctx->resumption = true;
+	ctx->session_lifetime_s = 300;
+	(void)hsk_algs_init();
+}
+
+/* Encode the chain once as the Certificate message body (RFC 5246 7.4.2). */
+static int
+hsk_cert_encode(struct hsk_cert *cert, STACK_OF(X509) *chain)
+{
+	size_t total = 3;
+	int n = sk_X509_num(chain);
+	uint8_t *p;
+
+	for (int i = 0; i < n; i++) {
+		int len = i2d_X509(sk_X509_value(chain, i), NULL);
+		if (len <= 0)
+			return -1;
+		total += 3 + (size_t)len;
+	}
+	if (total - 3 > 0xffffff)
+		return -1;
+	cert->list = malloc(total);
+	if (cert->list == NULL)
+		return -1;
+	p = cert->list;
+	p[0] = (uint8_t)((total - 3) >> 16);
+	p[1] = (uint8_t)((total - 3) >> 8);
+	p[2] = (uint8_t)(total - 3);
+	p += 3;
+	for (int i = 0; i < n; i++) {
+		uint8_t *q = p + 3;
+		int len = i2d_X509(sk_X509_value(chain, i), &q);
+		p[0] = (uint8_t)(len >> 16);
+		p[1] = (uint8_t)(len >> 8);
+		p[2] = (uint8_t)len;
+		p = q;
+	}
+	cert->list_len = total;
+	return 0;
+}
+
+int
+hsk_ctx_add_cert(struct hsk_ctx *ctx, const char *cert_path, const char *key_path, char *err,
+		 size_t errlen)
+{
+	STACK_OF(X509) *chain = NULL;
+	struct hsk_cert *cert;
+	struct acc_key *key = NULL;
+	X509 *x;
+	FILE *f;
+	int rc = -1;
+
+	if (ctx->n_certs == HSK_MAX_CERTS) {
+		snprintf(err, errlen, "%s: more than %d certificates", cert_path, HSK_MAX_CERTS);
+		return -1;
+	}
+	f = fopen(cert_path, "r");
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: cannot open certificate file", cert_path);
+		return -1;
+	}
+	chain = sk_X509_new_null();
+	while (chain != NULL && (x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL)
+		sk_X509_push(chain, x);
+	fclose(f);
+	ERR_clear_error();
+	if (chain == NULL || sk_X509_num(chain) == 0) {
+		snprintf(err, errlen, "%s: no PEM certificate", cert_path);
+		goto out;
+	}
+	key = acc_key_load_pem(key_path, err, errlen);
+	if (key == NULL)
+		goto out;
+	if (X509_check_private_key(sk_X509_value(chain, 0), acc_key_evp(key)) != 1) {
+		ERR_clear_error();
+		snprintf(err, errlen, "%s: key does not match certificate %s", key_path, cert_path);
+		goto out;
+	}
+	cert = &ctx->certs[ctx->n_certs];
+	memset(cert, 0, sizeof(*cert));
+	if (hsk_cert_encode(cert, chain) != 0) {
+		snprintf(err, errlen, "%s: cannot encode the chain", cert_path);
+		goto out;
+	}
+	cert->key = key;
+	cert->key_type = acc_key_type(key);
+	cert->group = acc_key_group(key);
+	cert->bits = acc_key_bits(key);
+	cert->leaf = sk_X509_shift(chain);
+	ctx->n_certs++;
+	key = NULL;
+	rc = 0;
+out:
+	acc_key_free(key);
+	sk_X509_pop_free(chain, X509_free);
+	return rc;
+}
+
+/* certificate_authorities: DistinguishedName list (RFC 5246 7.4.4). */
+static int
+hsk_ctx_ca_names(struct hsk_ctx *ctx, STACK_OF(X509_OBJECT) *objs)
+{
+	size_t total = 0, off = 0;
+	uint8_t *buf;
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+			X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+			int len = x ? i2d_X509_NAME(X509_get_subject_name(x), NULL) : 0;
+
+			if (len <= 0)
+				continue;
+			if (pass == 0) {
+				total += 2 + (size_t)len;
+				continue;
+			}
+			buf = (uint8_t *)ctx->ca_names + off;
+			buf[0] = (uint8_t)(len >> 8);
+			buf[1] = (uint8_t)len;
+			buf += 2;
+			i2d_X509_NAME(X509_get_subject_name(x), &buf);
+			off += 2 + (size_t)len;
+		}
+		if (pass == 0) {
+			if (total > 0xffff)
+				total = 0; /* too many to list: send none (allowed) */
+			ctx->ca_names = malloc(total ? total : 1);
+			if (ctx->ca_names == NULL)
+				return -1;
+			if (total == 0)
+				break;
+		}
+	}
+	ctx->ca_names_len = total;
+	return 0;
+}
+
+int
+hsk_ctx_set_client_auth(struct hsk_ctx *ctx, int mode, const char *ca_path, char *err, size_t errlen)
+{
+	X509_STORE *store;
+
+	ctx->client_auth = mode;
+	if (mode == HSK_CLIENT_AUTH_NONE)
+		return 0;
+	if (ca_path == NULL) {
+		snprintf(err, errlen, "client authentication needs a CA file");
+		return -1;
+	}
+	store = X509_STORE_new();
+	if (store == NULL || X509_STORE_load_file(store, ca_path) != 1) {
+		ERR_clear_error();
+		X509_STORE_free(store);
+		snprintf(err, errlen, "%s: cannot load CA certificates", ca_path);
+		return -1;
+	}
+	X509_STORE_free(ctx->ca_store);
+	free(ctx->ca_names);
+	ctx->ca_names = NULL;
+	ctx->ca_store = store;
+	if (hsk_ctx_ca_names(ctx, X509_STORE_get0_objects(store)) != 0) {
+		snprintf(err, errlen, "%s: out of memory", ca_path);
+		return -1;
+	}
+	return 0;
+}
+
+int
+hsk_ctx_set_suites(struct hsk_ctx *ctx, const char *list, char *err, size_t errlen)
+{
+	char buf[2048], *tok, *save = NULL;
+	uint16_t ids[HSK_MAX_SUITES];
+	size_t n = 0;
+
+	if (list == NULL || *list == '\0')
+		return 0; /* engine default */
+	if (hsk_is_policy(list)) {
+		hsk_ctx_policy(ctx, list);
+		return 0;
+	}
+	if (strlen(list) >= sizeof(buf)) {
+		snprintf(err, errlen, "cipher list too long");
+		return -1;
+	}
+	strcpy(buf, list);
+	for (tok = strtok_r(buf, ":, ", &save); tok != NULL; tok = strtok_r(NULL, ":, ", &save)) {
+		const struct hsk_suite *s = hsk_suite_by_name(tok);
+
+		if (s == NULL) {
+			snprintf(err, errlen, "unknown cipher suite '%s'", tok);
+			return -1;
+		}
+		if (n == HSK_MAX_SUITES) {
+			snprintf(err, errlen, "more than %d cipher suites", HSK_MAX_SUITES);
+			return -1;
+		}
+		ids[n++] = s->id;
+	}
+	if (n == 0) {
+		snprintf(err, errlen, "empty cipher list");
+		return -1;
+	}
+	memcpy(ctx->suites, ids, n * sizeof(ids[0]));
+	ctx->n_suites = n;
+	return 0;
+}
+
+static bool
+hsk_known_group(uint16_t g)
+{
+	for (size_t i = 0; i < sizeof(hsk_default_groups) / sizeof(hsk_default_groups[0]); i++)
+		if (hsk_default_groups[i] == g)
+			return true;
+	return false;
+}
+
+static bool
+hsk_known_sigalg(uint16_t s)
+{
+	for (size_t i = 0; i < sizeof(hsk_default_sigalgs) / sizeof(hsk_default_sigalgs[0]); i++)
+		if (hsk_default_sigalgs[i] == s)
+			return true;
+	return s == ACC_SIG_RSA_PKCS1_SHA1 || s == ACC_SIG_ECDSA_SECP521R1_SHA512;
+}
+
+/* One setter serves both lists. */
+static int
+hsk_ctx_set_list(uint16_t *dst, size_t *dst_n, size_t cap, const uint16_t *ids, size_t n,
+		 bool (*known)(uint16_t), const char *what, char *err, size_t errlen)
+{
+	if (n == 0)
+		return 0; /* engine default */
+	if (n > cap) {
+		snprintf(err, errlen, "more than %zu %s", cap, what);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!known(ids[i])) {
+			snprintf(err, errlen, "unsupported %s 0x%04x", what, ids[i]);
+			return -1;
+		}
+	}
+	memcpy(dst, ids, n * sizeof(ids[0]));
+	*dst_n = n;
+	return 0;
+}
+
+int
+hsk_ctx_set_groups(struct hsk_ctx *ctx, const uint16_t *ids, size_t n, char *err, size_t errlen)
+{
+	return hsk_ctx_set_list(ctx->groups, &ctx->n_groups, HSK_MAX_GROUPS, ids, n, hsk_known_group,
+				"groups", err, errlen);
+}
+
+int
+hsk_ctx_set_sigalgs(struct hsk_ctx *ctx, const uint16_t *ids, size_t n, char *err, size_t errlen)
+{
+	return hsk_ctx_set_list(ctx->sigalgs, &ctx->n_sigalgs, HSK_MAX_SIGALGS, ids, n,
+				hsk_known_sigalg, "signature schemes", err, errlen);
+}
+
+void
+hsk_ctx_free(struct hsk_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->n_certs; i++) {
+		acc_key_free(ctx->certs[i].key);
+		X509_free(ctx->certs[i].leaf);
+		free(ctx->certs[i].list);
+	}
+	X509_STORE_free(ctx->ca_store);
+	free(ctx->ca_names);
+	memset(ctx, 0, sizeof(*ctx));
+}
