@@ -82,17 +82,19 @@ acc_exec_submit(struct acc_exec *ex, struct acc_job *job)
 			break;
 		}
 	}
-	if (g == NULL) {
+	if (g == NULL && ex->nq < ACC_GROUPS) {
+		g = &ex->q[ex->nq++];
+		g->op = job->op;
+		g->alg = job->alg;
+		g->key = job->key;
+		g->head = NULL;
+		g->tail = &g->head;
+		g->n = 0;
+	} else if (g == NULL) {
 		/* More shapes than groups in one poll iteration: share the
-		 * last group (it is then run in arrival order, unbatched). */
-		g = &ex->q[ex->nq < ACC_GROUPS ? ex->nq++ : ACC_GROUPS - 1];
-		if (g->n == 0) {
-			g->op = job->op;
-			g->alg = job->alg;
-			g->key = job->key;
-			g->head = NULL;
-			g->tail = &g->head;
-		}
+		 * last group (its batches then mix shapes; the OpenSSL path
+		 * runs job by job, a batching backend must check). */
+		g = &ex->q[ACC_GROUPS - 1];
 	}
 	*g->tail = job;
 	g->tail = &job->next;

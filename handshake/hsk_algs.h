@@ -21,6 +21,10 @@ const EVP_MD *hsk_algs_md(int hash);
 const EVP_CIPHER *hsk_algs_cipher(int cipher);
 /* HMAC (EVP_MAC); set the digest with an OSSL_PARAM per use. */
 EVP_MAC *hsk_algs_hmac(void);
+/* RFC 7919 group parameters for ffdhe2048 (0x0100) and ffdhe3072 (0x0101):
+ * the prime p (big-endian) and its length; the generator is 2. NULL for
+ * any other group. */
+const uint8_t *hsk_algs_ffdhe_p(uint16_t group, size_t *len);
 
 #ifdef __cplusplus
 }

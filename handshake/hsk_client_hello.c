@@ -258,8 +258,8 @@ hsk_client_hello_decode(const uint8_t *msg, size_t len, struct hsk_client_hello 
 	return HSK_OK;
 }
 
-static bool
-hsk_list_has16(struct hsk_view l, uint16_t v)
+bool
+hsk_view_has16(struct hsk_view l, uint16_t v)
 {
 	for (size_t i = 0; i + 1 < l.len; i += 2)
 		if ((uint16_t)(l.base[i] << 8 | l.base[i + 1]) == v)
@@ -333,7 +333,7 @@ hsk_choose_sigalg(const struct hsk_client_hello *ch, const struct hsk_ctx *ctx,
 
 		if (!hsk_sig_fits(s, cert))
 			continue;
-		if (ch->has_sigalgs ? hsk_list_has16(ch->sigalgs, s)
+		if (ch->has_sigalgs ? hsk_view_has16(ch->sigalgs, s)
 				    /* RFC 5246 7.4.1.4.1: absent means {sha1, rsa/ecdsa} */
 				    : s == ACC_SIG_RSA_PKCS1_SHA1)
 			return s;
@@ -367,12 +367,12 @@ hsk_choose_group(const struct hsk_client_hello *ch, const struct hsk_ctx *ctx, i
 
 		if (kx == HSK_KX_ECDHE && hsk_is_ec(g)) {
 			/* No supported_groups: P-256 is assumed (RFC 8422 4). */
-			if (ch->has_groups ? hsk_list_has16(ch->groups, g) : g == ACC_GROUP_SECP256R1)
+			if (ch->has_groups ? hsk_view_has16(ch->groups, g) : g == ACC_GROUP_SECP256R1)
 				return g;
 		}
 		if (kx == HSK_KX_DHE && hsk_is_ffdhe(g)) {
 			/* RFC 7919 4: a client listing no FFDHE group gets our first. */
-			if (!client_ffdhe || hsk_list_has16(ch->groups, g))
+			if (!client_ffdhe || hsk_view_has16(ch->groups, g))
 				return g;
 		}
 	}
@@ -387,11 +387,12 @@ hsk_cert_fits(const struct hsk_client_hello *ch, const struct hsk_suite *s, cons
 	if (c->key_type != ACC_KEY_EC)
 		return false;
 	/* The certificate's curve must be one the client supports (RFC 8422 5.1). */
-	return !ch->has_groups || hsk_list_has16(ch->groups, c->group);
+	return !ch->has_groups || hsk_view_has16(ch->groups, c->group);
 }
 
-static void
-hsk_choose_alpn(const struct hsk_client_hello *ch, const struct hsk_ctx *ctx, struct hsk_view *out)
+void
+hsk_client_hello_alpn(const struct hsk_client_hello *ch, const struct hsk_ctx *ctx,
+		      struct hsk_view *out)
 {
 	out->base = NULL;
 	out->len = 0;
@@ -418,7 +419,7 @@ hsk_client_hello_choose12(const struct hsk_client_hello *ch, const struct hsk_ct
 	for (size_t i = 0; i < ctx->n_suites; i++) {
 		const struct hsk_suite *s = hsk_suite_by_id(ctx->suites[i]);
 
-		if (s == NULL || s->version != 0x0303 || !hsk_list_has16(ch->suites, s->id))
+		if (s == NULL || s->version != 0x0303 || !hsk_view_has16(ch->suites, s->id))
 			continue;
 		for (size_t c = 0; c < ctx->n_certs; c++) {
 			const struct hsk_cert *cert = &ctx->certs[c];
@@ -436,7 +437,7 @@ hsk_client_hello_choose12(const struct hsk_client_hello *ch, const struct hsk_ct
 			out->cert = c;
 			out->group = group;
 			out->sigalg = sig;
-			hsk_choose_alpn(ch, ctx, &out->alpn);
+			hsk_client_hello_alpn(ch, ctx, &out->alpn);
 			return HSK_OK;
 		}
 	}

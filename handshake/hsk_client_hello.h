@@ -108,6 +108,14 @@ HSK_MUST_CHECK hsk_err hsk_client_hello_choose12(const struct hsk_client_hello *
 						 const struct hsk_ctx *ctx,
 						 struct hsk_choice *out);
 
+/* ALPN alone (also for an abbreviated handshake): the first of ctx->alpn
+ * the client offers, or an empty view. */
+void hsk_client_hello_alpn(const struct hsk_client_hello *ch, const struct hsk_ctx *ctx,
+			   struct hsk_view *out);
+
+/* Whether a 2-byte code point list (suites, groups, schemes) holds v. */
+bool hsk_view_has16(struct hsk_view list, uint16_t v);
+
 #ifdef __cplusplus
 }
 #endif

@@ -43,7 +43,13 @@ struct hsk_worker {
 	uint64_t handshakes_resumed;
 	uint64_t handshake_failures;
 	uint64_t alerts_sent;
+	/* connection objects kept for reuse (no allocation per handshake) */
+	void *conn_pool;
+	unsigned conn_pool_n;
 };
+
+/* Release the worker's pooled connection objects. */
+void hsk_worker_release(struct hsk_worker *w);
 
 struct hsk_conn *hsk_conn_new(const struct hsk_ctx *ctx, struct hsk_worker *w);
 /* Zeroizes every key and secret. Must not be called while a crypto job is
@@ -57,6 +63,17 @@ void hsk_conn_free(struct hsk_conn *c);
  * crypto). Returns HSK_OK (progress made, check out/app data),
  * HSK_WANT_INPUT, HSK_WANT_CRYPTO, HSK_CLOSED, or an alert error. */
 HSK_MUST_CHECK hsk_err hsk_conn_recv(struct hsk_conn *c, const uint8_t *in, size_t *len);
+
+/* Zero-copy input: the dataplane reads straight into the engine's buffer.
+ * hsk_conn_in_buf() returns where to write and *space (0 when the engine
+ * cannot take bytes now: a record waits for crypto or for the application
+ * to read); hsk_conn_in_commit(n) adds n bytes, then hsk_conn_recv() with
+ * *len == 0 processes them. */
+uint8_t *hsk_conn_in_buf(struct hsk_conn *c, size_t *space);
+void hsk_conn_in_commit(struct hsk_conn *c, size_t n);
+
+/* The worker's now_s when the connection was created (handshake timeout). */
+uint64_t hsk_conn_started_s(const struct hsk_conn *c);
 
 /* Continue after this connection's crypto job completed. Same returns as
  * hsk_conn_recv(). */

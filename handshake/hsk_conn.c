@@ -1,0 +1,595 @@
+/* The sans-IO connection: input buffering, the record loop, handshake
+ * message reassembly, alerts, application data and output. The TLS 1.2
+ * messages themselves live in hsk_srv12.c. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "acc_exec.h"
+#include "hsk_algs.h"
+#include "hsk_conn_priv.h"
+#include "hsk_suite.h"
+
+#define HSK_POOL_MAX 256
+#define HSK_MAX_WARNINGS 4
+
+static const uint8_t hsk_zero_app;
+
+struct hsk_conn *
+hsk_conn_new(const struct hsk_ctx *ctx, struct hsk_worker *w)
+{
+	struct hsk_conn *c = w->conn_pool;
+	uint32_t gen = 0;
+
+	if (c != NULL) {
+		w->conn_pool = c->pool_next;
+		w->conn_pool_n--;
+		gen = c->gen;
+	} else {
+		c = malloc(sizeof(*c));
+		if (c == NULL)
+			return NULL;
+	}
+	/* Only the header is cleared: the buffers are written before read. */
+	memset(c, 0, offsetof(struct hsk_conn, in));
+	c->gen = gen + 1;
+	c->ctx = ctx;
+	c->w = w;
+	c->started_s = w->now_s;
+	c->hs_rec = SIZE_MAX;
+	c->transcript = EVP_MD_CTX_new();
+	c->hs_cap = 16384 + 4;
+	c->hs = malloc(c->hs_cap);
+	if (c->transcript == NULL || c->hs == NULL) {
+		EVP_MD_CTX_free(c->transcript);
+		free(c->hs);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void
+hsk_conn_wipe(struct hsk_conn *c)
+{
+	rec_dir_clear(&c->rd);
+	rec_dir_clear(&c->wr);
+	acc_eph_clear(&c->eph);
+	EVP_MD_CTX_free(c->transcript);
+	c->transcript = NULL;
+	EVP_PKEY_free(c->peer_key);
+	c->peer_key = NULL;
+	if (c->raw != NULL) {
+		OPENSSL_cleanse(c->raw, c->raw_len);
+		free(c->raw);
+		c->raw = NULL;
+	}
+	free(c->hs);
+	c->hs = NULL;
+	OPENSSL_cleanse(c->master, sizeof(c->master));
+	OPENSSL_cleanse(c->key_block, sizeof(c->key_block));
+	OPENSSL_cleanse(c->job_in, sizeof(c->job_in));
+	OPENSSL_cleanse(c->job_out, sizeof(c->job_out));
+	/* Plaintext of application records may remain in in[]/out[]. */
+	OPENSSL_cleanse(c->in, c->in_len);
+	OPENSSL_cleanse(c->out, c->out_len);
+}
+
+void
+hsk_conn_free(struct hsk_conn *c)
+{
+	struct hsk_worker *w;
+
+	if (c == NULL)
+		return;
+	w = c->w;
+	hsk_conn_wipe(c);
+	if (w->conn_pool_n < HSK_POOL_MAX) {
+		c->pool_next = w->conn_pool;
+		w->conn_pool = c;
+		w->conn_pool_n++;
+		return;
+	}
+	free(c);
+}
+
+void
+hsk_worker_release(struct hsk_worker *w)
+{
+	struct hsk_conn *c, *next;
+
+	for (c = w->conn_pool; c != NULL; c = next) {
+		next = c->pool_next;
+		free(c);
+	}
+	w->conn_pool = NULL;
+	w->conn_pool_n = 0;
+}
+
+uint64_t
+hsk_conn_started_s(const struct hsk_conn *c)
+{
+	return c->started_s;
+}
+
+/* ---- output ---- */
+
+static struct hsk_wr
+hsk_out_begin(struct hsk_conn *c)
+{
+	struct hsk_wr w;
+
+	if (c->out_off > 0 && c->out_off == c->out_len) {
+		c->out_off = c->out_len = 0;
+		c->hs_rec = SIZE_MAX;
+	}
+	hsk_wr_init(&w, c->out, HSK_OUT_CAP);
+	w.len = c->out_len;
+	return w;
+}
+
+hsk_err
+hsk_out_record(struct hsk_conn *c, uint8_t type, const uint8_t *p, size_t len)
+{
+	struct hsk_wr w = hsk_out_begin(c);
+	hsk_err err;
+
+	c->hs_rec = SIZE_MAX;
+	err = rec_seal(&c->wr, type, p, len, &w);
+	if (err != HSK_OK || w.err)
+		return HSK_ALERT(HSK_AD_INTERNAL_ERROR);
+	c->out_len = w.len;
+	return HSK_OK;
+}
+
+void
+hsk_transcript_add(struct hsk_conn *c, const uint8_t *p, size_t len)
+{
+	EVP_DigestUpdate(c->transcript, p, len);
+	if (c->raw != NULL) {
+		if (c->raw_len + len > HSK_TRANSCRIPT_CAP) {
+			/* Too long for a CertificateVerify: it will fail. */
+			c->raw_len = HSK_TRANSCRIPT_CAP + 1;
+			return;
+		}
+		memcpy(c->raw + c->raw_len, p, len);
+		c->raw_len += len;
+	}
+}
+
+hsk_err
+hsk_transcript_hash(struct hsk_conn *c, uint8_t *out, size_t *len)
+{
+	EVP_MD_CTX *tmp = EVP_MD_CTX_new();
+	unsigned int n = 0;
+	int ok;
+
+	ok = tmp != NULL && EVP_MD_CTX_copy_ex(tmp, c->transcript) && EVP_DigestFinal_ex(tmp, out, &n);
+	EVP_MD_CTX_free(tmp);
+	*len = n;
+	return ok ? HSK_OK : HSK_ALERT(HSK_AD_INTERNAL_ERROR);
+}
+
+/* A handshake message: header + body into the transcript, then records.
+ * In plaintext, consecutive messages share one record (fewer bytes and
+ * segments for the server's first flight) and the body is written
+ * straight into the output (the certificate chain is not copied twice). */
+hsk_err
+hsk_out_hs(struct hsk_conn *c, uint8_t type, const uint8_t *body, size_t len)
+{
+	uint8_t hdr[4] = { type, (uint8_t)(len >> 16), (uint8_t)(len >> 8), (uint8_t)len };
+	struct hsk_wr w;
+
+	hsk_transcript_add(c, hdr, 4);
+	hsk_transcript_add(c, body, len);
+	if (c->wr.suite != NULL) {
+		/* Encrypted handshake messages (Finished) are small. */
+		uint8_t buf[4 + 64];
+
+		if (len > sizeof(buf) - 4)
+			return HSK_ALERT(HSK_AD_INTERNAL_ERROR);
+		memcpy(buf, hdr, 4);
+		memcpy(buf + 4, body, len);
+		return hsk_out_record(c, REC_HANDSHAKE, buf, 4 + len);
+	}
+	w = hsk_out_begin(c);
+	for (size_t done = 0, total = 4 + len; done < total;) {
+		size_t room, n, k;
+
+		if (c->hs_rec == SIZE_MAX ||
+		    (size_t)(c->out[c->hs_rec + 3] << 8 | c->out[c->hs_rec + 4]) == REC_MAX_PLAIN) {
+			c->hs_rec = w.len;
+			hsk_wr_u8(&w, REC_HANDSHAKE);
+			hsk_wr_u16(&w, 0x0303);
+			hsk_wr_u16(&w, 0);
+			if (w.err)
+				return HSK_ALERT(HSK_AD_INTERNAL_ERROR);
+		}
+		room = REC_MAX_PLAIN - (size_t)(c->out[c->hs_rec + 3] << 8 | c->out[c->hs_rec + 4]);
+		n = total - done < room ? total - done : room;
+		/* n bytes of hdr || body, from offset done */
+		k = done < 4 ? (4 - done < n ? 4 - done : n) : 0;
+		hsk_wr_bytes(&w, hdr + done, k);
+		if (n > k)
+			hsk_wr_bytes(&w, body + (done + k - 4), n - k);
+		done += n;
+		if (w.err)
+			return HSK_ALERT(HSK_AD_INTERNAL_ERROR);
+		size_t reclen = w.len - c->hs_rec - REC_HDR_LEN;
+		c->out[c->hs_rec + 3] = (uint8_t)(reclen >> 8);
+		c->out[c->hs_rec + 4] = (uint8_t)reclen;
+	}
+	c->out_len = w.len;
+	return HSK_OK;
+}
+
+/* A fatal alert (RFC 5246 7.2.2): sent once, then the connection is dead. */
+static hsk_err
+hsk_fail(struct hsk_conn *c, hsk_err err)
+{
+	bool was_established = c->state == HSK_ST_ESTABLISHED;
+
+	if (c->err != HSK_OK)
+		return c->err;
+	c->err = err;
+	c->state = HSK_ST_FAILED;
+	c->app_n = 0;
+	if (HSK_IS_ALERT(err)) {
+		uint8_t alert[2] = { 2, HSK_ALERT_CODE(err) };
+
+		c->w->alerts_sent++;
+		if (hsk_out_record(c, REC_ALERT, alert, 2) != HSK_OK) {
+			/* no room: drop pending output, the alert matters more */
+			c->out_off = c->out_len = 0;
+			if (hsk_out_record(c, REC_ALERT, alert, 2) != HSK_OK)
+				c->out_len = 0;
+		}
+	}
+	if (c->resumed || c->session_id_len)
+		hsk_sess_cache_remove(c->w->cache, c->w->id, c->session_id, c->session_id_len);
+	if (!was_established)
+		c->w->handshake_failures++;
+	return err;
+}
+
+size_t
+hsk_conn_out(struct hsk_conn *c, const uint8_t **p)
+{
+	*p = c->out + c->out_off;
+	return c->out_len - c->out_off;
+}
+
+void
+hsk_conn_out_done(struct hsk_conn *c, size_t n)
+{
+	c->out_off += n;
+	if (c->out_off >= c->out_len) {
+		c->out_off = c->out_len = 0;
+		c->hs_rec = SIZE_MAX;
+	}
+}
+
+/* ---- input ---- */
+
+uint8_t *
+hsk_conn_in_buf(struct hsk_conn *c, size_t *space)
+{
+	if (c->app_n == 0 && c->in_off > 0) {
+		memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
+		c->in_len -= c->in_off;
+		c->in_off = 0;
+	}
+	*space = c->state >= HSK_ST_CLOSED ? 0 : HSK_IN_CAP - c->in_len;
+	return c->in + c->in_len;
+}
+
+void
+hsk_conn_in_commit(struct hsk_conn *c, size_t n)
+{
+	c->in_len += n;
+}
+
+static hsk_err
+hsk_on_alert(struct hsk_conn *c, const uint8_t *p, size_t len)
+{
+	if (len != 2)
+		return HSK_ALERT(HSK_AD_DECODE_ERROR);
+	if (p[1] == HSK_AD_CLOSE_NOTIFY) {
+		/* RFC 5246 7.2.1: answer with our own close_notify. */
+		c->peer_closed = true;
+		hsk_conn_close(c);
+		c->state = HSK_ST_CLOSED;
+		return HSK_CLOSED;
+	}
+	if (p[0] == 2) {
+		c->err = HSK_PEER_ALERT(p[1]);
+		c->state = HSK_ST_FAILED;
+		if (c->session_id_len)
+			hsk_sess_cache_remove(c->w->cache, c->w->id, c->session_id, c->session_id_len);
+		return c->err;
+	}
+	/* Warnings (user_canceled, no_certificate...) are ignored, a few. */
+	if (++c->warn_alerts > HSK_MAX_WARNINGS)
+		return HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE);
+	return HSK_OK;
+}
+
+/* Append a handshake fragment and handle every complete message. */
+static hsk_err
+hsk_on_handshake(struct hsk_conn *c, const uint8_t *p, size_t len)
+{
+	size_t off = 0;
+	hsk_err err = HSK_OK;
+
+	if (len == 0) /* RFC 5246 6.2.1: no zero-length handshake fragments */
+		return HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE);
+	if (c->hs_len + len > c->hs_cap) {
+		size_t cap = c->hs_len + len > HSK_HS_CAP + 4 ? 0 : HSK_HS_CAP + 4;
+		uint8_t *n = cap ? realloc(c->hs, cap) : NULL;
+
+		if (n == NULL)
+			return HSK_ALERT(HSK_AD_HANDSHAKE_FAILURE); /* message too large */
+		c->hs = n;
+		c->hs_cap = cap;
+	}
+	memcpy(c->hs + c->hs_len, p, len);
+	c->hs_len += len;
+	while (err == HSK_OK && c->hs_len - off >= 4) {
+		const uint8_t *m = c->hs + off;
+		size_t mlen = (size_t)m[1] << 16 | (size_t)m[2] << 8 | m[3];
+
+		if (mlen > HSK_HS_CAP)
+			return HSK_ALERT(HSK_AD_HANDSHAKE_FAILURE);
+		if (c->hs_len - off - 4 < mlen)
+			break;
+		if (c->state == HSK_ST_ESTABLISHED) {
+			/* Renegotiation: refused with a warning (RFC 5746 4.2,
+			 * RFC 5246 7.2.2); the connection goes on. */
+			if (m[0] != HSK_MT_CLIENT_HELLO)
+				return HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE);
+			static const uint8_t warn[2] = { 1, HSK_AD_NO_RENEGOTIATION };
+			err = hsk_out_record(c, REC_ALERT, warn, 2);
+		} else {
+			err = hsk_srv12_message(c, m[0], m + 4, mlen);
+		}
+		off += 4 + mlen;
+	}
+	if (off > 0) {
+		memmove(c->hs, c->hs + off, c->hs_len - off);
+		c->hs_len -= off;
+	}
+	return err;
+}
+
+/* The record loop: runs until it needs bytes, a crypto job, or the
+ * application to read what it decrypted. */
+static hsk_err
+hsk_run(struct hsk_conn *c)
+{
+	hsk_err err;
+
+	while (c->app_n == 0 && !c->job_pending && c->state < HSK_ST_CLOSED) {
+		struct rec_hdr h;
+		uint8_t *frag, *pt;
+		size_t ptlen, avail = c->in_len - c->in_off;
+		const uint8_t *in = c->in + c->in_off;
+
+		/* An SSLv2-format ClientHello (RFC 5246 E.2): refused. */
+		if (!c->any_record && avail >= 3 && (in[0] & 0x80) && in[2] == 1)
+			return hsk_fail(c, HSK_ALERT(HSK_AD_PROTOCOL_VERSION));
+		err = rec_hdr_parse(in, avail, c->rd.suite ? REC_MAX_CIPHER_12 : REC_MAX_PLAIN, &h);
+		if (err == HSK_WANT_INPUT)
+			return HSK_WANT_INPUT;
+		if (err != HSK_OK)
+			return hsk_fail(c, err);
+		c->any_record = true;
+		frag = c->in + c->in_off + REC_HDR_LEN;
+		c->in_off += REC_HDR_LEN + h.len;
+		err = rec_open(&c->rd, &h, frag, &pt, &ptlen);
+		if (err != HSK_OK)
+			return hsk_fail(c, err);
+		if (h.type != REC_ALERT)
+			c->warn_alerts = 0;
+		switch (h.type) {
+		case REC_HANDSHAKE:
+			err = hsk_on_handshake(c, pt, ptlen);
+			break;
+		case REC_CHANGE_CIPHER_SPEC:
+			/* One byte, 1, between whole messages (RFC 5246 7.1). */
+			if (ptlen != 1 || pt[0] != 1)
+				err = HSK_ALERT(HSK_AD_DECODE_ERROR);
+			else if (c->state != HSK_ST_CCS || c->hs_len != 0)
+				err = HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE);
+			else
+				err = hsk_srv12_ccs(c);
+			break;
+		case REC_ALERT:
+			err = hsk_on_alert(c, pt, ptlen);
+			if (err == HSK_CLOSED || HSK_IS_PEER_ALERT(err))
+				return err;
+			break;
+		case REC_APPLICATION_DATA:
+			if (c->state != HSK_ST_ESTABLISHED)
+				err = HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE);
+			c->app_p = ptlen ? pt : &hsk_zero_app;
+			c->app_n = ptlen;
+			break;
+		default:
+			err = HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE);
+			break;
+		}
+		if (err == HSK_WANT_CRYPTO)
+			return err;
+		if (err != HSK_OK)
+			return hsk_fail(c, err);
+	}
+	if (c->err != HSK_OK)
+		return c->err;
+	if (c->job_pending)
+		return HSK_WANT_CRYPTO;
+	if (c->state == HSK_ST_CLOSED)
+		return HSK_CLOSED;
+	return c->app_n ? HSK_OK : HSK_WANT_INPUT;
+}
+
+hsk_err
+hsk_conn_recv(struct hsk_conn *c, const uint8_t *in, size_t *len)
+{
+	size_t space, n = *len;
+	uint8_t *dst;
+
+	if (c->err != HSK_OK) {
+		*len = 0;
+		return c->err;
+	}
+	dst = hsk_conn_in_buf(c, &space);
+	if (n > space)
+		n = space;
+	if (n > 0)
+		memcpy(dst, in, n);
+	hsk_conn_in_commit(c, n);
+	*len = n;
+	return hsk_run(c);
+}
+
+hsk_err
+hsk_submit(struct hsk_conn *c, uint8_t op, uint16_t alg)
+{
+	struct acc_job *j = &c->job;
+
+	j->op = op;
+	j->alg = alg;
+	j->owner = c;
+	j->gen = c->gen;
+	c->job_pending = true;
+	acc_exec_submit(c->w->exec, j);
+	return HSK_WANT_CRYPTO;
+}
+
+struct hsk_conn *
+hsk_conn_from_job(struct acc_job *job)
+{
+	struct hsk_conn *c = job->owner;
+
+	if (c == NULL || job->gen != c->gen || !c->job_pending)
+		return NULL;
+	c->job_pending = false;
+	return c;
+}
+
+hsk_err
+hsk_conn_resume(struct hsk_conn *c)
+{
+	hsk_err err;
+
+	if (c->err != HSK_OK)
+		return c->err;
+	err = hsk_srv12_resume(c);
+	if (err == HSK_WANT_CRYPTO)
+		return err;
+	if (err != HSK_OK)
+		return hsk_fail(c, err);
+	return hsk_run(c);
+}
+
+/* ---- application data ---- */
+
+size_t
+hsk_conn_app_read(struct hsk_conn *c, uint8_t *buf, size_t cap)
+{
+	size_t n = c->app_n < cap ? c->app_n : cap;
+
+	memcpy(buf, c->app_p, n);
+	c->app_p += n;
+	c->app_n -= n;
+	return n;
+}
+
+size_t
+hsk_conn_app_pending(const struct hsk_conn *c)
+{
+	return c->app_n;
+}
+
+hsk_err
+hsk_conn_app_write(struct hsk_conn *c, const uint8_t *p, size_t n, size_t *taken)
+{
+	size_t done = 0;
+
+	*taken = 0;
+	if (c->err != HSK_OK)
+		return c->err;
+	if (c->state != HSK_ST_ESTABLISHED || c->sent_close)
+		return HSK_ALERT(HSK_AD_INTERNAL_ERROR);
+	(void)hsk_out_begin(c);
+	if (c->out_off > 0 && HSK_OUT_CAP - c->out_len < REC_MAX_PLAIN + REC_MAX_OVERHEAD) {
+		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+		c->out_len -= c->out_off;
+		c->out_off = 0;
+	}
+	while (done < n) {
+		size_t room = HSK_OUT_CAP - c->out_len, chunk = n - done;
+
+		if (chunk > REC_MAX_PLAIN)
+			chunk = REC_MAX_PLAIN;
+		if (room < rec_overhead(&c->wr, chunk) + chunk) {
+			/* Fill what is left with a smaller record, if worth it. */
+			if (room < 1024 + REC_MAX_OVERHEAD)
+				break;
+			chunk = room - REC_MAX_OVERHEAD;
+		}
+		hsk_err err = hsk_out_record(c, REC_APPLICATION_DATA, p + done, chunk);
+		if (err != HSK_OK)
+			return hsk_fail(c, err);
+		done += chunk;
+	}
+	*taken = done;
+	return HSK_OK;
+}
+
+void
+hsk_conn_close(struct hsk_conn *c)
+{
+	static const uint8_t close_notify[2] = { 1, HSK_AD_CLOSE_NOTIFY };
+
+	if (c->sent_close || c->err != HSK_OK)
+		return;
+	c->sent_close = true;
+	if (hsk_out_record(c, REC_ALERT, close_notify, 2) != HSK_OK)
+		c->out_off = c->out_len = 0;
+}
+
+bool
+hsk_conn_established(const struct hsk_conn *c)
+{
+	return c->state == HSK_ST_ESTABLISHED;
+}
+
+bool
+hsk_conn_crypto_pending(const struct hsk_conn *c)
+{
+	return c->job_pending;
+}
+
+bool
+hsk_conn_peer_closed(const struct hsk_conn *c)
+{
+	return c->peer_closed;
+}
+
+void
+hsk_conn_info(const struct hsk_conn *c, struct hsk_conn_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->version = c->suite ? 0x0303 : 0;
+	out->suite = c->suite ? c->suite->id : 0;
+	out->group = c->group;
+	out->sigalg = c->sigalg;
+	out->resumed = c->resumed;
+	out->ems = c->ems;
+	out->etm = c->etm;
+	out->client_cert = c->client_cert;
+	memcpy(out->sni, c->sni, sizeof(out->sni));
+	memcpy(out->alpn, c->alpn, sizeof(out->alpn));
+}

@@ -1,0 +1,130 @@
+/* The connection object, shared by the engine's files (not public). */
+#ifndef HSK_CONN_PRIV_H
+#define HSK_CONN_PRIV_H
+
+#include <openssl/evp.h>
+
+#include "acc_job.h"
+#include "hsk_buf.h"
+#include "hsk_client_hello.h"
+#include "hsk_conn.h"
+#include "hsk_ctx.h"
+#include "hsk_sess.h"
+#include "rec_layer.h"
+
+/* Buffers, allocated once with the connection object. */
+#define HSK_IN_CAP (REC_HDR_LEN + REC_MAX_CIPHER_12)
+#define HSK_OUT_CAP (2 * (REC_HDR_LEN + REC_MAX_PLAIN + REC_MAX_OVERHEAD) + 1024)
+#define HSK_HS_CAP (64 * 1024)        /* largest handshake message (client chains) */
+#define HSK_TRANSCRIPT_CAP (96 * 1024) /* raw transcript kept for CertificateVerify */
+
+/* Handshake message types (RFC 5246 7.4). */
+enum hsk_msg {
+	HSK_MT_HELLO_REQUEST = 0,
+	HSK_MT_CLIENT_HELLO = 1,
+	HSK_MT_SERVER_HELLO = 2,
+	HSK_MT_CERTIFICATE = 11,
+	HSK_MT_SERVER_KEY_EXCHANGE = 12,
+	HSK_MT_CERTIFICATE_REQUEST = 13,
+	HSK_MT_SERVER_HELLO_DONE = 14,
+	HSK_MT_CERTIFICATE_VERIFY = 15,
+	HSK_MT_CLIENT_KEY_EXCHANGE = 16,
+	HSK_MT_FINISHED = 20,
+};
+
+/* Where the server is; each state names what it waits for. */
+enum hsk_state {
+	HSK_ST_CLIENT_HELLO = 0,
+	HSK_ST_KEYGEN,         /* job: ephemeral key for ServerKeyExchange */
+	HSK_ST_SIGN,           /* job: ServerKeyExchange signature */
+	HSK_ST_CLIENT_CERT,
+	HSK_ST_CLIENT_KEY_EXCHANGE,
+	HSK_ST_KX_DERIVE,      /* job: premaster from ClientKeyExchange */
+	HSK_ST_CERT_VERIFY,
+	HSK_ST_CCS,
+	HSK_ST_FINISHED,
+	HSK_ST_ESTABLISHED,
+	HSK_ST_CLOSED,
+	HSK_ST_FAILED,
+};
+
+struct hsk_conn {
+	struct hsk_conn *pool_next;
+	const struct hsk_ctx *ctx;
+	struct hsk_worker *w;
+	uint8_t state;
+	bool resumed;
+	bool ems;
+	bool etm;
+	bool reneg;            /* client signalled RFC 5746 support */
+	bool peer_closed;
+	bool sent_close;
+	bool client_cert;      /* a verified client certificate */
+	bool job_pending;
+	bool any_record;       /* a first record arrived */
+	uint8_t warn_alerts;   /* consecutive warning alerts */
+	hsk_err err;           /* sticky failure */
+	uint32_t gen;
+	uint64_t started_s;
+	uint16_t client_version;
+	uint16_t sigalg;
+	uint16_t group;
+	const struct hsk_suite *suite;
+	size_t cert;
+
+	/* input: records arrive in in[in_off..in_len) */
+	size_t in_off, in_len;
+	/* decrypted application data not yet read: a view into in[] */
+	const uint8_t *app_p;
+	size_t app_n;
+	/* handshake message reassembly */
+	uint8_t *hs;
+	size_t hs_len;
+	size_t hs_cap;
+	/* output: out[out_off..out_len) waits to be sent; an open plaintext
+	 * handshake record at hs_rec (or SIZE_MAX) collects the next message */
+	size_t out_off, out_len;
+	size_t hs_rec;
+
+	struct rec_dir rd, wr;
+	/* key material waiting for ChangeCipherSpec */
+	uint8_t key_block[2 * (48 + 32 + 12)];
+
+	EVP_MD_CTX *transcript;
+	uint8_t *raw;          /* raw transcript, kept only while a client certificate may come */
+	size_t raw_len;
+	EVP_PKEY *peer_key;    /* client certificate's key until CertificateVerify */
+
+	uint8_t client_random[32];
+	uint8_t server_random[32];
+	uint8_t session_id[32];
+	uint8_t session_id_len;
+	uint8_t master[48];
+
+	struct acc_job job;
+	struct acc_eph eph;
+	uint8_t job_in[1024];   /* digest to sign, or the peer's public value / RSA ciphertext */
+	uint8_t job_out[1024];  /* our public value, a signature, or the premaster */
+	uint8_t params[1024];   /* ServerKeyExchange params (signed) */
+	size_t params_len;
+
+	char sni[256];
+	char alpn[32];
+
+	uint8_t in[HSK_IN_CAP];
+	uint8_t out[HSK_OUT_CAP];
+};
+
+/* hsk_conn.c: output helpers used by the message code */
+HSK_MUST_CHECK hsk_err hsk_out_hs(struct hsk_conn *c, uint8_t type, const uint8_t *body, size_t len);
+HSK_MUST_CHECK hsk_err hsk_out_record(struct hsk_conn *c, uint8_t type, const uint8_t *p, size_t len);
+void hsk_transcript_add(struct hsk_conn *c, const uint8_t *p, size_t len);
+HSK_MUST_CHECK hsk_err hsk_transcript_hash(struct hsk_conn *c, uint8_t *out, size_t *len);
+hsk_err hsk_submit(struct hsk_conn *c, uint8_t op, uint16_t alg);
+
+/* hsk_srv12.c: the TLS 1.2 server messages */
+HSK_MUST_CHECK hsk_err hsk_srv12_message(struct hsk_conn *c, uint8_t type, const uint8_t *body, size_t len);
+HSK_MUST_CHECK hsk_err hsk_srv12_resume(struct hsk_conn *c);
+HSK_MUST_CHECK hsk_err hsk_srv12_ccs(struct hsk_conn *c);
+
+#endif

@@ -1,0 +1,708 @@
+/* The TLS 1.2 server handshake (RFC 5246 7.3), message by message:
+ *
+ *   full:        ClientHello -> ServerHello, Certificate, [ServerKeyExchange],
+ *                [CertificateRequest], ServerHelloDone
+ *                <- [Certificate], ClientKeyExchange, [CertificateVerify],
+ *                   ChangeCipherSpec, Finished
+ *                -> ChangeCipherSpec, Finished
+ *   abbreviated: ClientHello -> ServerHello, ChangeCipherSpec, Finished
+ *                <- ChangeCipherSpec, Finished
+ *
+ * Private-key and key-agreement steps leave as crypto jobs; the state
+ * names the job, and hsk_srv12_resume() continues from it. */
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/rand.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+
+#include "acc_job.h"
+#include "acc_key.h"
+#include "hsk_algs.h"
+#include "hsk_conn_priv.h"
+#include "hsk_prf.h"
+#include "hsk_suite.h"
+
+#define TRY(expr)                                                                                  \
+	do {                                                                                       \
+		hsk_err e_ = (expr);                                                               \
+		if (e_ != HSK_OK)                                                                  \
+			return e_;                                                                 \
+	} while (0)
+
+#define ERR_DECODE HSK_ALERT(HSK_AD_DECODE_ERROR)
+#define ERR_INTERNAL HSK_ALERT(HSK_AD_INTERNAL_ERROR)
+
+enum {
+	EXT_EC_POINT_FORMATS = 11,
+	EXT_ALPN = 16,
+	EXT_ENCRYPT_THEN_MAC = 22,
+	EXT_EXTENDED_MASTER_SECRET = 23,
+	EXT_RENEGOTIATION_INFO = 0xff01,
+};
+
+/* RFC 8446 4.1.3: a TLS 1.3 server negotiating TLS 1.2 says so. */
+static const uint8_t hsk_downgrade12[8] = { 0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x01 };
+
+static bool
+hsk_is_cbc(const struct hsk_suite *s)
+{
+	return s->mac != 0;
+}
+
+/* The hash a SignatureScheme signs with. */
+static int
+hsk_sig_hash(uint16_t scheme)
+{
+	switch (scheme) {
+	case ACC_SIG_RSA_PKCS1_SHA1:
+		return HSK_HASH_SHA1;
+	case ACC_SIG_RSA_PKCS1_SHA256:
+	case ACC_SIG_ECDSA_SECP256R1_SHA256:
+	case ACC_SIG_RSA_PSS_RSAE_SHA256:
+		return HSK_HASH_SHA256;
+	case ACC_SIG_RSA_PKCS1_SHA384:
+	case ACC_SIG_ECDSA_SECP384R1_SHA384:
+	case ACC_SIG_RSA_PSS_RSAE_SHA384:
+		return HSK_HASH_SHA384;
+	case ACC_SIG_RSA_PKCS1_SHA512:
+	case ACC_SIG_ECDSA_SECP521R1_SHA512:
+	case ACC_SIG_RSA_PSS_RSAE_SHA512:
+		return HSK_HASH_SHA512;
+	default:
+		return 0;
+	}
+}
+
+static bool
+hsk_sig_is_pss(uint16_t scheme)
+{
+	return scheme >= ACC_SIG_RSA_PSS_RSAE_SHA256 && scheme <= ACC_SIG_RSA_PSS_RSAE_SHA512;
+}
+
+static bool
+hsk_sig_is_rsa(uint16_t scheme)
+{
+	return hsk_sig_is_pss(scheme) || (scheme & 0xff) == 0x01;
+}
+
+/* ---- keys ---- */
+
+/* key_block (RFC 5246 6.3): client MAC key, server MAC key, client key,
+ * server key, client IV, server IV. */
+static hsk_err
+hsk_srv12_key_block(struct hsk_conn *c)
+{
+	const struct hsk_suite *s = c->suite;
+	size_t n = 2 * ((size_t)s->mac_key_len + s->key_len + s->fixed_iv_len);
+
+	if (n > sizeof(c->key_block))
+		return ERR_INTERNAL;
+	return hsk_prf_key_block(s->prf, c->master, c->client_random, c->server_random, c->key_block, n);
+}
+
+static hsk_err
+hsk_srv12_install(struct hsk_conn *c, bool server)
+{
+	const struct hsk_suite *s = c->suite;
+	const uint8_t *kb = c->key_block;
+	size_t mk = s->mac_key_len, k = s->key_len, iv = s->fixed_iv_len;
+	const uint8_t *mac = kb + (server ? mk : 0);
+	const uint8_t *key = kb + 2 * mk + (server ? k : 0);
+	const uint8_t *ivp = kb + 2 * mk + 2 * k + (server ? iv : 0);
+
+	return rec_dir_init(server ? &c->wr : &c->rd, s, 0x0303, server, c->etm, key, ivp, mac);
+}
+
+static hsk_err
+hsk_srv12_send_finished(struct hsk_conn *c)
+{
+	static const uint8_t ccs = 1;
+	uint8_t hash[64], verify[12];
+	size_t hlen;
+
+	TRY(hsk_out_record(c, REC_CHANGE_CIPHER_SPEC, &ccs, 1));
+	TRY(hsk_srv12_install(c, true));
+	TRY(hsk_transcript_hash(c, hash, &hlen));
+	TRY(hsk_prf_finished(c->suite->prf, c->master, 0, hash, hlen, verify));
+	return hsk_out_hs(c, HSK_MT_FINISHED, verify, sizeof(verify));
+}
+
+/* ---- ClientHello -> ServerHello ... ---- */
+
+static hsk_err
+hsk_srv12_server_hello(struct hsk_conn *c, const struct hsk_client_hello *ch, struct hsk_view alpn)
+{
+	uint8_t buf[512];
+	struct hsk_wr w;
+	size_t exts;
+
+	hsk_wr_init(&w, buf, sizeof(buf));
+	hsk_wr_u16(&w, 0x0303);
+	hsk_wr_bytes(&w, c->server_random, 32);
+	hsk_wr_u8(&w, c->session_id_len);
+	hsk_wr_bytes(&w, c->session_id, c->session_id_len);
+	hsk_wr_u16(&w, c->suite->id);
+	hsk_wr_u8(&w, 0); /* null compression */
+	exts = hsk_wr_open(&w, 2);
+	if (c->reneg) { /* RFC 5746 3.6: empty renegotiated_connection */
+		hsk_wr_u16(&w, EXT_RENEGOTIATION_INFO);
+		hsk_wr_u16(&w, 1);
+		hsk_wr_u8(&w, 0);
+	}
+	if (c->ems) {
+		hsk_wr_u16(&w, EXT_EXTENDED_MASTER_SECRET);
+		hsk_wr_u16(&w, 0);
+	}
+	if (c->etm) {
+		hsk_wr_u16(&w, EXT_ENCRYPT_THEN_MAC);
+		hsk_wr_u16(&w, 0);
+	}
+	if (alpn.len) {
+		hsk_wr_u16(&w, EXT_ALPN);
+		hsk_wr_u16(&w, (uint16_t)(alpn.len + 3));
+		hsk_wr_u16(&w, (uint16_t)(alpn.len + 1));
+		hsk_wr_u8(&w, (uint8_t)alpn.len);
+		hsk_wr_bytes(&w, alpn.base, alpn.len);
+	}
+	if (c->suite->kx == HSK_KX_ECDHE && ch->has_point_formats && !c->resumed) {
+		hsk_wr_u16(&w, EXT_EC_POINT_FORMATS); /* RFC 8422 5.2: uncompressed */
+		hsk_wr_u16(&w, 2);
+		hsk_wr_u8(&w, 1);
+		hsk_wr_u8(&w, 0);
+	}
+	hsk_wr_close(&w, exts, 2);
+	if (w.err)
+		return ERR_INTERNAL;
+	if (w.len == exts + 2)
+		w.len = exts; /* no extensions: leave the block out */
+	return hsk_out_hs(c, HSK_MT_SERVER_HELLO, buf, w.len);
+}
+
+/* Look the session up; resume only with the same suite and the same
+ * extended-master-secret state (RFC 7627 5.3), and never around a
+ * client-certificate requirement. */
+static bool
+hsk_srv12_find_session(struct hsk_conn *c, const struct hsk_client_hello *ch, struct hsk_sess *s)
+{
+	const struct hsk_ctx *ctx = c->ctx;
+	const struct hsk_suite *suite;
+
+	if (!ctx->resumption || c->w->cache == NULL || ch->session_id.len != HSK_SESS_ID_LEN ||
+	    !hsk_sess_cache_get(c->w->cache, ch->session_id.base, ch->session_id.len, ctx->id,
+				c->w->now_s, s))
+		return false;
+	suite = hsk_suite_by_id(s->suite);
+	if (suite == NULL || s->version != 0x0303 || !hsk_view_has16(ch->suites, s->suite) ||
+	    s->ems != ch->ems || (ctx->client_auth == HSK_CLIENT_AUTH_REQUIRE && !s->client_cert)) {
+		hsk_sess_clear(s);
+		return false;
+	}
+	return true;
+}
+
+static hsk_err
+hsk_srv12_client_hello(struct hsk_conn *c, const uint8_t *body, size_t len)
+{
+	const struct hsk_ctx *ctx = c->ctx;
+	struct hsk_client_hello ch;
+	struct hsk_choice choice;
+	struct hsk_sess sess;
+	struct hsk_view alpn;
+	uint16_t version;
+	uint8_t hdr[4] = { HSK_MT_CLIENT_HELLO, (uint8_t)(len >> 16), (uint8_t)(len >> 8), (uint8_t)len };
+
+	TRY(hsk_client_hello_decode(body, len, &ch));
+	TRY(hsk_client_hello_version(&ch, ctx, &version));
+	if (version != 0x0303)
+		return HSK_ALERT(HSK_AD_PROTOCOL_VERSION);
+	/* null compression is mandatory and the only one we take (RFC 5246 7.4.1.2) */
+	if (memchr(ch.compressions.base, 0, ch.compressions.len) == NULL)
+		return HSK_ALERT(HSK_AD_ILLEGAL_PARAMETER);
+	/* RFC 5746 3.6: a non-empty renegotiated_connection on an initial handshake */
+	if (ch.has_reneg_info && ch.reneg_info.len != 0)
+		return HSK_ALERT(HSK_AD_HANDSHAKE_FAILURE);
+	c->reneg = ch.reneg_scsv || ch.has_reneg_info;
+	c->client_version = ch.legacy_version;
+	memcpy(c->client_random, ch.random, 32);
+	if (ch.has_sni) {
+		size_t n = ch.sni_host.len < sizeof(c->sni) - 1 ? ch.sni_host.len : sizeof(c->sni) - 1;
+		memcpy(c->sni, ch.sni_host.base, n);
+		c->sni[n] = 0;
+	}
+
+	if (hsk_srv12_find_session(c, &ch, &sess)) {
+		c->resumed = true;
+		c->suite = hsk_suite_by_id(sess.suite);
+		c->ems = sess.ems;
+		c->client_cert = sess.client_cert;
+		memcpy(c->master, sess.master, 48);
+		memcpy(c->session_id, sess.id, HSK_SESS_ID_LEN);
+		c->session_id_len = HSK_SESS_ID_LEN;
+		hsk_sess_clear(&sess);
+		hsk_client_hello_alpn(&ch, ctx, &alpn);
+	} else {
+		TRY(hsk_client_hello_choose12(&ch, ctx, &choice));
+		c->suite = choice.suite;
+		c->cert = choice.cert;
+		c->group = choice.group;
+		c->sigalg = choice.sigalg;
+		c->ems = ch.ems;
+		alpn = choice.alpn;
+		if (ctx->resumption && c->w->cache != NULL) {
+			hsk_sess_id_new(c->w->id, c->session_id);
+			c->session_id_len = HSK_SESS_ID_LEN;
+		}
+		/* CertificateVerify signs all messages with a hash of the
+		 * client's choosing: keep them while it may come. */
+		if (ctx->client_auth != HSK_CLIENT_AUTH_NONE) {
+			c->raw = malloc(HSK_TRANSCRIPT_CAP);
+			if (c->raw == NULL)
+				return ERR_INTERNAL;
+		}
+	}
+	c->etm = hsk_is_cbc(c->suite) && ch.etm;
+	if (alpn.len) {
+		memcpy(c->alpn, alpn.base, alpn.len < sizeof(c->alpn) - 1 ? alpn.len : sizeof(c->alpn) - 1);
+	}
+	if (RAND_bytes(c->server_random, 32) != 1)
+		return ERR_INTERNAL;
+	if (ctx->version_max >= 0x0304)
+		memcpy(c->server_random + 24, hsk_downgrade12, 8);
+
+	if (!EVP_DigestInit_ex(c->transcript, hsk_algs_md(c->suite->prf), NULL))
+		return ERR_INTERNAL;
+	hsk_transcript_add(c, hdr, 4);
+	hsk_transcript_add(c, body, len);
+	TRY(hsk_srv12_server_hello(c, &ch, alpn));
+
+	if (c->resumed) {
+		TRY(hsk_srv12_key_block(c));
+		TRY(hsk_srv12_send_finished(c));
+		c->state = HSK_ST_CCS;
+		return HSK_OK;
+	}
+	TRY(hsk_out_hs(c, HSK_MT_CERTIFICATE, ctx->certs[c->cert].list, ctx->certs[c->cert].list_len));
+	if (c->suite->kx == HSK_KX_RSA)
+		return hsk_srv12_resume(c); /* straight to ServerHelloDone */
+	c->job.eph = &c->eph;
+	c->job.key = NULL;
+	c->job.in = NULL;
+	c->job.in_len = 0;
+	c->job.out = c->job_out;
+	c->job.out_cap = sizeof(c->job_out);
+	c->state = HSK_ST_KEYGEN;
+	return hsk_submit(c, ACC_OP_KX_KEYGEN, c->group);
+}
+
+/* ServerKeyExchange params (RFC 8422 5.4, RFC 5246 7.4.3) from our new
+ * public value, then the signature job over randoms + params. */
+static hsk_err
+hsk_srv12_after_keygen(struct hsk_conn *c)
+{
+	const EVP_MD *md = hsk_algs_md(hsk_sig_hash(c->sigalg));
+	struct hsk_wr w;
+	unsigned int dlen;
+	EVP_MD_CTX *mctx;
+	int ok;
+
+	if (c->job.status != ACC_DONE || md == NULL)
+		return ERR_INTERNAL;
+	hsk_wr_init(&w, c->params, sizeof(c->params));
+	if (c->suite->kx == HSK_KX_ECDHE) {
+		hsk_wr_u8(&w, 3); /* named_curve */
+		hsk_wr_u16(&w, c->group);
+		hsk_wr_u8(&w, (uint8_t)c->job.out_len);
+	} else {
+		size_t plen;
+		const uint8_t *p = hsk_algs_ffdhe_p(c->group, &plen);
+
+		if (p == NULL)
+			return ERR_INTERNAL;
+		hsk_wr_u16(&w, (uint16_t)plen);
+		hsk_wr_bytes(&w, p, plen);
+		hsk_wr_u16(&w, 1);
+		hsk_wr_u8(&w, 2); /* RFC 7919 groups: g = 2 */
+		hsk_wr_u16(&w, (uint16_t)c->job.out_len);
+	}
+	hsk_wr_bytes(&w, c->job_out, c->job.out_len);
+	if (w.err)
+		return ERR_INTERNAL;
+	c->params_len = w.len;
+
+	mctx = EVP_MD_CTX_new();
+	ok = mctx != NULL && EVP_DigestInit_ex(mctx, md, NULL) &&
+	     EVP_DigestUpdate(mctx, c->client_random, 32) &&
+	     EVP_DigestUpdate(mctx, c->server_random, 32) &&
+	     EVP_DigestUpdate(mctx, c->params, c->params_len) &&
+	     EVP_DigestFinal_ex(mctx, c->job_in, &dlen);
+	EVP_MD_CTX_free(mctx);
+	if (!ok)
+		return ERR_INTERNAL;
+	c->job.key = c->ctx->certs[c->cert].key;
+	c->job.in = c->job_in;
+	c->job.in_len = dlen;
+	c->job.out = c->job_out;
+	c->job.out_cap = sizeof(c->job_out);
+	c->state = HSK_ST_SIGN;
+	return hsk_submit(c, ACC_OP_SIGN, c->sigalg);
+}
+
+/* ServerKeyExchange (when signed), CertificateRequest, ServerHelloDone. */
+static hsk_err
+hsk_srv12_finish_flight(struct hsk_conn *c)
+{
+	const struct hsk_ctx *ctx = c->ctx;
+	uint8_t buf[8192 + 64];
+	struct hsk_wr w;
+
+	if (c->suite->kx != HSK_KX_RSA) {
+		if (c->job.status != ACC_DONE)
+			return ERR_INTERNAL;
+		hsk_wr_init(&w, buf, sizeof(buf));
+		hsk_wr_bytes(&w, c->params, c->params_len);
+		hsk_wr_u16(&w, c->sigalg);
+		hsk_wr_u16(&w, (uint16_t)c->job.out_len);
+		hsk_wr_bytes(&w, c->job_out, c->job.out_len);
+		if (w.err)
+			return ERR_INTERNAL;
+		TRY(hsk_out_hs(c, HSK_MT_SERVER_KEY_EXCHANGE, buf, w.len));
+	}
+	if (ctx->client_auth != HSK_CLIENT_AUTH_NONE) {
+		size_t at;
+
+		/* RFC 5246 7.4.4 */
+		hsk_wr_init(&w, buf, sizeof(buf));
+		hsk_wr_u8(&w, 2);
+		hsk_wr_u8(&w, 1);  /* rsa_sign */
+		hsk_wr_u8(&w, 64); /* ecdsa_sign */
+		at = hsk_wr_open(&w, 2);
+		for (size_t i = 0; i < ctx->n_sigalgs; i++)
+			hsk_wr_u16(&w, ctx->sigalgs[i]);
+		hsk_wr_close(&w, at, 2);
+		hsk_wr_u16(&w, ctx->ca_names_len <= 8192 ? (uint16_t)ctx->ca_names_len : 0);
+		if (ctx->ca_names_len <= 8192)
+			hsk_wr_bytes(&w, ctx->ca_names, ctx->ca_names_len);
+		if (w.err)
+			return ERR_INTERNAL;
+		TRY(hsk_out_hs(c, HSK_MT_CERTIFICATE_REQUEST, buf, w.len));
+		c->state = HSK_ST_CLIENT_CERT;
+	} else {
+		c->state = HSK_ST_CLIENT_KEY_EXCHANGE;
+	}
+	return hsk_out_hs(c, HSK_MT_SERVER_HELLO_DONE, NULL, 0);
+}
+
+/* ---- client flight ---- */
+
+static hsk_err
+hsk_srv12_verify_alert(int verr)
+{
+	switch (verr) {
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		return HSK_ALERT(HSK_AD_CERTIFICATE_EXPIRED);
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+		return HSK_ALERT(HSK_AD_UNKNOWN_CA);
+	case X509_V_ERR_CERT_REVOKED:
+		return HSK_ALERT(HSK_AD_CERTIFICATE_REVOKED);
+	case X509_V_ERR_INVALID_PURPOSE:
+		return HSK_ALERT(HSK_AD_UNSUPPORTED_CERTIFICATE);
+	default:
+		return HSK_ALERT(HSK_AD_BAD_CERTIFICATE);
+	}
+}
+
+/* Certificate from the client (RFC 5246 7.4.6), verified against the CA. */
+static hsk_err
+hsk_srv12_client_certificate(struct hsk_conn *c, const uint8_t *body, size_t len)
+{
+	struct hsk_rd r = hsk_rd_make(body, len), list, der;
+	STACK_OF(X509) *chain = NULL;
+	X509_STORE_CTX *sctx = NULL;
+	hsk_err err = HSK_ALERT(HSK_AD_BAD_CERTIFICATE);
+
+	TRY(hsk_rd_vec(&r, 3, 0, 0xffffff, &list));
+	TRY(hsk_rd_end(&r));
+	if (hsk_rd_left(&list) == 0) {
+		if (c->ctx->client_auth == HSK_CLIENT_AUTH_REQUIRE)
+			return HSK_ALERT(HSK_AD_HANDSHAKE_FAILURE);
+		free(c->raw); /* no CertificateVerify will come */
+		c->raw = NULL;
+		c->state = HSK_ST_CLIENT_KEY_EXCHANGE;
+		return HSK_OK;
+	}
+	chain = sk_X509_new_null();
+	if (chain == NULL)
+		return ERR_INTERNAL;
+	while (hsk_rd_left(&list) > 0) {
+		const uint8_t *p;
+		X509 *x;
+
+		if ((err = hsk_rd_vec(&list, 3, 1, 0xffffff, &der)) != HSK_OK)
+			goto out;
+		p = der.cur;
+		x = d2i_X509(NULL, &p, (long)hsk_rd_left(&der));
+		if (x == NULL || p != der.end) {
+			X509_free(x);
+			err = HSK_ALERT(HSK_AD_BAD_CERTIFICATE);
+			goto out;
+		}
+		sk_X509_push(chain, x);
+	}
+	sctx = X509_STORE_CTX_new();
+	if (sctx == NULL ||
+	    !X509_STORE_CTX_init(sctx, c->ctx->ca_store, sk_X509_value(chain, 0), chain)) {
+		err = ERR_INTERNAL;
+		goto out;
+	}
+	X509_STORE_CTX_set_purpose(sctx, X509_PURPOSE_SSL_CLIENT);
+	if (X509_verify_cert(sctx) != 1) {
+		err = hsk_srv12_verify_alert(X509_STORE_CTX_get_error(sctx));
+		goto out;
+	}
+	c->peer_key = X509_get_pubkey(sk_X509_value(chain, 0));
+	if (c->peer_key == NULL) {
+		err = HSK_ALERT(HSK_AD_UNSUPPORTED_CERTIFICATE);
+		goto out;
+	}
+	c->client_cert = true;
+	c->state = HSK_ST_CLIENT_KEY_EXCHANGE;
+	err = HSK_OK;
+out:
+	X509_STORE_CTX_free(sctx);
+	sk_X509_pop_free(chain, X509_free);
+	ERR_clear_error();
+	return err;
+}
+
+/* ClientKeyExchange (RFC 5246 7.4.7, RFC 8422 5.7): the client's public
+ * value or encrypted premaster goes to a job. */
+static hsk_err
+hsk_srv12_client_key_exchange(struct hsk_conn *c, const uint8_t *body, size_t len)
+{
+	struct hsk_rd r = hsk_rd_make(body, len), v;
+	uint8_t op;
+
+	switch (c->suite->kx) {
+	case HSK_KX_ECDHE:
+		TRY(hsk_rd_vec(&r, 1, 1, 255, &v));
+		op = ACC_OP_KX_DERIVE;
+		break;
+	case HSK_KX_DHE:
+		TRY(hsk_rd_vec(&r, 2, 1, 512, &v));
+		op = ACC_OP_KX_DERIVE;
+		break;
+	case HSK_KX_RSA:
+		TRY(hsk_rd_vec(&r, 2, 1, 512, &v));
+		op = ACC_OP_RSA_DECRYPT_PMS;
+		break;
+	default:
+		return ERR_INTERNAL;
+	}
+	TRY(hsk_rd_end(&r));
+	memcpy(c->job_in, v.cur, hsk_rd_left(&v));
+	c->job.in = c->job_in;
+	c->job.in_len = (uint32_t)hsk_rd_left(&v);
+	c->job.out = c->job_out;
+	c->job.out_cap = sizeof(c->job_out);
+	c->job.eph = &c->eph;
+	c->job.key = c->ctx->certs[c->cert].key;
+	c->job.client_version = c->client_version;
+	c->state = HSK_ST_KX_DERIVE;
+	return hsk_submit(c, op, op == ACC_OP_KX_DERIVE ? c->group : 0);
+}
+
+/* Premaster -> master secret (with the session hash for EMS) -> keys. */
+static hsk_err
+hsk_srv12_after_derive(struct hsk_conn *c)
+{
+	uint8_t session_hash[64];
+	size_t shlen = 0;
+	hsk_err err;
+
+	acc_eph_clear(&c->eph);
+	if (c->job.status != ACC_DONE) /* not a point on the curve, Y out of range */
+		return HSK_ALERT(HSK_AD_ILLEGAL_PARAMETER);
+	if (c->ems)
+		TRY(hsk_transcript_hash(c, session_hash, &shlen));
+	err = hsk_prf_master(c->suite->prf, c->job_out, c->job.out_len, c->ems, c->client_random,
+			     c->server_random, session_hash, shlen, c->master);
+	OPENSSL_cleanse(c->job_out, sizeof(c->job_out));
+	TRY(err);
+	TRY(hsk_srv12_key_block(c));
+	c->state = c->client_cert ? HSK_ST_CERT_VERIFY : HSK_ST_CCS;
+	return HSK_OK;
+}
+
+/* CertificateVerify (RFC 5246 7.4.8): a signature over every handshake
+ * message so far, with a scheme we offered. */
+static hsk_err
+hsk_srv12_certificate_verify(struct hsk_conn *c, const uint8_t *body, size_t len)
+{
+	struct hsk_rd r = hsk_rd_make(body, len), sig;
+	const EVP_MD *md;
+	EVP_MD_CTX *mctx = NULL;
+	EVP_PKEY_CTX *pctx = NULL;
+	uint16_t scheme;
+	bool offered = false;
+	hsk_err err = HSK_ALERT(HSK_AD_DECRYPT_ERROR);
+
+	TRY(hsk_rd_u16(&r, &scheme));
+	TRY(hsk_rd_vec(&r, 2, 1, 0xffff, &sig));
+	TRY(hsk_rd_end(&r));
+	for (size_t i = 0; i < c->ctx->n_sigalgs; i++)
+		offered |= c->ctx->sigalgs[i] == scheme;
+	md = hsk_algs_md(hsk_sig_hash(scheme));
+	if (!offered || md == NULL || EVP_PKEY_is_a(c->peer_key, "RSA") != hsk_sig_is_rsa(scheme))
+		return HSK_ALERT(HSK_AD_ILLEGAL_PARAMETER);
+	if (c->raw == NULL || c->raw_len > HSK_TRANSCRIPT_CAP)
+		return HSK_ALERT(HSK_AD_HANDSHAKE_FAILURE);
+	mctx = EVP_MD_CTX_new();
+	if (mctx == NULL || EVP_DigestVerifyInit(mctx, &pctx, md, NULL, c->peer_key) != 1)
+		goto out;
+	if (hsk_sig_is_pss(scheme) &&
+	    (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+	     EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1))
+		goto out;
+	if (EVP_DigestVerify(mctx, sig.cur, hsk_rd_left(&sig), c->raw, c->raw_len) != 1)
+		goto out;
+	err = HSK_OK;
+out:
+	EVP_MD_CTX_free(mctx);
+	ERR_clear_error();
+	TRY(err);
+	{
+		uint8_t hdr[4] = { HSK_MT_CERTIFICATE_VERIFY, (uint8_t)(len >> 16), (uint8_t)(len >> 8),
+				   (uint8_t)len };
+		hsk_transcript_add(c, hdr, 4);
+		hsk_transcript_add(c, body, len);
+	}
+	OPENSSL_cleanse(c->raw, c->raw_len);
+	free(c->raw);
+	c->raw = NULL;
+	EVP_PKEY_free(c->peer_key);
+	c->peer_key = NULL;
+	c->state = HSK_ST_CCS;
+	return HSK_OK;
+}
+
+hsk_err
+hsk_srv12_ccs(struct hsk_conn *c)
+{
+	TRY(hsk_srv12_install(c, false));
+	c->state = HSK_ST_FINISHED;
+	return HSK_OK;
+}
+
+static void
+hsk_srv12_store_session(struct hsk_conn *c)
+{
+	struct hsk_sess s;
+
+	if (!c->ctx->resumption || c->w->cache == NULL || c->session_id_len != HSK_SESS_ID_LEN)
+		return;
+	memset(&s, 0, sizeof(s));
+	memcpy(s.id, c->session_id, HSK_SESS_ID_LEN);
+	s.id_len = HSK_SESS_ID_LEN;
+	s.ems = c->ems;
+	s.client_cert = c->client_cert;
+	s.version = 0x0303;
+	s.suite = c->suite->id;
+	s.ctx_id = c->ctx->id;
+	s.created_s = c->w->now_s;
+	s.lifetime_s = c->ctx->session_lifetime_s;
+	memcpy(s.master, c->master, 48);
+	hsk_sess_cache_put(c->w->cache, c->w->id, &s);
+	hsk_sess_clear(&s);
+}
+
+/* Finished (RFC 5246 7.4.9). */
+static hsk_err
+hsk_srv12_finished(struct hsk_conn *c, const uint8_t *body, size_t len)
+{
+	uint8_t hash[64], expect[12];
+	uint8_t hdr[4] = { HSK_MT_FINISHED, 0, 0, 12 };
+	size_t hlen;
+
+	if (len != 12)
+		return ERR_DECODE;
+	TRY(hsk_transcript_hash(c, hash, &hlen));
+	TRY(hsk_prf_finished(c->suite->prf, c->master, 1, hash, hlen, expect));
+	if (CRYPTO_memcmp(expect, body, 12) != 0)
+		return HSK_ALERT(HSK_AD_DECRYPT_ERROR);
+	hsk_transcript_add(c, hdr, 4);
+	hsk_transcript_add(c, body, len);
+	if (c->resumed) {
+		c->w->handshakes_resumed++;
+	} else {
+		TRY(hsk_srv12_send_finished(c));
+		hsk_srv12_store_session(c);
+		c->w->handshakes_full++;
+	}
+	OPENSSL_cleanse(c->key_block, sizeof(c->key_block));
+	c->state = HSK_ST_ESTABLISHED;
+	return HSK_OK;
+}
+
+hsk_err
+hsk_srv12_message(struct hsk_conn *c, uint8_t type, const uint8_t *body, size_t len)
+{
+	static const uint8_t expect[] = {
+		[HSK_ST_CLIENT_HELLO] = HSK_MT_CLIENT_HELLO,
+		[HSK_ST_CLIENT_CERT] = HSK_MT_CERTIFICATE,
+		[HSK_ST_CLIENT_KEY_EXCHANGE] = HSK_MT_CLIENT_KEY_EXCHANGE,
+		[HSK_ST_CERT_VERIFY] = HSK_MT_CERTIFICATE_VERIFY,
+		[HSK_ST_FINISHED] = HSK_MT_FINISHED,
+		[HSK_ST_CCS] = 0xff,
+		[HSK_ST_KEYGEN] = 0xff,
+		[HSK_ST_SIGN] = 0xff,
+		[HSK_ST_KX_DERIVE] = 0xff,
+	};
+	uint8_t hdr[4] = { type, (uint8_t)(len >> 16), (uint8_t)(len >> 8), (uint8_t)len };
+
+	if (c->state >= sizeof(expect) || expect[c->state] != type)
+		return HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE);
+	switch (type) {
+	case HSK_MT_CLIENT_HELLO:
+		return hsk_srv12_client_hello(c, body, len);
+	case HSK_MT_CERTIFICATE:
+		hsk_transcript_add(c, hdr, 4);
+		hsk_transcript_add(c, body, len);
+		return hsk_srv12_client_certificate(c, body, len);
+	case HSK_MT_CLIENT_KEY_EXCHANGE:
+		hsk_transcript_add(c, hdr, 4);
+		hsk_transcript_add(c, body, len);
+		return hsk_srv12_client_key_exchange(c, body, len);
+	case HSK_MT_CERTIFICATE_VERIFY:
+		return hsk_srv12_certificate_verify(c, body, len);
+	case HSK_MT_FINISHED:
+		return hsk_srv12_finished(c, body, len);
+	default:
+		return HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE);
+	}
+}
+
+hsk_err
+hsk_srv12_resume(struct hsk_conn *c)
+{
+	switch (c->state) {
+	case HSK_ST_KEYGEN:
+		return hsk_srv12_after_keygen(c);
+	case HSK_ST_SIGN:
+	case HSK_ST_CLIENT_HELLO: /* static RSA: no ServerKeyExchange */
+		return hsk_srv12_finish_flight(c);
+	case HSK_ST_KX_DERIVE:
+		return hsk_srv12_after_derive(c);
+	default:
+		return ERR_INTERNAL;
+	}
+}

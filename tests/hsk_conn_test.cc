@@ -1,0 +1,746 @@
+// The TLS 1.2 server engine driven in memory by OpenSSL's libssl as the
+// client: suites, groups, signature schemes, EMS/ETM, resumption, client
+// authentication, refusals and malformed input with the expected alerts.
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "hsk_err.h"
+#include "hsk_test_peer.h"
+
+using hsk_test::Pair;
+using hsk_test::Server;
+
+namespace {
+
+struct CtxDeleter {
+	void operator()(SSL_CTX *c) const { SSL_CTX_free(c); }
+};
+using CtxPtr = std::unique_ptr<SSL_CTX, CtxDeleter>;
+
+CtxPtr
+client(const char *ciphers = nullptr, const char *groups = nullptr, const char *sigalgs = nullptr)
+{
+	SSL_CTX *c = hsk_test::client_ctx();
+	if (ciphers != nullptr) {
+		EXPECT_EQ(SSL_CTX_set_cipher_list(c, ciphers), 1) << ciphers;
+	}
+	if (groups != nullptr) {
+		EXPECT_EQ(SSL_CTX_set1_groups_list(c, groups), 1) << groups;
+	}
+	if (sigalgs != nullptr) {
+		EXPECT_EQ(SSL_CTX_set1_sigalgs_list(c, sigalgs), 1) << sigalgs;
+	}
+	return CtxPtr(c);
+}
+
+void
+enable_all_suites(Server &s)
+{
+	char err[128];
+	ASSERT_EQ(hsk_ctx_set_suites(&s.ctx, "old", err, sizeof(err)), 0) << err;
+}
+
+// A full exchange: handshake, data both ways (several records), close_notify.
+void
+exchange(Pair &p)
+{
+	ASSERT_TRUE(p.handshake()) << "server_err=" << std::hex << p.server_err << " client_alert="
+				   << std::dec << p.client_alert;
+	EXPECT_EQ(p.client_to_server("GET / HTTP/1.1\r\n\r\n"), "GET / HTTP/1.1\r\n\r\n");
+	std::string big(100000, 'x');
+	for (size_t i = 0; i < big.size(); i++)
+		big[i] = (char)('a' + i % 26);
+	EXPECT_EQ(p.server_to_client(big), big);
+	std::string up(40000, 'u');
+	EXPECT_EQ(p.client_to_server(up), up);
+	// close_notify from the client: the engine answers with its own.
+	SSL_shutdown(p.ssl);
+	p.pump();
+	EXPECT_TRUE(hsk_conn_peer_closed(p.conn));
+	EXPECT_EQ(SSL_shutdown(p.ssl), 1);
+}
+
+struct SuiteCase {
+	const char *name;
+	uint16_t id;
+};
+
+class HskConnSuite : public ::testing::TestWithParam<SuiteCase> {};
+
+TEST_P(HskConnSuite, FullHandshakeAndData)
+{
+	Server s;
+	enable_all_suites(s);
+	auto c = client(GetParam().name);
+	Pair p(s, c.get());
+	exchange(p);
+	struct hsk_conn_info info;
+	hsk_conn_info(p.conn, &info);
+	EXPECT_EQ(info.suite, GetParam().id);
+	EXPECT_EQ(SSL_CIPHER_get_protocol_id(SSL_get_current_cipher(p.ssl)), GetParam().id);
+	EXPECT_TRUE(info.ems);
+	EXPECT_EQ(s.w[0].handshakes_full, 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+	AllSuites, HskConnSuite,
+	::testing::Values(SuiteCase{ "ECDHE-ECDSA-AES128-GCM-SHA256", 0xc02b },
+			  SuiteCase{ "ECDHE-RSA-AES128-GCM-SHA256", 0xc02f },
+			  SuiteCase{ "ECDHE-ECDSA-AES256-GCM-SHA384", 0xc02c },
+			  SuiteCase{ "ECDHE-RSA-AES256-GCM-SHA384", 0xc030 },
+			  SuiteCase{ "ECDHE-ECDSA-CHACHA20-POLY1305", 0xcca9 },
+			  SuiteCase{ "ECDHE-RSA-CHACHA20-POLY1305", 0xcca8 },
+			  SuiteCase{ "ECDHE-ECDSA-AES128-SHA256", 0xc023 },
+			  SuiteCase{ "ECDHE-RSA-AES128-SHA256", 0xc027 },
+			  SuiteCase{ "ECDHE-ECDSA-AES256-SHA384", 0xc024 },
+			  SuiteCase{ "ECDHE-RSA-AES256-SHA384", 0xc028 },
+			  SuiteCase{ "ECDHE-RSA-AES128-SHA", 0xc013 },
+			  SuiteCase{ "ECDHE-ECDSA-AES256-SHA", 0xc00a },
+			  SuiteCase{ "DHE-RSA-AES128-GCM-SHA256", 0x009e },
+			  SuiteCase{ "DHE-RSA-AES256-GCM-SHA384", 0x009f },
+			  SuiteCase{ "AES128-GCM-SHA256", 0x009c },
+			  SuiteCase{ "AES256-GCM-SHA384", 0x009d },
+			  SuiteCase{ "AES128-SHA256", 0x003c }),
+	[](const ::testing::TestParamInfo<SuiteCase> &i) {
+		std::string n = i.param.name;
+		for (auto &ch : n)
+			if (ch == '-')
+				ch = '_';
+		return n;
+	});
+
+TEST(HskConn, CbcWithoutEncryptThenMac)
+{
+	Server s;
+	auto c = client("ECDHE-RSA-AES128-SHA256");
+	SSL_CTX_set_options(c.get(), SSL_OP_NO_ENCRYPT_THEN_MAC);
+	Pair p(s, c.get());
+	exchange(p);
+	struct hsk_conn_info info;
+	hsk_conn_info(p.conn, &info);
+	EXPECT_FALSE(info.etm);
+}
+
+TEST(HskConn, CbcWithEncryptThenMac)
+{
+	Server s;
+	auto c = client("ECDHE-ECDSA-AES256-SHA384");
+	Pair p(s, c.get());
+	exchange(p);
+	struct hsk_conn_info info;
+	hsk_conn_info(p.conn, &info);
+	EXPECT_TRUE(info.etm);
+}
+
+TEST(HskConn, WithoutExtendedMasterSecret)
+{
+	Server s;
+	auto c = client("ECDHE-RSA-AES128-GCM-SHA256");
+	SSL_CTX_set_options(c.get(), SSL_OP_NO_EXTENDED_MASTER_SECRET);
+	Pair p(s, c.get());
+	exchange(p);
+	struct hsk_conn_info info;
+	hsk_conn_info(p.conn, &info);
+	EXPECT_FALSE(info.ems);
+}
+
+class HskConnGroup : public ::testing::TestWithParam<std::pair<const char *, uint16_t>> {};
+
+TEST_P(HskConnGroup, KeyExchange)
+{
+	Server s;
+	bool dhe = GetParam().second >= 0x100;
+	if (dhe) {
+		// libssl lists no FFDHE group in a TLS 1.2 ClientHello: the
+		// server's first FFDHE group is used (RFC 7919 4).
+		uint16_t g = GetParam().second;
+		char err[64];
+		ASSERT_EQ(hsk_ctx_set_groups(&s.ctx, &g, 1, err, sizeof(err)), 0);
+	}
+	auto c = client(dhe ? "DHE-RSA-AES128-GCM-SHA256" : "ECDHE-RSA-AES128-GCM-SHA256", GetParam().first);
+	Pair p(s, c.get());
+	exchange(p);
+	struct hsk_conn_info info;
+	hsk_conn_info(p.conn, &info);
+	EXPECT_EQ(info.group, GetParam().second);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllGroups, HskConnGroup,
+			 ::testing::Values(std::make_pair("X25519", (uint16_t)0x1d),
+					   std::make_pair("P-256", (uint16_t)0x17),
+					   std::make_pair("P-384", (uint16_t)0x18),
+					   std::make_pair("ffdhe2048", (uint16_t)0x100),
+					   std::make_pair("ffdhe3072", (uint16_t)0x101)));
+
+class HskConnSigalg : public ::testing::TestWithParam<std::pair<const char *, uint16_t>> {};
+
+TEST_P(HskConnSigalg, ServerKeyExchangeSignature)
+{
+	Server s;
+	auto c = client(nullptr, nullptr, GetParam().first);
+	Pair p(s, c.get());
+	exchange(p);
+	struct hsk_conn_info info;
+	hsk_conn_info(p.conn, &info);
+	EXPECT_EQ(info.sigalg, GetParam().second);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllSigalgs, HskConnSigalg,
+			 ::testing::Values(std::make_pair("rsa_pss_rsae_sha256", (uint16_t)0x0804),
+					   std::make_pair("rsa_pss_rsae_sha384", (uint16_t)0x0805),
+					   std::make_pair("rsa_pss_rsae_sha512", (uint16_t)0x0806),
+					   std::make_pair("RSA+SHA256", (uint16_t)0x0401),
+					   std::make_pair("RSA+SHA384", (uint16_t)0x0501),
+					   std::make_pair("RSA+SHA512", (uint16_t)0x0601),
+					   std::make_pair("ECDSA+SHA256", (uint16_t)0x0403)));
+
+TEST(HskConn, EcdsaP384Certificate)
+{
+	// Server with only a P-384 key, generated here.
+	std::string d = hsk_test::cert_dir();
+	std::string cmd = "cd " + d + " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-384 "
+				      "-nodes -keyout p384.key -out p384.crt -days 30 -subj /CN=localhost "
+				      ">/dev/null 2>&1";
+	ASSERT_EQ(system(cmd.c_str()), 0);
+	Server s(false, false);
+	char err[256];
+	ASSERT_EQ(hsk_ctx_add_cert(&s.ctx, (d + "/p384.crt").c_str(), (d + "/p384.key").c_str(), err,
+				   sizeof(err)),
+		  0)
+		<< err;
+	auto c = client();
+	SSL_CTX_set_verify(c.get(), SSL_VERIFY_NONE, nullptr);
+	Pair p(s, c.get());
+	exchange(p);
+	struct hsk_conn_info info;
+	hsk_conn_info(p.conn, &info);
+	EXPECT_EQ(info.sigalg, 0x0503);
+}
+
+TEST(HskConn, StaticRsaRefusedByDefault)
+{
+	Server s;
+	auto c = client("AES128-GCM-SHA256");
+	Pair p(s, c.get());
+	EXPECT_FALSE(p.handshake());
+	EXPECT_EQ(p.server_err, HSK_ALERT(HSK_AD_HANDSHAKE_FAILURE));
+	EXPECT_EQ(p.client_alert, HSK_AD_HANDSHAKE_FAILURE);
+}
+
+TEST(HskConn, ServerPreferenceOrder)
+{
+	Server s;
+	// The client prefers CBC; the server's order puts AES-GCM first.
+	auto c = client("ECDHE-RSA-AES128-SHA256:ECDHE-RSA-AES128-GCM-SHA256");
+	Pair p(s, c.get());
+	ASSERT_TRUE(p.handshake());
+	struct hsk_conn_info info;
+	hsk_conn_info(p.conn, &info);
+	EXPECT_EQ(info.suite, 0xc02f);
+}
+
+TEST(HskConn, AlpnChosen)
+{
+	Server s;
+	auto c = client();
+	static const unsigned char protos[] = "\x02h2\x08http/1.1";
+	SSL_CTX_set_alpn_protos(c.get(), protos, sizeof(protos) - 1);
+	Pair p(s, c.get());
+	ASSERT_TRUE(p.handshake());
+	const unsigned char *sel;
+	unsigned int len;
+	SSL_get0_alpn_selected(p.ssl, &sel, &len);
+	EXPECT_EQ(std::string((const char *)sel, len), "http/1.1");
+	struct hsk_conn_info info;
+	hsk_conn_info(p.conn, &info);
+	EXPECT_STREQ(info.alpn, "http/1.1");
+	EXPECT_STREQ(info.sni, "localhost");
+}
+
+// ---- resumption ----
+
+SSL_SESSION *
+full_then_session(Server &s, SSL_CTX *c, unsigned worker)
+{
+	Pair p(s, c, worker);
+	EXPECT_TRUE(p.handshake());
+	// A clean close: libssl only resumes sessions that were shut down.
+	SSL_shutdown(p.ssl);
+	p.pump();
+	return SSL_get1_session(p.ssl);
+}
+
+TEST(HskConnResume, SameWorker)
+{
+	Server s;
+	auto c = client();
+	SSL_SESSION *sess = full_then_session(s, c.get(), 0);
+	Pair p(s, c.get(), 0);
+	SSL_set_session(p.ssl, sess);
+	exchange(p);
+	EXPECT_TRUE(SSL_session_reused(p.ssl));
+	struct hsk_conn_info info;
+	hsk_conn_info(p.conn, &info);
+	EXPECT_TRUE(info.resumed);
+	EXPECT_EQ(s.w[0].handshakes_resumed, 1u);
+	SSL_SESSION_free(sess);
+}
+
+TEST(HskConnResume, AcrossWorkers)
+{
+	Server s;
+	auto c = client("ECDHE-ECDSA-CHACHA20-POLY1305");
+	SSL_SESSION *sess = full_then_session(s, c.get(), 0);
+	Pair p(s, c.get(), 3);
+	SSL_set_session(p.ssl, sess);
+	exchange(p);
+	EXPECT_TRUE(SSL_session_reused(p.ssl));
+	EXPECT_EQ(s.w[3].handshakes_resumed, 1u);
+	SSL_SESSION_free(sess);
+}
+
+TEST(HskConnResume, NotAcrossContexts)
+{
+	Server s1, s2;
+	auto c = client();
+	SSL_SESSION *sess = full_then_session(s1, c.get(), 0);
+	// s2 has its own cache; give it s1's to prove the ctx id check.
+	for (auto &w : s2.w)
+		w.cache = s1.cache;
+	Pair p(s2, c.get(), 0);
+	SSL_set_session(p.ssl, sess);
+	ASSERT_TRUE(p.handshake());
+	EXPECT_FALSE(SSL_session_reused(p.ssl));
+	for (auto &w : s2.w)
+		w.cache = s2.cache;
+	SSL_SESSION_free(sess);
+}
+
+TEST(HskConnResume, OffMeansFullHandshake)
+{
+	Server s;
+	s.ctx.resumption = false;
+	auto c = client();
+	SSL_SESSION *sess = full_then_session(s, c.get(), 0);
+	Pair p(s, c.get(), 0);
+	SSL_set_session(p.ssl, sess);
+	ASSERT_TRUE(p.handshake());
+	EXPECT_FALSE(SSL_session_reused(p.ssl));
+	SSL_SESSION_free(sess);
+}
+
+TEST(HskConnResume, ExpiredSession)
+{
+	Server s;
+	auto c = client();
+	SSL_SESSION *sess = full_then_session(s, c.get(), 0);
+	s.w[0].now_s += s.ctx.session_lifetime_s + 1;
+	Pair p(s, c.get(), 0);
+	SSL_set_session(p.ssl, sess);
+	ASSERT_TRUE(p.handshake());
+	EXPECT_FALSE(SSL_session_reused(p.ssl));
+	SSL_SESSION_free(sess);
+}
+
+// ---- client authentication ----
+
+void
+set_client_auth(Server &s, int mode)
+{
+	char err[256];
+	ASSERT_EQ(hsk_ctx_set_client_auth(&s.ctx, mode, hsk_test::cert_path("ca.crt").c_str(), err,
+					  sizeof(err)),
+		  0)
+		<< err;
+}
+
+void
+use_client_cert(SSL_CTX *c, const char *name)
+{
+	std::string base = hsk_test::cert_path(name);
+	ASSERT_EQ(SSL_CTX_use_certificate_file(c, (base + ".crt").c_str(), SSL_FILETYPE_PEM), 1);
+	ASSERT_EQ(SSL_CTX_use_PrivateKey_file(c, (base + ".key").c_str(), SSL_FILETYPE_PEM), 1);
+}
+
+TEST(HskConnClientAuth, RequireWithCertificate)
+{
+	Server s;
+	set_client_auth(s, HSK_CLIENT_AUTH_REQUIRE);
+	auto c = client();
+	use_client_cert(c.get(), "client");
+	Pair p(s, c.get());
+	exchange(p);
+	struct hsk_conn_info info;
+	hsk_conn_info(p.conn, &info);
+	EXPECT_TRUE(info.client_cert);
+}
+
+TEST(HskConnClientAuth, RequireWithRsaPssClientKey)
+{
+	Server s;
+	set_client_auth(s, HSK_CLIENT_AUTH_REQUIRE);
+	auto c = client(nullptr, nullptr, "rsa_pss_rsae_sha256:ECDSA+SHA256");
+	// The server's RSA leaf has no clientAuth usage; sign a client RSA cert.
+	std::string d = hsk_test::cert_dir();
+	std::string cmd = "cd " + d + " && [ -f rsaclient.crt ] || (openssl req -new -newkey rsa:2048 -nodes "
+				      "-keyout rsaclient.key -out rsaclient.csr -subj /CN=rsaclient && "
+				      "printf 'extendedKeyUsage=clientAuth\\n' > rc.ext && openssl x509 -req "
+				      "-in rsaclient.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 "
+				      "-extfile rc.ext -out rsaclient.crt) >/dev/null 2>&1";
+	ASSERT_EQ(system(cmd.c_str()), 0);
+	use_client_cert(c.get(), "rsaclient");
+	Pair p(s, c.get());
+	exchange(p);
+	struct hsk_conn_info info;
+	hsk_conn_info(p.conn, &info);
+	EXPECT_TRUE(info.client_cert);
+}
+
+TEST(HskConnClientAuth, RequireWithoutCertificate)
+{
+	Server s;
+	set_client_auth(s, HSK_CLIENT_AUTH_REQUIRE);
+	auto c = client();
+	Pair p(s, c.get());
+	EXPECT_FALSE(p.handshake());
+	EXPECT_EQ(p.server_err, HSK_ALERT(HSK_AD_HANDSHAKE_FAILURE));
+	EXPECT_EQ(p.client_alert, HSK_AD_HANDSHAKE_FAILURE);
+}
+
+TEST(HskConnClientAuth, OptionalWithoutCertificate)
+{
+	Server s;
+	set_client_auth(s, HSK_CLIENT_AUTH_OPTIONAL);
+	auto c = client();
+	Pair p(s, c.get());
+	exchange(p);
+	struct hsk_conn_info info;
+	hsk_conn_info(p.conn, &info);
+	EXPECT_FALSE(info.client_cert);
+}
+
+TEST(HskConnClientAuth, UnknownCa)
+{
+	Server s;
+	set_client_auth(s, HSK_CLIENT_AUTH_OPTIONAL);
+	auto c = client();
+	use_client_cert(c.get(), "rogue");
+	Pair p(s, c.get());
+	EXPECT_FALSE(p.handshake());
+	EXPECT_EQ(p.server_err, HSK_ALERT(HSK_AD_UNKNOWN_CA));
+	EXPECT_EQ(p.client_alert, HSK_AD_UNKNOWN_CA);
+}
+
+TEST(HskConnClientAuth, ResumptionKeepsClientCert)
+{
+	Server s;
+	set_client_auth(s, HSK_CLIENT_AUTH_REQUIRE);
+	auto c = client();
+	use_client_cert(c.get(), "client");
+	SSL_SESSION *sess = full_then_session(s, c.get(), 1);
+	Pair p(s, c.get(), 2);
+	SSL_set_session(p.ssl, sess);
+	ASSERT_TRUE(p.handshake());
+	EXPECT_TRUE(SSL_session_reused(p.ssl));
+	struct hsk_conn_info info;
+	hsk_conn_info(p.conn, &info);
+	EXPECT_TRUE(info.client_cert);
+	SSL_SESSION_free(sess);
+}
+
+// ---- refusals ----
+
+class HskConnOldVersion : public ::testing::TestWithParam<int> {};
+
+TEST_P(HskConnOldVersion, ProtocolVersionAlert)
+{
+	Server s;
+	SSL_CTX *c = hsk_test::client_ctx(GetParam());
+	SSL_CTX_set_security_level(c, 0);
+	SSL_CTX_set_cipher_list(c, "DEFAULT@SECLEVEL=0");
+	Pair p(s, c);
+	EXPECT_FALSE(p.handshake());
+	EXPECT_EQ(p.server_err, HSK_ALERT(HSK_AD_PROTOCOL_VERSION));
+	SSL_CTX_free(c);
+}
+
+INSTANTIATE_TEST_SUITE_P(Tls10And11, HskConnOldVersion, ::testing::Values(TLS1_VERSION, TLS1_1_VERSION));
+
+// A hand-built ClientHello record: version, suites, compressions, extensions.
+// supported_groups {x25519, P-256} and signature_algorithms {rsa_pss_rsae_sha256, ecdsa_p256}
+const std::string kBasicExts("\x00\x0a\x00\x06\x00\x04\x00\x1d\x00\x17"
+			     "\x00\x0d\x00\x06\x00\x04\x08\x04\x04\x03",
+			     20);
+
+std::string
+client_hello(uint16_t version, std::vector<uint16_t> suites, std::vector<uint8_t> comps,
+	     const std::string &exts = kBasicExts, bool with_ext = true)
+{
+	std::string b;
+	b += (char)(version >> 8);
+	b += (char)version;
+	b += std::string(32, '\x11');
+	b += '\0';
+	b += (char)(suites.size() * 2 >> 8);
+	b += (char)(suites.size() * 2);
+	for (uint16_t s : suites) {
+		b += (char)(s >> 8);
+		b += (char)s;
+	}
+	b += (char)comps.size();
+	for (uint8_t c : comps)
+		b += (char)c;
+	if (with_ext) {
+		b += (char)(exts.size() >> 8);
+		b += (char)exts.size();
+		b += exts;
+	}
+	std::string m;
+	m += '\x01';
+	m += (char)(b.size() >> 16);
+	m += (char)(b.size() >> 8);
+	m += (char)b.size();
+	m += b;
+	std::string r = "\x16\x03\x01";
+	r += (char)(m.size() >> 8);
+	r += (char)m.size();
+	return r + m;
+}
+
+hsk_err
+feed_raw(Server &s, const std::string &bytes, std::string *out = nullptr)
+{
+	hsk_conn *c = hsk_conn_new(&s.ctx, &s.w[0]);
+	size_t len = bytes.size();
+	hsk_err e = hsk_conn_recv(c, (const uint8_t *)bytes.data(), &len);
+	if (e == HSK_WANT_CRYPTO) {
+		acc_exec_flush(s.exec[0], [](acc_job *j, void *) { (void)hsk_conn_from_job(j); }, nullptr);
+		e = hsk_conn_resume(c);
+	}
+	const uint8_t *o;
+	size_t n = hsk_conn_out(c, &o);
+	if (out != nullptr)
+		out->assign((const char *)o, n);
+	while (acc_exec_pending(s.exec[0]) > 0)
+		acc_exec_flush(s.exec[0], [](acc_job *j, void *) { (void)hsk_conn_from_job(j); }, nullptr);
+	hsk_conn_free(c);
+	return e;
+}
+
+TEST(HskConnRefuse, LegacySuitesOnly)
+{
+	Server s;
+	// RC4-SHA, DES-CBC3-SHA, NULL-SHA, EXP-RC4-MD5, RC4-MD5
+	std::string out;
+	EXPECT_EQ(feed_raw(s, client_hello(0x0303, { 0x0005, 0x000a, 0x0002, 0x0003, 0x0004 }, { 0 }), &out),
+		  HSK_ALERT(HSK_AD_HANDSHAKE_FAILURE));
+	// The alert record on the wire: fatal handshake_failure.
+	ASSERT_EQ(out.size(), 7u);
+	EXPECT_EQ(out[0], 21);
+	EXPECT_EQ(out[5], 2);
+	EXPECT_EQ(out[6], HSK_AD_HANDSHAKE_FAILURE);
+}
+
+TEST(HskConnRefuse, CompressionWithoutNull)
+{
+	Server s;
+	EXPECT_EQ(feed_raw(s, client_hello(0x0303, { 0xc02f }, { 1 })), HSK_ALERT(HSK_AD_ILLEGAL_PARAMETER));
+}
+
+TEST(HskConnRefuse, DeflateAndNullChoosesNull)
+{
+	Server s;
+	std::string out;
+	EXPECT_EQ(feed_raw(s, client_hello(0x0303, { 0xc02f }, { 1, 0 }), &out), HSK_WANT_CRYPTO);
+	ASSERT_GT(out.size(), 50u);
+	EXPECT_EQ(out[5], 2); // ServerHello
+}
+
+TEST(HskConnRefuse, Ssl3ClientHello)
+{
+	Server s;
+	EXPECT_EQ(feed_raw(s, client_hello(0x0300, { 0xc02f }, { 0 })), HSK_ALERT(HSK_AD_PROTOCOL_VERSION));
+}
+
+TEST(HskConnRefuse, Sslv2ClientHello)
+{
+	Server s;
+	std::string v2 = "\x80\x2e\x01\x03\x01";
+	v2 += std::string(0x2e - 3, '\0');
+	EXPECT_EQ(feed_raw(s, v2), HSK_ALERT(HSK_AD_PROTOCOL_VERSION));
+}
+
+TEST(HskConnRefuse, NonEmptyRenegotiationInfoOnInitialHandshake)
+{
+	Server s;
+	std::string ext = kBasicExts + std::string("\xff\x01\x00\x02\x01\x00", 6);
+	EXPECT_EQ(feed_raw(s, client_hello(0x0303, { 0xc02f }, { 0 }, ext)), HSK_ALERT(HSK_AD_HANDSHAKE_FAILURE));
+}
+
+TEST(HskConnRefuse, ClientRenegotiationGetsWarning)
+{
+	Server s;
+	auto c = client();
+	SSL_CTX_clear_options(c.get(), SSL_OP_NO_RENEGOTIATION);
+	Pair p(s, c.get());
+	ASSERT_TRUE(p.handshake());
+	ASSERT_EQ(SSL_renegotiate(p.ssl), 1);
+	SSL_do_handshake(p.ssl);
+	p.pump();
+	// The server refuses with a warning and would go on; libssl then
+	// gives up itself with a fatal handshake_failure (its choice).
+	EXPECT_EQ(p.client_alert, HSK_AD_NO_RENEGOTIATION);
+	EXPECT_TRUE(p.server_err == HSK_OK || p.server_err == HSK_PEER_ALERT(HSK_AD_HANDSHAKE_FAILURE));
+}
+
+// ---- malformed input ----
+
+TEST(HskConnMalformed, TruncatedClientHelloAtEveryLength)
+{
+	Server s;
+	auto c = client();
+	Pair p(s, c.get());
+	SSL_do_handshake(p.ssl);
+	char buf[4096];
+	int n = BIO_read(p.from_client, buf, sizeof(buf));
+	ASSERT_GT(n, 50);
+	std::string ch(buf, (size_t)n);
+	// Shrink the handshake message and the record consistently: every
+	// truncated body must give decode_error, never a crash.
+	size_t body = ch.size() - 9;
+	for (size_t cut = 1; cut < body; cut += 7) {
+		std::string t = ch.substr(0, ch.size() - cut);
+		size_t mlen = body - cut, rlen = mlen + 4;
+		t[3] = (char)(rlen >> 8);
+		t[4] = (char)rlen;
+		t[6] = (char)(mlen >> 16);
+		t[7] = (char)(mlen >> 8);
+		t[8] = (char)mlen;
+		hsk_err e = feed_raw(s, t);
+		EXPECT_TRUE(e == HSK_ALERT(HSK_AD_DECODE_ERROR) || e == HSK_ALERT(HSK_AD_ILLEGAL_PARAMETER))
+			<< "cut " << cut << " err " << std::hex << e;
+	}
+}
+
+TEST(HskConnMalformed, GarbageFirstRecord)
+{
+	Server s;
+	EXPECT_EQ(feed_raw(s, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"), HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE));
+}
+
+TEST(HskConnMalformed, RecordOverflow)
+{
+	Server s;
+	std::string r = "\x16\x03\x03\x48\x01";
+	r += std::string(100, 'x');
+	EXPECT_EQ(feed_raw(s, r), HSK_ALERT(HSK_AD_RECORD_OVERFLOW));
+}
+
+TEST(HskConnMalformed, ApplicationDataFirst)
+{
+	Server s;
+	std::string r("\x17\x03\x03\x00\x05hello", 10);
+	EXPECT_EQ(feed_raw(s, r), HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE));
+}
+
+TEST(HskConnMalformed, DuplicateExtension)
+{
+	Server s;
+	std::string ext = kBasicExts + std::string("\x00\x17\x00\x00\x00\x17\x00\x00", 8);
+	EXPECT_EQ(feed_raw(s, client_hello(0x0303, { 0xc02f }, { 0 }, ext)), HSK_ALERT(HSK_AD_ILLEGAL_PARAMETER));
+}
+
+TEST(HskConnMalformed, ZeroLengthHandshakeRecord)
+{
+	Server s;
+	EXPECT_EQ(feed_raw(s, std::string("\x16\x03\x01\x00\x00", 5)), HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE));
+}
+
+TEST(HskConnMalformed, HandshakeSplitAcrossRecords)
+{
+	// Not malformed: the ClientHello in 1-byte records is accepted.
+	Server s;
+	std::string ch = client_hello(0x0303, { 0xc02f }, { 0 });
+	std::string msg = ch.substr(5), split;
+	for (char b : msg)
+		split += std::string("\x16\x03\x01\x00\x01", 5) + b;
+	EXPECT_EQ(feed_raw(s, split), HSK_WANT_CRYPTO);
+}
+
+// Flip a byte of the client's encrypted Finished (the last record of its
+// flight) -> bad_record_mac.
+void
+flip_last_record(std::string &b, void *arg)
+{
+	bool *done = static_cast<bool *>(arg);
+	// the client's second flight ends with CCS (6 bytes) + encrypted Finished
+	size_t ccs = b.find(std::string("\x14\x03\x03\x00\x01\x01", 6));
+	if (!*done && ccs != std::string::npos && b.size() > ccs + 6 + 10) {
+		b[b.size() - 3] ^= 0x01;
+		*done = true;
+	}
+}
+
+TEST(HskConnMalformed, TamperedFinishedRecord)
+{
+	Server s;
+	auto c = client("ECDHE-RSA-AES128-GCM-SHA256");
+	Pair p(s, c.get());
+	bool done = false;
+	p.tamper = flip_last_record;
+	p.tamper_arg = &done;
+	EXPECT_FALSE(p.handshake());
+	EXPECT_TRUE(done);
+	EXPECT_EQ(p.server_err, HSK_ALERT(HSK_AD_BAD_RECORD_MAC));
+	EXPECT_EQ(p.client_alert, HSK_AD_BAD_RECORD_MAC);
+}
+
+TEST(HskConnMalformed, TamperedCbcRecord)
+{
+	Server s;
+	auto c = client("ECDHE-RSA-AES128-SHA256");
+	SSL_CTX_set_options(c.get(), SSL_OP_NO_ENCRYPT_THEN_MAC);
+	Pair p(s, c.get());
+	bool done = false;
+	p.tamper = flip_last_record;
+	p.tamper_arg = &done;
+	EXPECT_FALSE(p.handshake());
+	EXPECT_EQ(p.server_err, HSK_ALERT(HSK_AD_BAD_RECORD_MAC));
+}
+
+TEST(HskConnMalformed, WrongPremasterFailsFinished)
+{
+	// Static RSA with a corrupted EncryptedPreMasterSecret: no distinct
+	// alert at ClientKeyExchange (ROBOT); the Finished check fails.
+	Server s;
+	enable_all_suites(s);
+	auto c = client("AES128-GCM-SHA256");
+	Pair p(s, c.get());
+	p.tamper = [](std::string &b, void *arg) {
+		bool *done = static_cast<bool *>(arg);
+		// ClientKeyExchange: handshake type 16 after a record header
+		size_t at = b.find(std::string("\x16\x03\x03\x01\x06\x10", 6));
+		if (!*done && at != std::string::npos) {
+			b[at + 20] ^= 0x40;
+			*done = true;
+		}
+	};
+	bool done = false;
+	p.tamper_arg = &done;
+	EXPECT_FALSE(p.handshake());
+	EXPECT_TRUE(done);
+	EXPECT_EQ(p.server_err, HSK_ALERT(HSK_AD_BAD_RECORD_MAC));
+}
+
+TEST(HskConnMalformed, ConnectionKeysAreIndependent)
+{
+	// Two connections on one worker: one fails, the other completes.
+	Server s;
+	auto c = client();
+	Pair good(s, c.get());
+	EXPECT_EQ(feed_raw(s, "garbage!"), HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE));
+	exchange(good);
+}
+
+} // namespace
