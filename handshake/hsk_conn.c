@@ -107,6 +107,18 @@ hsk_worker_release(struct hsk_worker *w)
 	w->conn_pool_n = 0;
 }
 
+void
+hsk_conn_set_user(struct hsk_conn *c, void *user)
+{
+	c->user = user;
+}
+
+void *
+hsk_conn_user(const struct hsk_conn *c)
+{
+	return c->user;
+}
+
 uint64_t
 hsk_conn_started_s(const struct hsk_conn *c)
 {

@@ -72,6 +72,10 @@ HSK_MUST_CHECK hsk_err hsk_conn_recv(struct hsk_conn *c, const uint8_t *in, size
 uint8_t *hsk_conn_in_buf(struct hsk_conn *c, size_t *space);
 void hsk_conn_in_commit(struct hsk_conn *c, size_t n);
 
+/* The dataplane's own pointer, for the executor's done callback. */
+void hsk_conn_set_user(struct hsk_conn *c, void *user);
+void *hsk_conn_user(const struct hsk_conn *c);
+
 /* The worker's now_s when the connection was created (handshake timeout). */
 uint64_t hsk_conn_started_s(const struct hsk_conn *c);
 

@@ -52,6 +52,7 @@ struct hsk_conn {
 	struct hsk_conn *pool_next;
 	const struct hsk_ctx *ctx;
 	struct hsk_worker *w;
+	void *user;
 	uint8_t state;
 	bool resumed;
 	bool ems;
