@@ -512,6 +512,8 @@ hsk_conn_app_read(struct hsk_conn *c, uint8_t *buf, size_t cap)
 {
 	size_t n = c->app_n < cap ? c->app_n : cap;
 
+	if (n == 0)
+		return 0;
 	memcpy(buf, c->app_p, n);
 	c->app_p += n;
 	c->app_n -= n;

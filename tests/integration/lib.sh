@@ -1,0 +1,112 @@
+# Shared helpers of the integration tests (sourced). Each test script gets
+# the server binary as $1, runs from the source root, talks to 127.0.0.1
+# only, stops every server it starts by PID, and exits non-zero when a
+# case failed. One line per case: "ok   name" or "FAIL name".
+set -u
+BIN=${1:?usage: $0 path/to/tlsoffload}
+BIN=$(readlink -f "$BIN")
+TMP=$(mktemp -d /tmp/tlso-it.XXXXXX)
+CERTS=$TMP/certs
+PASS=0
+FAIL=0
+SRV_PID=
+PORT=
+
+cleanup() {
+	stop_server
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+bash scripts/gen-cert.sh "$CERTS" >/dev/null
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# start_server [extra flags...]: RSA + ECDSA certificates on 127.0.0.1:$PORT
+start_server() {
+	stop_server
+	PORT=$(free_port)
+	"$BIN" --listen "127.0.0.1:$PORT" \
+		--cert "$CERTS/rsa.crt" --key "$CERTS/rsa.key" \
+		--cert "$CERTS/ecdsa.crt" --key "$CERTS/ecdsa.key" "$@" >"$TMP/server.log" 2>&1 &
+	SRV_PID=$!
+	for _ in $(seq 50); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+			return 0
+		fi
+		kill -0 "$SRV_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "server did not start:" >&2
+	cat "$TMP/server.log" >&2
+	return 1
+}
+
+stop_server() {
+	if [ -n "$SRV_PID" ]; then
+		kill "$SRV_PID" 2>/dev/null
+		wait "$SRV_PID" 2>/dev/null
+		SRV_PID=
+	fi
+}
+
+# check NAME CMD...: the case passes when CMD succeeds.
+check() {
+	local name=$1
+	shift
+	if "$@" >"$TMP/case.log" 2>&1; then
+		PASS=$((PASS + 1))
+		echo "ok   $name"
+	else
+		FAIL=$((FAIL + 1))
+		echo "FAIL $name"
+		sed 's/^/     | /' "$TMP/case.log" | tail -15
+	fi
+}
+
+# s_client ARGS...: a TLS 1.2 connection with one GET; output on stdout.
+s_client() {
+	printf 'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' |
+		timeout 10 openssl s_client -connect "127.0.0.1:$PORT" -servername localhost \
+			-CAfile "$CERTS/ca.crt" -verify_return_error -ign_eof "$@" 2>&1
+}
+
+# expect PATTERN CMD...: CMD's output matches the extended regex.
+expect() {
+	local pat=$1
+	shift
+	local out
+	out=$("$@" 2>&1)
+	echo "$out" | grep -Eq -- "$pat" || {
+		echo "expected /$pat/ in:"
+		echo "$out" | tail -25
+		return 1
+	}
+}
+
+# refuse PATTERN CMD...: the server did not answer (no HTTP response came
+# back) and the output matches PATTERN (the alert, or the error).
+refuse() {
+	local pat=$1
+	shift
+	local out
+	out=$("$@" 2>&1)
+	if echo "$out" | grep -q 'HTTP/1.1 200 OK'; then
+		echo "the server answered, expected a refusal:"
+		echo "$out" | tail -20
+		return 1
+	fi
+	echo "$out" | grep -Eq -- "$pat" || {
+		echo "expected /$pat/ in:"
+		echo "$out" | tail -20
+		return 1
+	}
+}
+
+finish() {
+	stop_server
+	echo "$PASS passed, $FAIL failed ($(basename "$0"))"
+	[ "$FAIL" -eq 0 ]
+}
