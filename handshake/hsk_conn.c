@@ -158,6 +158,8 @@ hsk_out_record(struct hsk_conn *c, uint8_t type, const uint8_t *p, size_t len)
 void
 hsk_transcript_add(struct hsk_conn *c, const uint8_t *p, size_t len)
 {
+	if (len == 0)
+		return;
 	EVP_DigestUpdate(c->transcript, p, len);
 	if (c->raw != NULL) {
 		if (c->raw_len + len > HSK_TRANSCRIPT_CAP) {

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Server CPU time per full TLS 1.2 handshake, tlsoffload vs nginx + OpenSSL,
+# measured side by side in one run (issue "Measure it"):
+#   - each server has one worker pinned to CPU 0, resumption off;
+#   - wrk on CPU 1 with 'Connection: close', so every request is a new
+#     connection and a full handshake;
+#   - CPU = utime + stime of the server processes (/proc/PID/stat) over
+#     the run, divided by the requests wrk completed;
+#   - runs alternate between the servers; the median of the runs is kept.
+# Usage: bench/cpu_per_handshake.sh [--key rsa|ecdsa] [--duration S] [--runs N]
+#                                  [--connections C] [--bin build/tlsoffload]
+# Loopback only. Needs nginx and wrk (scripts/deps.sh bench).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+key=rsa duration=5 runs=3 conns=16 bin=build/tlsoffload
+while [ $# -gt 0 ]; do
+	case $1 in
+	--key) key=$2; shift 2 ;;
+	--duration) duration=$2; shift 2 ;;
+	--runs) runs=$2; shift 2 ;;
+	--connections) conns=$2; shift 2 ;;
+	--bin) bin=$2; shift 2 ;;
+	*) echo "unknown argument $1" >&2; exit 2 ;;
+	esac
+done
+case $key in
+rsa) suite=ECDHE-RSA-AES128-GCM-SHA256 ;;
+ecdsa) suite=ECDHE-ECDSA-AES128-GCM-SHA256 ;;
+*) echo "--key rsa|ecdsa" >&2; exit 2 ;;
+esac
+
+tmp=$(mktemp -d /tmp/tlso-bench.XXXXXX)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+bash scripts/gen-cert.sh "$tmp/certs" >/dev/null
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+
+# nginx: one worker, no session cache, no tickets, TLS 1.2, same suite and groups.
+np=$(port)
+mkdir -p "$tmp/nginx/logs"
+cat >"$tmp/nginx/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    server {
+        listen 127.0.0.1:$np ssl;
+        ssl_certificate $tmp/certs/$key.crt;
+        ssl_certificate_key $tmp/certs/$key.key;
+        ssl_protocols TLSv1.2;
+        ssl_ciphers $suite;
+        ssl_ecdh_curve X25519:prime256v1:secp384r1;
+        ssl_session_cache off;
+        ssl_session_tickets off;
+        location / { return 200 ""; }
+    }
+}
+CONF
+taskset -c 0 nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" &
+pids+=($!)
+wait_port "$np"
+
+tp=$(port)
+taskset -c 0 "$bin" --listen "127.0.0.1:$tp" --cert "$tmp/certs/$key.crt" --key "$tmp/certs/$key.key" \
+	--workers 1 --resumption off --response-size 0 --ciphers "$suite" --log-level warn &
+pids+=($!)
+wait_port "$tp"
+
+# CPU ticks (utime + stime) of a process and its children threads/processes.
+ticks() {
+	local total=0 p
+	for p in "$@"; do
+		# fields after the ")" of the command name: utime is the 12th, stime the 13th
+		total=$((total + $(awk '{sub(/.*\) /, ""); print $12 + $13}' "/proc/$p/stat")))
+	done
+	echo "$total"
+}
+hz=$(getconf CLK_TCK)
+nginx_pids() { echo "${pids[0]} $(pgrep -P "${pids[0]}" | tr '\n' ' ')"; }
+
+measure() { # name port pids...
+	local name=$1 port=$2
+	shift 2
+	local t0 t1 out reqs
+	t0=$(ticks "$@")
+	out=$(taskset -c 1 wrk -t1 -c"$conns" -d"${duration}s" -H 'Connection: close' "https://127.0.0.1:$port/")
+	t1=$(ticks "$@")
+	reqs=$(echo "$out" | awk '/requests in/ {print $1}')
+	if echo "$out" | grep -q 'Non-2xx'; then
+		echo "$name: wrk reported non-2xx responses" >&2
+	fi
+	python3 -c "print(f'{($t1 - $t0) * 1e6 / $hz / max($reqs, 1):.1f} {$reqs / $duration:.0f}')"
+}
+
+echo "key=$key suite=$suite duration=${duration}s runs=$runs connections=$conns"
+ours=() theirs=()
+for r in $(seq "$runs"); do
+	read -r n_us n_rate < <(measure nginx "$np" $(nginx_pids))
+	read -r t_us t_rate < <(measure tlsoffload "$tp" "${pids[1]}")
+	echo "run $r: nginx $n_us us/handshake ($n_rate/s)   tlsoffload $t_us us/handshake ($t_rate/s)"
+	theirs+=("$n_us")
+	ours+=("$t_us")
+done
+python3 - "${theirs[*]}" "${ours[*]}" <<'PY'
+import statistics, sys
+n = [float(x) for x in sys.argv[1].split()]
+t = [float(x) for x in sys.argv[2].split()]
+mn, mt = statistics.median(n), statistics.median(t)
+print(f"median: nginx {mn:.1f} us/handshake, tlsoffload {mt:.1f} us/handshake, nginx/us = {mn / mt:.2f}")
+PY
