@@ -1,0 +1,144 @@
+// TLS 1.2 PRF, master secret (with and without EMS), key block and
+// Finished: a published vector and cross-checks against OpenSSL's own
+// TLS1-PRF KDF with random inputs.
+#include <gtest/gtest.h>
+
+#include <openssl/core_names.h>
+#include <openssl/kdf.h>
+#include <openssl/rand.h>
+
+#include <string>
+#include <vector>
+
+#include "hsk_prf.h"
+#include "hsk_suite.h"
+
+namespace {
+
+std::vector<uint8_t>
+unhex(const std::string &h)
+{
+	std::vector<uint8_t> v;
+	for (size_t i = 0; i + 1 < h.size(); i += 2)
+		v.push_back((uint8_t)std::stoi(h.substr(i, 2), nullptr, 16));
+	return v;
+}
+
+// OpenSSL's TLS1-PRF: out = PRF(secret, label, seed) with seed = label||s1||s2.
+std::vector<uint8_t>
+ossl_prf(const char *md, const std::vector<uint8_t> &secret, const std::string &label,
+	 const std::vector<uint8_t> &s1, const std::vector<uint8_t> &s2, size_t n)
+{
+	EVP_KDF *kdf = EVP_KDF_fetch(nullptr, "TLS1-PRF", nullptr);
+	EVP_KDF_CTX *ctx = EVP_KDF_CTX_new(kdf);
+	std::vector<uint8_t> seed(label.begin(), label.end());
+	seed.insert(seed.end(), s1.begin(), s1.end());
+	seed.insert(seed.end(), s2.begin(), s2.end());
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)md, 0),
+		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET, (void *)secret.data(), secret.size()),
+		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, seed.data(), seed.size()),
+		OSSL_PARAM_construct_end(),
+	};
+	std::vector<uint8_t> out(n);
+	EXPECT_EQ(EVP_KDF_derive(ctx, out.data(), n, params), 1);
+	EVP_KDF_CTX_free(ctx);
+	EVP_KDF_free(kdf);
+	return out;
+}
+
+std::vector<uint8_t>
+rnd(size_t n)
+{
+	std::vector<uint8_t> v(n);
+	RAND_bytes(v.data(), (int)n);
+	return v;
+}
+
+// The TLS 1.2 PRF SHA-256 test vector circulated on the IETF TLS list
+// (secret 9bbe436b..., seed a0ba9f93..., label "test label", 100 bytes).
+TEST(HskPrf, Sha256PublishedVector)
+{
+	auto secret = unhex("9bbe436ba940f017b17652849a71db35");
+	auto seed = unhex("a0ba9f936cda311827a6f796ffd5198c");
+	auto expect = unhex("e3f229ba727be17b8d122620557cd453c2aab21d07c3d495329b52d4e61edb5a6b301791e90d35c9c9a46b4e14baf9af0fa022f7077def17abfd3797c0564bab4fbc91666e9def9b97fce34f796789baa48082d122ee42c5a72e5a5110fff70187347b66");
+	std::vector<uint8_t> out(100);
+	ASSERT_EQ(hsk_prf(HSK_HASH_SHA256, secret.data(), secret.size(), "test label", seed.data(), seed.size(),
+			  nullptr, 0, out.data(), out.size()),
+		  HSK_OK);
+	EXPECT_EQ(out, expect);
+}
+
+TEST(HskPrf, MatchesOpenSslForManyLengths)
+{
+	for (int hash : { HSK_HASH_SHA256, HSK_HASH_SHA384 }) {
+		const char *md = hash == HSK_HASH_SHA256 ? "SHA256" : "SHA384";
+		for (size_t n : { 1u, 12u, 31u, 32u, 33u, 48u, 64u, 104u, 200u }) {
+			auto secret = rnd(48), a = rnd(32), b = rnd(32);
+			std::vector<uint8_t> out(n);
+			ASSERT_EQ(hsk_prf(hash, secret.data(), secret.size(), "some label", a.data(), a.size(), b.data(),
+					  b.size(), out.data(), n),
+				  HSK_OK);
+			EXPECT_EQ(out, ossl_prf(md, secret, "some label", a, b, n)) << md << " n=" << n;
+		}
+	}
+}
+
+TEST(HskPrf, MasterSecretAndExtendedMasterSecret)
+{
+	auto pms = rnd(48), cr = rnd(32), sr = rnd(32), sh = rnd(32);
+	uint8_t master[48];
+	ASSERT_EQ(hsk_prf_master(HSK_HASH_SHA256, pms.data(), pms.size(), 0, cr.data(), sr.data(), nullptr, 0,
+				 master),
+		  HSK_OK);
+	EXPECT_EQ(std::vector<uint8_t>(master, master + 48), ossl_prf("SHA256", pms, "master secret", cr, sr, 48));
+	// RFC 7627 4: the session hash replaces the randoms.
+	ASSERT_EQ(hsk_prf_master(HSK_HASH_SHA384, pms.data(), pms.size(), 1, cr.data(), sr.data(), sh.data(),
+				 sh.size(), master),
+		  HSK_OK);
+	EXPECT_EQ(std::vector<uint8_t>(master, master + 48),
+		  ossl_prf("SHA384", pms, "extended master secret", sh, {}, 48));
+}
+
+TEST(HskPrf, KeyBlockUsesServerRandomFirst)
+{
+	auto m = rnd(48), cr = rnd(32), sr = rnd(32);
+	std::vector<uint8_t> kb(104);
+	ASSERT_EQ(hsk_prf_key_block(HSK_HASH_SHA256, m.data(), cr.data(), sr.data(), kb.data(), kb.size()), HSK_OK);
+	// RFC 5246 6.3: PRF(master, "key expansion", server_random + client_random)
+	EXPECT_EQ(kb, ossl_prf("SHA256", m, "key expansion", sr, cr, 104));
+}
+
+TEST(HskPrf, FinishedLabels)
+{
+	auto m = rnd(48), h = rnd(32);
+	uint8_t c[12], s[12];
+	ASSERT_EQ(hsk_prf_finished(HSK_HASH_SHA256, m.data(), 1, h.data(), h.size(), c), HSK_OK);
+	ASSERT_EQ(hsk_prf_finished(HSK_HASH_SHA256, m.data(), 0, h.data(), h.size(), s), HSK_OK);
+	EXPECT_EQ(std::vector<uint8_t>(c, c + 12), ossl_prf("SHA256", m, "client finished", h, {}, 12));
+	EXPECT_EQ(std::vector<uint8_t>(s, s + 12), ossl_prf("SHA256", m, "server finished", h, {}, 12));
+}
+
+TEST(HskSuite, TableLookups)
+{
+	const hsk_suite *s = hsk_suite_by_id(0xc02f);
+	ASSERT_NE(s, nullptr);
+	EXPECT_STREQ(s->name, "ECDHE-RSA-AES128-GCM-SHA256");
+	EXPECT_EQ(hsk_suite_by_name("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"), s);
+	EXPECT_EQ(hsk_suite_by_name("ecdhe-rsa-aes128-gcm-sha256"), s);
+	EXPECT_EQ(hsk_suite_by_id(0x0005), nullptr); // RC4: never
+	EXPECT_EQ(hsk_suite_by_id(0x000a), nullptr); // 3DES: never
+	EXPECT_EQ(hsk_suite_by_name("RC4-SHA"), nullptr);
+	size_t n;
+	const hsk_suite *all = hsk_suite_all(&n);
+	for (size_t i = 0; i < n; i++) {
+		// static RSA and SHA-1 MACs are never on by default
+		if (all[i].kx == HSK_KX_RSA || all[i].mac == HSK_HASH_SHA1) {
+			EXPECT_FALSE(all[i].default_on) << all[i].name;
+		}
+		EXPECT_EQ(hsk_suite_by_id(all[i].id), &all[i]);
+	}
+	EXPECT_EQ(hsk_hash_len(HSK_HASH_SHA384), 48u);
+}
+
+} // namespace
