@@ -1,0 +1,434 @@
+// The executor and its OpenSSL backend: signatures verified by OpenSSL for
+// every scheme, PKCS#1 v1.5 bit for bit, static-RSA premaster decryption
+// with implicit rejection, key agreement in every group against OpenSSL,
+// the RFC 7748 X25519 vector, queueing and counters.
+#include <gtest/gtest.h>
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/rsa.h>
+
+#include <string>
+#include <vector>
+
+#include "acc_exec.h"
+#include "acc_key.h"
+
+namespace {
+
+EVP_PKEY *
+gen(const char *type, const char *group = nullptr, unsigned bits = 0)
+{
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr);
+	EVP_PKEY *k = nullptr;
+	EVP_PKEY_keygen_init(c);
+	if (group != nullptr) {
+		OSSL_PARAM p[] = { OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0),
+				   OSSL_PARAM_construct_end() };
+		EVP_PKEY_CTX_set_params(c, p);
+	}
+	if (bits != 0)
+		EVP_PKEY_CTX_set_rsa_keygen_bits(c, (int)bits);
+	EVP_PKEY_generate(c, &k);
+	EVP_PKEY_CTX_free(c);
+	return k;
+}
+
+struct Exec {
+	acc_exec *ex = acc_exec_new("openssl");
+	~Exec() { acc_exec_free(ex); }
+	void run(acc_job *j)
+	{
+		acc_exec_submit(ex, j);
+		int calls = 0;
+		acc_exec_flush(ex, [](acc_job *, void *a) { ++*static_cast<int *>(a); }, &calls);
+		EXPECT_EQ(calls, 1);
+	}
+};
+
+const EVP_MD *
+md_of(uint16_t scheme)
+{
+	switch (scheme >> 8) {
+	case 0x04: return EVP_sha256();
+	case 0x05: return EVP_sha384();
+	case 0x06: return EVP_sha512();
+	default: return scheme == 0x0804 ? EVP_sha256() : scheme == 0x0805 ? EVP_sha384() : EVP_sha512();
+	}
+}
+
+bool
+verify(EVP_PKEY *k, uint16_t scheme, const uint8_t *dg, size_t dlen, const uint8_t *sig, size_t slen)
+{
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(k, nullptr);
+	EVP_PKEY_verify_init(c);
+	EVP_PKEY_CTX_set_signature_md(c, md_of(scheme));
+	if (scheme >= 0x0804 && scheme <= 0x0806) {
+		EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PSS_PADDING);
+		EVP_PKEY_CTX_set_rsa_pss_saltlen(c, RSA_PSS_SALTLEN_DIGEST);
+	} else if (EVP_PKEY_is_a(k, "RSA")) {
+		EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING);
+	}
+	int ok = EVP_PKEY_verify(c, sig, slen, dg, dlen);
+	EVP_PKEY_CTX_free(c);
+	return ok == 1;
+}
+
+TEST(AccExec, BackendSelection)
+{
+	acc_exec *a = acc_exec_new(nullptr);
+	ASSERT_NE(a, nullptr);
+	EXPECT_STREQ(acc_exec_backend(a), "openssl");
+	acc_exec_free(a);
+	EXPECT_EQ(acc_exec_new("quantum"), nullptr);
+}
+
+TEST(AccExec, RsaSignaturesVerifyWithOpenSsl)
+{
+	EVP_PKEY *pk = gen("RSA", nullptr, 2048);
+	acc_key *key = acc_key_from_evp(pk);
+	ASSERT_NE(key, nullptr);
+	EXPECT_EQ(acc_key_type(key), ACC_KEY_RSA);
+	EXPECT_EQ(acc_key_bits(key), 2048u);
+	EXPECT_EQ(acc_key_max_sig(key), 256u);
+	Exec e;
+	for (uint16_t scheme : { 0x0401, 0x0501, 0x0601, 0x0804, 0x0805, 0x0806 }) {
+		uint8_t dg[64], sig[512];
+		size_t dlen = (size_t)EVP_MD_get_size(md_of(scheme));
+		RAND_bytes(dg, (int)dlen);
+		acc_job j = {};
+		j.op = ACC_OP_SIGN;
+		j.alg = scheme;
+		j.key = key;
+		j.in = dg;
+		j.in_len = (uint32_t)dlen;
+		j.out = sig;
+		j.out_cap = sizeof(sig);
+		e.run(&j);
+		ASSERT_EQ(j.status, ACC_DONE) << std::hex << scheme;
+		EXPECT_EQ(j.out_len, 256u);
+		EXPECT_TRUE(verify(pk, scheme, dg, dlen, sig, j.out_len)) << std::hex << scheme;
+		if (scheme >> 8 != 0x08) {
+			// PKCS#1 v1.5 is deterministic: the same bytes as OpenSSL's own
+			uint8_t ref[512];
+			size_t rlen = sizeof(ref);
+			EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(pk, nullptr);
+			EVP_PKEY_sign_init(c);
+			EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING);
+			EVP_PKEY_CTX_set_signature_md(c, md_of(scheme));
+			ASSERT_EQ(EVP_PKEY_sign(c, ref, &rlen, dg, dlen), 1);
+			EVP_PKEY_CTX_free(c);
+			EXPECT_EQ(std::string((char *)ref, rlen), std::string((char *)sig, j.out_len));
+		}
+	}
+	// wrong key type for the scheme, wrong digest length
+	uint8_t dg[32] = {}, sig[512];
+	acc_job j = {};
+	j.op = ACC_OP_SIGN;
+	j.alg = 0x0403;
+	j.key = key;
+	j.in = dg;
+	j.in_len = 32;
+	j.out = sig;
+	j.out_cap = sizeof(sig);
+	e.run(&j);
+	EXPECT_EQ(j.status, ACC_FAILED);
+	j.alg = 0x0804;
+	j.in_len = 20;
+	e.run(&j);
+	EXPECT_EQ(j.status, ACC_FAILED);
+	acc_key_free(key);
+	EVP_PKEY_free(pk);
+}
+
+TEST(AccExec, EcdsaSignatures)
+{
+	for (auto g : { std::make_pair("P-256", (uint16_t)0x0403), std::make_pair("P-384", (uint16_t)0x0503) }) {
+		EVP_PKEY *pk = gen("EC", g.first);
+		acc_key *key = acc_key_from_evp(pk);
+		ASSERT_NE(key, nullptr);
+		EXPECT_EQ(acc_key_group(key), g.second == 0x0403 ? ACC_GROUP_SECP256R1 : ACC_GROUP_SECP384R1);
+		Exec e;
+		uint8_t dg[48], sig[256];
+		size_t dlen = g.second == 0x0403 ? 32 : 48;
+		RAND_bytes(dg, (int)dlen);
+		acc_job j = {};
+		j.op = ACC_OP_SIGN;
+		j.alg = g.second;
+		j.key = key;
+		j.in = dg;
+		j.in_len = (uint32_t)dlen;
+		j.out = sig;
+		j.out_cap = sizeof(sig);
+		e.run(&j);
+		ASSERT_EQ(j.status, ACC_DONE);
+		EXPECT_TRUE(verify(pk, g.second, dg, dlen, sig, j.out_len));
+		acc_key_free(key);
+		EVP_PKEY_free(pk);
+	}
+}
+
+// EncryptedPreMasterSecret for a given plaintext block (raw RSA).
+std::vector<uint8_t>
+rsa_raw_encrypt(EVP_PKEY *pk, const std::vector<uint8_t> &em)
+{
+	std::vector<uint8_t> out(256);
+	size_t n = out.size();
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(pk, nullptr);
+	EVP_PKEY_encrypt_init(c);
+	EVP_PKEY_CTX_set_rsa_padding(c, RSA_NO_PADDING);
+	EXPECT_EQ(EVP_PKEY_encrypt(c, out.data(), &n, em.data(), em.size()), 1);
+	EVP_PKEY_CTX_free(c);
+	return out;
+}
+
+// PKCS#1 v1.5 type 2 block: 00 02 PS 00 M
+std::vector<uint8_t>
+type2(const std::vector<uint8_t> &m, size_t ps_len, uint8_t bt = 2)
+{
+	std::vector<uint8_t> em = { 0, bt };
+	for (size_t i = 0; i < ps_len; i++)
+		em.push_back((uint8_t)(1 + i % 250));
+	em.push_back(0);
+	em.insert(em.end(), m.begin(), m.end());
+	return em;
+}
+
+TEST(AccExec, PremasterImplicitRejection)
+{
+	EVP_PKEY *pk = gen("RSA", nullptr, 2048);
+	acc_key *key = acc_key_from_evp(pk);
+	Exec e;
+	std::vector<uint8_t> pms(48);
+	RAND_bytes(pms.data(), 48);
+	pms[0] = 3;
+	pms[1] = 3;
+	auto run = [&](const std::vector<uint8_t> &ct, uint16_t client_version) {
+		uint8_t out[64];
+		acc_job j = {};
+		j.op = ACC_OP_RSA_DECRYPT_PMS;
+		j.key = key;
+		j.client_version = client_version;
+		j.in = ct.data();
+		j.in_len = (uint32_t)ct.size();
+		j.out = out;
+		j.out_cap = sizeof(out);
+		e.run(&j);
+		EXPECT_EQ(j.status, ACC_DONE); // always: no oracle
+		EXPECT_EQ(j.out_len, 48u);
+		return std::vector<uint8_t>(out, out + 48);
+	};
+	auto good = rsa_raw_encrypt(pk, type2(pms, 256 - 3 - 48));
+	EXPECT_EQ(run(good, 0x0303), pms);
+	// each failure gives 48 random bytes, different each time
+	std::vector<std::vector<uint8_t>> bad = {
+		rsa_raw_encrypt(pk, type2(pms, 256 - 3 - 48, 1)),                        // block type 1
+		rsa_raw_encrypt(pk, type2(std::vector<uint8_t>(pms.begin(), pms.end() - 1), 256 - 3 - 47)), // 47 bytes
+	};
+	std::vector<uint8_t> nosep = type2(pms, 256 - 3 - 48);
+	nosep[2 + 256 - 3 - 48] = 7; // the 00 separator replaced
+	bad.push_back(rsa_raw_encrypt(pk, nosep));
+	for (auto &ct : bad) {
+		auto a = run(ct, 0x0303), b = run(ct, 0x0303);
+		EXPECT_NE(a, pms);
+		EXPECT_NE(a, b);
+	}
+	// wrong version in the premaster (a rollback): random too
+	auto a = run(good, 0x0302);
+	EXPECT_NE(a, pms);
+	// wrong ciphertext length: still 48 bytes, no failure
+	std::vector<uint8_t> shortct(good.begin(), good.end() - 1);
+	EXPECT_NE(run(shortct, 0x0303), pms);
+	acc_key_free(key);
+	EVP_PKEY_free(pk);
+}
+
+struct KxCase {
+	uint16_t group;
+	const char *type, *name;
+};
+
+class AccKx : public ::testing::TestWithParam<KxCase> {};
+
+TEST_P(AccKx, AgreesWithOpenSslPeer)
+{
+	Exec e;
+	acc_eph eph = {};
+	uint8_t pub[512], secret[512];
+	acc_job j = {};
+	j.op = ACC_OP_KX_KEYGEN;
+	j.alg = GetParam().group;
+	j.eph = &eph;
+	j.out = pub;
+	j.out_cap = sizeof(pub);
+	e.run(&j);
+	ASSERT_EQ(j.status, ACC_DONE);
+	uint32_t publen = j.out_len;
+	// the peer: plain OpenSSL in the same group
+	EVP_PKEY *peer = gen(GetParam().type, GetParam().name);
+	ASSERT_NE(peer, nullptr);
+	std::vector<uint8_t> ppub(512);
+	size_t pplen;
+	if (GetParam().group == ACC_GROUP_X25519) {
+		pplen = 32;
+		EVP_PKEY_get_raw_public_key(peer, ppub.data(), &pplen);
+	} else if (GetParam().group >= 0x100) {
+		BIGNUM *y = nullptr;
+		EVP_PKEY_get_bn_param(peer, OSSL_PKEY_PARAM_PUB_KEY, &y);
+		pplen = (size_t)EVP_PKEY_get_size(peer);
+		BN_bn2binpad(y, ppub.data(), (int)pplen);
+		BN_free(y);
+		EXPECT_EQ(publen, pplen); // Ys padded to the prime length
+	} else {
+		EVP_PKEY_get_octet_string_param(peer, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, ppub.data(), ppub.size(), &pplen);
+		EXPECT_EQ(pub[0], 4); // uncompressed point
+	}
+	acc_job d = {};
+	d.op = ACC_OP_KX_DERIVE;
+	d.alg = GetParam().group;
+	d.eph = &eph;
+	d.in = ppub.data();
+	d.in_len = (uint32_t)pplen;
+	d.out = secret;
+	d.out_cap = sizeof(secret);
+	e.run(&d);
+	ASSERT_EQ(d.status, ACC_DONE);
+	// the peer's side of the agreement
+	EVP_PKEY *ours = EVP_PKEY_new();
+	if (GetParam().group == ACC_GROUP_X25519) {
+		EVP_PKEY_free(ours);
+		ours = EVP_PKEY_new_raw_public_key_ex(nullptr, "X25519", nullptr, pub, publen);
+	} else {
+		EVP_PKEY_copy_parameters(ours, peer);
+		ASSERT_EQ(EVP_PKEY_set1_encoded_public_key(ours, pub, publen), 1);
+	}
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(peer, nullptr);
+	EVP_PKEY_derive_init(c);
+	EVP_PKEY_derive_set_peer(c, ours);
+	uint8_t ref[512];
+	size_t rlen = sizeof(ref);
+	ASSERT_EQ(EVP_PKEY_derive(c, ref, &rlen), 1);
+	EXPECT_EQ(std::string((char *)ref, rlen), std::string((char *)secret, d.out_len));
+	EVP_PKEY_CTX_free(c);
+	EVP_PKEY_free(ours);
+	// an invalid peer value fails
+	if (GetParam().group != ACC_GROUP_X25519) {
+		std::vector<uint8_t> junk(pplen, 0);
+		junk[0] = GetParam().group >= 0x100 ? 0 : 4;
+		if (GetParam().group >= 0x100)
+			junk[pplen - 1] = 1; // Y = 1
+		else
+			junk[pplen - 1] = 1; // not on the curve
+		d.in = junk.data();
+		e.run(&d);
+		EXPECT_EQ(d.status, ACC_FAILED);
+	}
+	acc_eph_clear(&eph);
+	EVP_PKEY_free(peer);
+}
+
+INSTANTIATE_TEST_SUITE_P(Groups, AccKx,
+			 ::testing::Values(KxCase{ ACC_GROUP_X25519, "X25519", nullptr },
+					   KxCase{ ACC_GROUP_SECP256R1, "EC", "P-256" },
+					   KxCase{ ACC_GROUP_SECP384R1, "EC", "P-384" },
+					   KxCase{ ACC_GROUP_FFDHE2048, "DH", "ffdhe2048" },
+					   KxCase{ ACC_GROUP_FFDHE3072, "DH", "ffdhe3072" }));
+
+std::vector<uint8_t>
+unhex(const std::string &h)
+{
+	std::vector<uint8_t> v;
+	for (size_t i = 0; i + 1 < h.size(); i += 2)
+		v.push_back((uint8_t)std::stoi(h.substr(i, 2), nullptr, 16));
+	return v;
+}
+
+// RFC 7748 6.1: Alice's private key, Bob's public key, the shared secret.
+TEST(AccExec, X25519Rfc7748Vector)
+{
+	Exec e;
+	acc_eph eph = {};
+	auto a = unhex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a");
+	auto apub = unhex("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a");
+	auto bpub = unhex("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f");
+	auto shared = unhex("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
+	memcpy(eph.priv, a.data(), 32);
+	eph.priv_len = 32;
+	uint8_t pub[32], sec[32];
+	acc_job j = {};
+	j.op = ACC_OP_KX_KEYGEN;
+	j.alg = ACC_GROUP_X25519;
+	j.eph = &eph;
+	j.out = pub;
+	j.out_cap = 32;
+	e.run(&j);
+	ASSERT_EQ(j.status, ACC_DONE);
+	EXPECT_EQ(std::vector<uint8_t>(pub, pub + 32), apub);
+	j.op = ACC_OP_KX_DERIVE;
+	j.in = bpub.data();
+	j.in_len = 32;
+	j.out = sec;
+	e.run(&j);
+	ASSERT_EQ(j.status, ACC_DONE);
+	EXPECT_EQ(std::vector<uint8_t>(sec, sec + 32), shared);
+	acc_eph_clear(&eph);
+	EXPECT_EQ(eph.priv_len, 0);
+}
+
+TEST(AccExec, QueueFlushAndCounters)
+{
+	EVP_PKEY *pk = gen("EC", "P-256");
+	acc_key *key = acc_key_from_evp(pk);
+	Exec e;
+	std::vector<acc_job> jobs(20);
+	std::vector<std::vector<uint8_t>> sigs(20, std::vector<uint8_t>(128));
+	uint8_t dg[32] = { 1 };
+	for (size_t i = 0; i < jobs.size(); i++) {
+		jobs[i].op = ACC_OP_SIGN;
+		jobs[i].alg = 0x0403;
+		jobs[i].key = key;
+		jobs[i].in = dg;
+		jobs[i].in_len = 32;
+		jobs[i].out = sigs[i].data();
+		jobs[i].out_cap = 128;
+		acc_exec_submit(e.ex, &jobs[i]);
+	}
+	EXPECT_EQ(acc_exec_pending(e.ex), 20u);
+	struct Ctx {
+		acc_exec *ex;
+		acc_job *extra;
+		int calls;
+	} ctx = { e.ex, &jobs[0], 0 };
+	// a callback that submits again: that job runs in the next flush
+	size_t done = acc_exec_flush(
+		e.ex,
+		[](acc_job *j, void *a) {
+			Ctx *c = static_cast<Ctx *>(a);
+			EXPECT_EQ(j->status, ACC_DONE);
+			if (c->calls++ == 0)
+				acc_exec_submit(c->ex, c->extra);
+		},
+		&ctx);
+	EXPECT_EQ(done, 20u);
+	EXPECT_EQ(ctx.calls, 20);
+	EXPECT_EQ(acc_exec_pending(e.ex), 1u);
+	EXPECT_EQ(acc_exec_flush(e.ex, [](acc_job *, void *) {}, nullptr), 1u);
+	acc_stats st;
+	acc_exec_stats(e.ex, &st);
+	EXPECT_EQ(st.jobs, 21u);
+	EXPECT_EQ(st.batches, 4u); // 8 + 8 + 4, then 1
+	EXPECT_EQ(st.lanes_filled, 21u);
+	EXPECT_EQ(st.failed, 0u);
+	acc_key_free(key);
+	EVP_PKEY_free(pk);
+}
+
+TEST(AccKey, LoadPem)
+{
+	char err[256];
+	EXPECT_EQ(acc_key_load_pem("/nonexistent.key", err, sizeof(err)), nullptr);
+	EXPECT_NE(std::string(err).find("/nonexistent.key"), std::string::npos);
+}
+
+} // namespace
