@@ -439,7 +439,7 @@ cfg_usage(FILE *out)
 	      "  --cores LIST              one worker pinned per core, e.g. 0-1,3\n"
 	      "  --mode respond|proxy      answer HTTP itself (default) or forward to backends\n"
 	      "  --backend HOST:PORT       plaintext backend for proxy mode; repeatable\n"
-	      "  --response-size N         respond mode body bytes, e.g. 1024 or 16k (default 128)\n"
+	      "  --response-size N         respond mode body bytes, e.g. 1024 or 16k (default 0)\n"
 	      "  --tls-min 1.2|1.3         lowest TLS version offered\n"
 	      "  --tls-max 1.2|1.3         highest TLS version offered\n"
 	      "  --ciphers LIST|POLICY     suites separated by ':' or ',' (OpenSSL or IANA names),\n"

@@ -73,6 +73,27 @@ check "TLS 1.0 client refused (protocol_version)" refuse 'alert protocol version
 check "plaintext HTTP on the TLS port gets a fatal alert" plaintext_gets_alert
 check "server still serves after bad clients" curl_ok "https://localhost:$PORT/"
 
+handshake_timeout() {
+	timeout 20 python3 - "$PORT" <<'PY'
+import socket, sys, time
+port = int(sys.argv[1])
+idle = socket.create_connection(("127.0.0.1", port), timeout=10)
+partial = socket.create_connection(("127.0.0.1", port), timeout=10)
+partial.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")  # a ClientHello that never ends
+t0 = time.time()
+for s in (idle, partial):
+    data = s.recv(100)   # b"" once the server closes
+    assert data == b"" or data[:1] == b"\x15", data
+elapsed = time.time() - t0
+print("closed after %.1f s" % elapsed)
+assert 0.5 < elapsed < 5, elapsed
+PY
+}
+
+start_server --handshake-timeout 1s
+check "handshake timeout closes silent and slow clients" handshake_timeout
+check "server still serves after timeouts" curl_ok "https://localhost:$PORT/"
+
 RESPONSE_SIZE=1000000
 start_server --response-size $RESPONSE_SIZE --workers 2
 check "1 MB response body" curl_ok "https://localhost:$PORT/"
