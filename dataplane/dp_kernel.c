@@ -42,6 +42,7 @@ struct dp_conn {
 	uint8_t kind;
 	bool readable, writable;
 	bool need_recv;       /* the engine has bytes (or room) to process */
+	bool rdhup;           /* the peer's FIN was signalled: read to the end */
 	bool closing;         /* close once the output is sent */
 	bool dead;            /* socket closed; freed when no job is pending */
 	bool close_after;     /* the current response ends the connection */
@@ -131,7 +132,6 @@ dp_conn_new(struct dp_worker *w, int fd, const struct hsk_ctx *ctx)
 {
 	struct dp_conn *c = calloc(1, sizeof(*c));
 	struct epoll_event ev;
-	int one = 1;
 
 	if (c == NULL) {
 		close(fd);
@@ -143,7 +143,7 @@ dp_conn_new(struct dp_worker *w, int fd, const struct hsk_ctx *ctx)
 		close(fd);
 		return;
 	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* TCP_NODELAY is inherited from the listening socket (Linux). */
 	c->kind = DP_KIND_CONN;
 	c->fd = fd;
 	c->w = w;
@@ -328,6 +328,12 @@ dp_conn_service(struct dp_conn *c)
 					c->need_recv = true;
 					c->active_ms = c->w->now_ms;
 					progress = true;
+					/* A short read drained the socket: skip the read
+					 * that would only say EAGAIN (edge-triggered: new
+					 * bytes raise a new event). Not after a FIN, whose
+					 * edge is already consumed. */
+					if ((size_t)r < space && !c->rdhup)
+						c->readable = false;
 				} else if (r == 0) {
 					c->closing = true; /* TCP FIN: nothing more will come */
 					progress = true;
@@ -439,7 +445,10 @@ dp_listen_socket(const struct cfg_addr *a)
 	fd = socket(a->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	/* Handshake flights are written whole: no Nagle delay. Accepted
+	 * sockets inherit it. */
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
 	    (a->family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0) ||
 	    bind(fd, (const struct sockaddr *)&a->sa, a->sa_len) != 0 || listen(fd, 4096) != 0) {
@@ -517,6 +526,8 @@ dp_worker_loop(struct dp_worker *w)
 
 				if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 					c->readable = true;
+				if (evs[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+					c->rdhup = true;
 				if (evs[i].events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 					c->writable = true;
 				dp_conn_service(c);

@@ -142,3 +142,60 @@ TEST(HskSuite, TableLookups)
 }
 
 } // namespace
+
+// ---- TLS 1.3 key schedule (RFC 8446 7.1), RFC 8448 3 "Simple 1-RTT" ----
+
+#include "hsk_hkdf.h"
+
+namespace {
+
+TEST(HskHkdf, Rfc8448EarlyAndHandshakeSecrets)
+{
+	uint8_t early[32], empty_hash[32], derived[32], hs[32];
+	ASSERT_EQ(hsk_hkdf_extract(HSK_HASH_SHA256, nullptr, 0, nullptr, 0, early), HSK_OK);
+	EXPECT_EQ(std::vector<uint8_t>(early, early + 32),
+		  unhex("33ad0a1c607ec03b09e6cd9893680ce210adf300aa1f2660e1b22e10f170f92a"));
+	unsigned int n;
+	EVP_Digest("", 0, empty_hash, &n, EVP_sha256(), nullptr);
+	ASSERT_EQ(hsk_hkdf_derive_secret(HSK_HASH_SHA256, early, "derived", empty_hash, derived), HSK_OK);
+	EXPECT_EQ(std::vector<uint8_t>(derived, derived + 32),
+		  unhex("6f2615a108c702c5678f54fc9dbab69716c076189c48250cebeac3576c3611ba"));
+	auto ecdhe = unhex("8bd4054fb55b9d63fdfbacf9f04b9f0d35e6d63f537563efd46272900f89492d");
+	ASSERT_EQ(hsk_hkdf_extract(HSK_HASH_SHA256, derived, 32, ecdhe.data(), ecdhe.size(), hs), HSK_OK);
+	EXPECT_EQ(std::vector<uint8_t>(hs, hs + 32),
+		  unhex("1dc826e93606aa6fdc0aadc12f741b01046aa6b99f691ed221a9f0ca043fbeac"));
+}
+
+// Expand-Label against OpenSSL's own TLS13-KDF for both hashes.
+TEST(HskHkdf, ExpandLabelMatchesOpenSsl)
+{
+	for (int hash : { HSK_HASH_SHA256, HSK_HASH_SHA384 }) {
+		size_t hl = hsk_hash_len(hash);
+		auto secret = rnd(hl), ctx = rnd(hl);
+		for (size_t len : { 12u, 16u, 32u, hl }) {
+			std::vector<uint8_t> ours(len), ref(len);
+			ASSERT_EQ(hsk_hkdf_expand_label(hash, secret.data(), "c hs traffic", ctx.data(), ctx.size(),
+							ours.data(), len),
+				  HSK_OK);
+			EVP_KDF *kdf = EVP_KDF_fetch(nullptr, "TLS13-KDF", nullptr);
+			EVP_KDF_CTX *k = EVP_KDF_CTX_new(kdf);
+			int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY;
+			OSSL_PARAM p[] = {
+				OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode),
+				OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
+								 (char *)(hash == HSK_HASH_SHA256 ? "SHA256" : "SHA384"), 0),
+				OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, secret.data(), secret.size()),
+				OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PREFIX, (void *)"tls13 ", 6),
+				OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_LABEL, (void *)"c hs traffic", 12),
+				OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_DATA, ctx.data(), ctx.size()),
+				OSSL_PARAM_construct_end(),
+			};
+			ASSERT_EQ(EVP_KDF_derive(k, ref.data(), len, p), 1);
+			EVP_KDF_CTX_free(k);
+			EVP_KDF_free(kdf);
+			EXPECT_EQ(ours, ref) << "hash " << hash << " len " << len;
+		}
+	}
+}
+
+} // namespace
