@@ -172,7 +172,7 @@ TEST(HskHkdf, ExpandLabelMatchesOpenSsl)
 	for (int hash : { HSK_HASH_SHA256, HSK_HASH_SHA384 }) {
 		size_t hl = hsk_hash_len(hash);
 		auto secret = rnd(hl), ctx = rnd(hl);
-		for (size_t len : { 12u, 16u, 32u, hl }) {
+		for (size_t len : { (size_t)12, (size_t)16, (size_t)32, hl }) {
 			std::vector<uint8_t> ours(len), ref(len);
 			ASSERT_EQ(hsk_hkdf_expand_label(hash, secret.data(), "c hs traffic", ctx.data(), ctx.size(),
 							ours.data(), len),
