@@ -26,12 +26,14 @@ main_ctx(struct hsk_ctx *ctx, const struct cfg *cfg, const struct cfg_listener *
 	size_t n;
 
 	hsk_ctx_init(ctx);
-	if (t->version_min == CFG_TLS13) {
-		snprintf(err, errlen, "%s: TLS 1.3 is not implemented yet (tls-min 1.3)", l->origin);
+	if (t->version_min != 0)
+		ctx->version_min = t->version_min;
+	if (t->version_max != 0)
+		ctx->version_max = t->version_max;
+	if (ctx->version_min > ctx->version_max) {
+		snprintf(err, errlen, "%s: tls-min is above tls-max", l->origin);
 		return -1;
 	}
-	if (t->version_max == CFG_TLS13)
-		dp_log(DP_LOG_WARN, "%s: TLS 1.3 is not implemented yet: serving TLS 1.2", l->origin);
 	if (cfg_tls_suites_string(t, suites, sizeof(suites)) < 0 ||
 	    hsk_ctx_set_suites(ctx, suites, msg, sizeof(msg)) != 0)
 		goto fail;

@@ -12,6 +12,13 @@
 #include "hsk_suite.h"
 
 #define HSK_POOL_MAX 256
+
+#define TRY_OUT(expr)                                                                              \
+	do {                                                                                       \
+		hsk_err e_ = (expr);                                                               \
+		if (e_ != HSK_OK)                                                                  \
+			return e_;                                                                 \
+	} while (0)
 #define HSK_MAX_WARNINGS 4
 
 static const uint8_t hsk_zero_app;
@@ -68,6 +75,9 @@ hsk_conn_wipe(struct hsk_conn *c)
 	free(c->hs);
 	c->hs = NULL;
 	OPENSSL_cleanse(c->master, sizeof(c->master));
+	OPENSSL_cleanse(c->secret13, sizeof(c->secret13));
+	OPENSSL_cleanse(c->c_traffic, sizeof(c->c_traffic));
+	OPENSSL_cleanse(c->s_traffic, sizeof(c->s_traffic));
 	OPENSSL_cleanse(c->key_block, sizeof(c->key_block));
 	OPENSSL_cleanse(c->job_in, sizeof(c->job_in));
 	OPENSSL_cleanse(c->job_out, sizeof(c->job_out));
@@ -198,14 +208,21 @@ hsk_out_hs(struct hsk_conn *c, uint8_t type, const uint8_t *body, size_t len)
 	hsk_transcript_add(c, hdr, 4);
 	hsk_transcript_add(c, body, len);
 	if (c->wr.suite != NULL) {
-		/* Encrypted handshake messages (Finished) are small. */
-		uint8_t buf[4 + 64];
+		/* Encrypted (TLS 1.3 flight, Finished): header + body through a
+		 * record-sized scratch buffer, one record per 2^14 bytes. */
+		uint8_t buf[REC_MAX_PLAIN];
 
-		if (len > sizeof(buf) - 4)
-			return HSK_ALERT(HSK_AD_INTERNAL_ERROR);
-		memcpy(buf, hdr, 4);
-		memcpy(buf + 4, body, len);
-		return hsk_out_record(c, REC_HANDSHAKE, buf, 4 + len);
+		for (size_t done = 0, total = 4 + len; done < total;) {
+			size_t n = total - done < sizeof(buf) ? total - done : sizeof(buf);
+			size_t k = done < 4 ? (4 - done < n ? 4 - done : n) : 0;
+
+			memcpy(buf, hdr + done, k);
+			if (n > k)
+				memcpy(buf + k, body + (done + k - 4), n - k);
+			TRY_OUT(hsk_out_record(c, REC_HANDSHAKE, buf, n));
+			done += n;
+		}
+		return HSK_OK;
 	}
 	w = hsk_out_begin(c);
 	for (size_t done = 0, total = 4 + len; done < total;) {
@@ -357,13 +374,17 @@ hsk_on_handshake(struct hsk_conn *c, const uint8_t *p, size_t len)
 			return HSK_ALERT(HSK_AD_HANDSHAKE_FAILURE);
 		if (c->hs_len - off - 4 < mlen)
 			break;
-		if (c->state == HSK_ST_ESTABLISHED) {
+		if (c->state == HSK_ST_ESTABLISHED && c->version == 0x0304) {
+			err = hsk_srv13_post_handshake(c, m[0], m + 4, mlen);
+		} else if (c->state == HSK_ST_ESTABLISHED) {
 			/* Renegotiation: refused with a warning (RFC 5746 4.2,
 			 * RFC 5246 7.2.2); the connection goes on. */
 			if (m[0] != HSK_MT_CLIENT_HELLO)
 				return HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE);
 			static const uint8_t warn[2] = { 1, HSK_AD_NO_RENEGOTIATION };
 			err = hsk_out_record(c, REC_ALERT, warn, 2);
+		} else if (c->version == 0x0304 && c->state != HSK_ST_CLIENT_HELLO) {
+			err = hsk_srv13_message(c, m[0], m + 4, mlen);
 		} else {
 			err = hsk_srv12_message(c, m[0], m + 4, mlen);
 		}
@@ -392,7 +413,10 @@ hsk_run(struct hsk_conn *c)
 		/* An SSLv2-format ClientHello (RFC 5246 E.2): refused. */
 		if (!c->any_record && avail >= 3 && (in[0] & 0x80) && in[2] == 1)
 			return hsk_fail(c, HSK_ALERT(HSK_AD_PROTOCOL_VERSION));
-		err = rec_hdr_parse(in, avail, c->rd.suite ? REC_MAX_CIPHER_12 : REC_MAX_PLAIN, &h);
+		err = rec_hdr_parse(in, avail,
+				    !c->rd.suite ? REC_MAX_PLAIN
+				    : c->version == 0x0304 ? REC_MAX_CIPHER_13 : REC_MAX_CIPHER_12,
+				    &h);
 		if (err == HSK_WANT_INPUT)
 			return HSK_WANT_INPUT;
 		if (err != HSK_OK)
@@ -400,6 +424,13 @@ hsk_run(struct hsk_conn *c)
 		c->any_record = true;
 		frag = c->in + c->in_off + REC_HDR_LEN;
 		c->in_off += REC_HDR_LEN + h.len;
+		if (c->version == 0x0304 && h.type == REC_CHANGE_CIPHER_SPEC) {
+			/* RFC 8446 5: an unprotected CCS of one byte 1 before the
+			 * handshake ends is dropped; anything else is an error. */
+			if (h.len != 1 || frag[0] != 1 || c->state == HSK_ST_ESTABLISHED)
+				return hsk_fail(c, HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE));
+			continue;
+		}
 		err = rec_open(&c->rd, &h, frag, &pt, &ptlen);
 		if (err != HSK_OK)
 			return hsk_fail(c, err);
@@ -499,7 +530,7 @@ hsk_conn_resume(struct hsk_conn *c)
 
 	if (c->err != HSK_OK)
 		return c->err;
-	err = hsk_srv12_resume(c);
+	err = c->version == 0x0304 ? hsk_srv13_resume(c) : hsk_srv12_resume(c);
 	if (err == HSK_WANT_CRYPTO)
 		return err;
 	if (err != HSK_OK)
@@ -598,7 +629,7 @@ void
 hsk_conn_info(const struct hsk_conn *c, struct hsk_conn_info *out)
 {
 	memset(out, 0, sizeof(*out));
-	out->version = c->suite ? 0x0303 : 0;
+	out->version = c->suite ? c->version : 0;
 	out->suite = c->suite ? c->suite->id : 0;
 	out->group = c->group;
 	out->sigalg = c->sigalg;

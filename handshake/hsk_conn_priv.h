@@ -43,6 +43,8 @@ enum hsk_state {
 	HSK_ST_CERT_VERIFY,
 	HSK_ST_CCS,
 	HSK_ST_FINISHED,
+	HSK_ST13_KX,           /* job: TLS 1.3 key share (keygen + derive) */
+	HSK_ST13_SIGN,         /* job: TLS 1.3 CertificateVerify signature */
 	HSK_ST_ESTABLISHED,
 	HSK_ST_CLOSED,
 	HSK_ST_FAILED,
@@ -68,6 +70,9 @@ struct hsk_conn {
 	uint32_t gen;
 	uint64_t started_s;
 	uint16_t client_version;
+	uint16_t version;      /* negotiated: 0x0303 or 0x0304 */
+	bool hrr;              /* a HelloRetryRequest was sent */
+	bool ccs_sent;         /* TLS 1.3 middlebox-compatibility CCS */
 	uint16_t sigalg;
 	uint16_t group;
 	const struct hsk_suite *suite;
@@ -101,6 +106,12 @@ struct hsk_conn {
 	uint8_t session_id[32];
 	uint8_t session_id_len;
 	uint8_t master[48];
+	/* TLS 1.3 key schedule: handshake then master secret, and the
+	 * traffic secrets (kept for Finished keys and KeyUpdate) */
+	uint8_t secret13[64];
+	uint8_t c_traffic[64];
+	uint8_t s_traffic[64];
+	uint8_t cookie[32];
 
 	struct acc_job job;
 	struct acc_eph eph;
@@ -122,6 +133,14 @@ HSK_MUST_CHECK hsk_err hsk_out_record(struct hsk_conn *c, uint8_t type, const ui
 void hsk_transcript_add(struct hsk_conn *c, const uint8_t *p, size_t len);
 HSK_MUST_CHECK hsk_err hsk_transcript_hash(struct hsk_conn *c, uint8_t *out, size_t *len);
 hsk_err hsk_submit(struct hsk_conn *c, uint8_t op, uint16_t alg);
+
+/* hsk_srv13.c: the TLS 1.3 server messages */
+HSK_MUST_CHECK hsk_err hsk_srv13_client_hello(struct hsk_conn *c, const struct hsk_client_hello *ch,
+					      const uint8_t *body, size_t len);
+HSK_MUST_CHECK hsk_err hsk_srv13_message(struct hsk_conn *c, uint8_t type, const uint8_t *body, size_t len);
+HSK_MUST_CHECK hsk_err hsk_srv13_resume(struct hsk_conn *c);
+HSK_MUST_CHECK hsk_err hsk_srv13_post_handshake(struct hsk_conn *c, uint8_t type, const uint8_t *body,
+						size_t len);
 
 /* hsk_srv12.c: the TLS 1.2 server messages */
 HSK_MUST_CHECK hsk_err hsk_srv12_message(struct hsk_conn *c, uint8_t type, const uint8_t *body, size_t len);

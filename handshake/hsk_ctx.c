@@ -68,7 +68,7 @@ hsk_ctx_init(struct hsk_ctx *ctx)
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->id = atomic_fetch_add(&hsk_ctx_next_id, 1);
 	ctx->version_min = 0x0303;
-	ctx->version_max = 0x0303; /* TLS 1.3 arrives with its issue */
+	ctx->version_max = 0x0304;
 	hsk_ctx_policy(ctx, "intermediate");
 	memcpy(ctx->groups, hsk_default_groups, sizeof(hsk_default_groups));
 	ctx->n_groups = sizeof(hsk_default_groups) / sizeof(hsk_default_groups[0]);
@@ -81,29 +81,33 @@ hsk_ctx_init(struct hsk_ctx *ctx)
 	(void)hsk_algs_init();
 }
 
-/* Encode the chain once as the Certificate message body (RFC 5246 7.4.2). */
-static int
-hsk_cert_encode(struct hsk_cert *cert, STACK_OF(X509) *chain)
+/* Encode the chain once as the Certificate message body: TLS 1.2
+ * (RFC 5246 7.4.2) and TLS 1.3 (RFC 8446 4.4.2: an empty request context,
+ * and each entry followed by its (empty) extensions). */
+static uint8_t *
+hsk_cert_encode_one(STACK_OF(X509) *chain, bool tls13, size_t *out_len)
 {
-	size_t total = 3;
+	size_t total = 0, head = tls13 ? 4 : 3;
 	int n = sk_X509_num(chain);
-	uint8_t *p;
+	uint8_t *buf, *p;
 
 	for (int i = 0; i < n; i++) {
 		int len = i2d_X509(sk_X509_value(chain, i), NULL);
 		if (len <= 0)
-			return -1;
-		total += 3 + (size_t)len;
+			return NULL;
+		total += 3 + (size_t)len + (tls13 ? 2 : 0);
 	}
-	if (total - 3 > 0xffffff)
-		return -1;
-	cert->list = malloc(total);
-	if (cert->list == NULL)
-		return -1;
-	p = cert->list;
-	p[0] = (uint8_t)((total - 3) >> 16);
-	p[1] = (uint8_t)((total - 3) >> 8);
-	p[2] = (uint8_t)(total - 3);
+	if (total > 0xffffff)
+		return NULL;
+	buf = malloc(head + total);
+	if (buf == NULL)
+		return NULL;
+	p = buf;
+	if (tls13)
+		*p++ = 0; /* certificate_request_context */
+	p[0] = (uint8_t)(total >> 16);
+	p[1] = (uint8_t)(total >> 8);
+	p[2] = (uint8_t)total;
 	p += 3;
 	for (int i = 0; i < n; i++) {
 		uint8_t *q = p + 3;
@@ -112,9 +116,21 @@ hsk_cert_encode(struct hsk_cert *cert, STACK_OF(X509) *chain)
 		p[1] = (uint8_t)(len >> 8);
 		p[2] = (uint8_t)len;
 		p = q;
+		if (tls13) {
+			*p++ = 0;
+			*p++ = 0;
+		}
 	}
-	cert->list_len = total;
-	return 0;
+	*out_len = head + total;
+	return buf;
+}
+
+static int
+hsk_cert_encode(struct hsk_cert *cert, STACK_OF(X509) *chain)
+{
+	cert->list = hsk_cert_encode_one(chain, false, &cert->list_len);
+	cert->list13 = hsk_cert_encode_one(chain, true, &cert->list13_len);
+	return cert->list != NULL && cert->list13 != NULL ? 0 : -1;
 }
 
 int
@@ -157,6 +173,8 @@ hsk_ctx_add_cert(struct hsk_ctx *ctx, const char *cert_path, const char *key_pat
 	cert = &ctx->certs[ctx->n_certs];
 	memset(cert, 0, sizeof(*cert));
 	if (hsk_cert_encode(cert, chain) != 0) {
+		free(cert->list);
+		free(cert->list13);
 		snprintf(err, errlen, "%s: cannot encode the chain", cert_path);
 		goto out;
 	}
@@ -344,6 +362,7 @@ hsk_ctx_free(struct hsk_ctx *ctx)
 		acc_key_free(ctx->certs[i].key);
 		X509_free(ctx->certs[i].leaf);
 		free(ctx->certs[i].list);
+		free(ctx->certs[i].list13);
 	}
 	X509_STORE_free(ctx->ca_store);
 	free(ctx->ca_names);

@@ -37,6 +37,9 @@ struct hsk_cert {
 	uint8_t *list;         /* the TLS 1.2 Certificate message body, encoded once:
 	                        * u24 total || (u24 len || DER)*, leaf first */
 	size_t list_len;
+	uint8_t *list13;       /* the TLS 1.3 Certificate message body (RFC 8446 4.4.2):
+	                        * empty context || u24 total || (u24 len || DER || u16 0)* */
+	size_t list13_len;
 };
 
 struct hsk_ctx {
@@ -61,7 +64,7 @@ struct hsk_ctx {
 	uint32_t session_lifetime_s;
 };
 
-/* Defaults: TLS 1.2..1.2 (1.3 when the engine has it), the default suites
+/* Defaults: TLS 1.2..1.3, the default suites
  * of DESIGN.md, groups x25519, P-256, P-384, ffdhe2048, ffdhe3072, every
  * signature scheme, no client auth, resumption on, lifetime 300 s. */
 void hsk_ctx_init(struct hsk_ctx *ctx);

@@ -24,7 +24,9 @@
 #include "acc_key.h"
 #include "hsk_algs.h"
 #include "hsk_conn_priv.h"
+#include "hsk_peer_cert.h"
 #include "hsk_prf.h"
+#include "hsk_sig.h"
 #include "hsk_suite.h"
 
 #define TRY(expr)                                                                                  \
@@ -52,42 +54,6 @@ static bool
 hsk_is_cbc(const struct hsk_suite *s)
 {
 	return s->mac != 0;
-}
-
-/* The hash a SignatureScheme signs with. */
-static int
-hsk_sig_hash(uint16_t scheme)
-{
-	switch (scheme) {
-	case ACC_SIG_RSA_PKCS1_SHA1:
-		return HSK_HASH_SHA1;
-	case ACC_SIG_RSA_PKCS1_SHA256:
-	case ACC_SIG_ECDSA_SECP256R1_SHA256:
-	case ACC_SIG_RSA_PSS_RSAE_SHA256:
-		return HSK_HASH_SHA256;
-	case ACC_SIG_RSA_PKCS1_SHA384:
-	case ACC_SIG_ECDSA_SECP384R1_SHA384:
-	case ACC_SIG_RSA_PSS_RSAE_SHA384:
-		return HSK_HASH_SHA384;
-	case ACC_SIG_RSA_PKCS1_SHA512:
-	case ACC_SIG_ECDSA_SECP521R1_SHA512:
-	case ACC_SIG_RSA_PSS_RSAE_SHA512:
-		return HSK_HASH_SHA512;
-	default:
-		return 0;
-	}
-}
-
-static bool
-hsk_sig_is_pss(uint16_t scheme)
-{
-	return scheme >= ACC_SIG_RSA_PSS_RSAE_SHA256 && scheme <= ACC_SIG_RSA_PSS_RSAE_SHA512;
-}
-
-static bool
-hsk_sig_is_rsa(uint16_t scheme)
-{
-	return hsk_sig_is_pss(scheme) || (scheme & 0xff) == 0x01;
 }
 
 /* ---- keys ---- */
@@ -218,8 +184,11 @@ hsk_srv12_client_hello(struct hsk_conn *c, const uint8_t *body, size_t len)
 
 	TRY(hsk_client_hello_decode(body, len, &ch));
 	TRY(hsk_client_hello_version(&ch, ctx, &version));
-	if (version != 0x0303)
-		return HSK_ALERT(HSK_AD_PROTOCOL_VERSION);
+	if (version == 0x0304)
+		return hsk_srv13_client_hello(c, &ch, body, len);
+	if (c->hrr) /* a retried ClientHello must stay with TLS 1.3 */
+		return HSK_ALERT(HSK_AD_ILLEGAL_PARAMETER);
+	c->version = 0x0303;
 	/* null compression is mandatory and the only one we take (RFC 5246 7.4.1.2) */
 	if (memchr(ch.compressions.base, 0, ch.compressions.len) == NULL)
 		return HSK_ALERT(HSK_AD_ILLEGAL_PARAMETER);
@@ -399,35 +368,12 @@ hsk_srv12_finish_flight(struct hsk_conn *c)
 
 /* ---- client flight ---- */
 
-static hsk_err
-hsk_srv12_verify_alert(int verr)
-{
-	switch (verr) {
-	case X509_V_ERR_CERT_HAS_EXPIRED:
-	case X509_V_ERR_CERT_NOT_YET_VALID:
-		return HSK_ALERT(HSK_AD_CERTIFICATE_EXPIRED);
-	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-		return HSK_ALERT(HSK_AD_UNKNOWN_CA);
-	case X509_V_ERR_CERT_REVOKED:
-		return HSK_ALERT(HSK_AD_CERTIFICATE_REVOKED);
-	case X509_V_ERR_INVALID_PURPOSE:
-		return HSK_ALERT(HSK_AD_UNSUPPORTED_CERTIFICATE);
-	default:
-		return HSK_ALERT(HSK_AD_BAD_CERTIFICATE);
-	}
-}
-
 /* Certificate from the client (RFC 5246 7.4.6), verified against the CA. */
 static hsk_err
 hsk_srv12_client_certificate(struct hsk_conn *c, const uint8_t *body, size_t len)
 {
 	struct hsk_rd r = hsk_rd_make(body, len), list, der;
 	STACK_OF(X509) *chain = NULL;
-	X509_STORE_CTX *sctx = NULL;
 	hsk_err err = HSK_ALERT(HSK_AD_BAD_CERTIFICATE);
 
 	TRY(hsk_rd_vec(&r, 3, 0, 0xffffff, &list));
@@ -458,27 +404,12 @@ hsk_srv12_client_certificate(struct hsk_conn *c, const uint8_t *body, size_t len
 		}
 		sk_X509_push(chain, x);
 	}
-	sctx = X509_STORE_CTX_new();
-	if (sctx == NULL ||
-	    !X509_STORE_CTX_init(sctx, c->ctx->ca_store, sk_X509_value(chain, 0), chain)) {
-		err = ERR_INTERNAL;
+	err = hsk_peer_cert_verify(c, chain);
+	if (err != HSK_OK)
 		goto out;
-	}
-	X509_STORE_CTX_set_purpose(sctx, X509_PURPOSE_SSL_CLIENT);
-	if (X509_verify_cert(sctx) != 1) {
-		err = hsk_srv12_verify_alert(X509_STORE_CTX_get_error(sctx));
-		goto out;
-	}
-	c->peer_key = X509_get_pubkey(sk_X509_value(chain, 0));
-	if (c->peer_key == NULL) {
-		err = HSK_ALERT(HSK_AD_UNSUPPORTED_CERTIFICATE);
-		goto out;
-	}
-	c->client_cert = true;
 	c->state = HSK_ST_CLIENT_KEY_EXCHANGE;
 	err = HSK_OK;
 out:
-	X509_STORE_CTX_free(sctx);
 	sk_X509_pop_free(chain, X509_free);
 	ERR_clear_error();
 	return err;
@@ -549,37 +480,14 @@ static hsk_err
 hsk_srv12_certificate_verify(struct hsk_conn *c, const uint8_t *body, size_t len)
 {
 	struct hsk_rd r = hsk_rd_make(body, len), sig;
-	const EVP_MD *md;
-	EVP_MD_CTX *mctx = NULL;
-	EVP_PKEY_CTX *pctx = NULL;
 	uint16_t scheme;
-	bool offered = false;
-	hsk_err err = HSK_ALERT(HSK_AD_DECRYPT_ERROR);
 
 	TRY(hsk_rd_u16(&r, &scheme));
 	TRY(hsk_rd_vec(&r, 2, 1, 0xffff, &sig));
 	TRY(hsk_rd_end(&r));
-	for (size_t i = 0; i < c->ctx->n_sigalgs; i++)
-		offered |= c->ctx->sigalgs[i] == scheme;
-	md = hsk_algs_md(hsk_sig_hash(scheme));
-	if (!offered || md == NULL || EVP_PKEY_is_a(c->peer_key, "RSA") != hsk_sig_is_rsa(scheme))
-		return HSK_ALERT(HSK_AD_ILLEGAL_PARAMETER);
 	if (c->raw == NULL || c->raw_len > HSK_TRANSCRIPT_CAP)
 		return HSK_ALERT(HSK_AD_HANDSHAKE_FAILURE);
-	mctx = EVP_MD_CTX_new();
-	if (mctx == NULL || EVP_DigestVerifyInit(mctx, &pctx, md, NULL, c->peer_key) != 1)
-		goto out;
-	if (hsk_sig_is_pss(scheme) &&
-	    (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
-	     EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1))
-		goto out;
-	if (EVP_DigestVerify(mctx, sig.cur, hsk_rd_left(&sig), c->raw, c->raw_len) != 1)
-		goto out;
-	err = HSK_OK;
-out:
-	EVP_MD_CTX_free(mctx);
-	ERR_clear_error();
-	TRY(err);
+	TRY(hsk_peer_cert_check_sig(c, scheme, sig.cur, hsk_rd_left(&sig), c->raw, c->raw_len));
 	{
 		uint8_t hdr[4] = { HSK_MT_CERTIFICATE_VERIFY, (uint8_t)(len >> 16), (uint8_t)(len >> 8),
 				   (uint8_t)len };

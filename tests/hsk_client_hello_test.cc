@@ -146,15 +146,27 @@ TEST(HskClientHello, VersionSelection)
 {
 	hsk_ctx ctx;
 	hsk_ctx_init(&ctx);
+	EXPECT_EQ(ctx.version_max, 0x0304);
 	hsk_client_hello ch;
 	uint16_t v = 0;
-	ASSERT_EQ(decode(libssl_hello(TLS1_2_VERSION), &ch), HSK_OK);
+	// (the decoded views point into these strings: keep them alive)
+	std::string h12 = libssl_hello(TLS1_2_VERSION), h13 = libssl_hello(TLS1_3_VERSION);
+	ASSERT_EQ(decode(h12, &ch), HSK_OK);
 	EXPECT_EQ(hsk_client_hello_version(&ch, &ctx, &v), HSK_OK);
 	EXPECT_EQ(v, 0x0303);
-	// A TLS 1.3 client with 1.2 in its supported_versions gets 1.2 here.
-	ASSERT_EQ(decode(libssl_hello(TLS1_3_VERSION), &ch), HSK_OK);
+	ASSERT_EQ(decode(h13, &ch), HSK_OK);
+	EXPECT_EQ(hsk_client_hello_version(&ch, &ctx, &v), HSK_OK);
+	EXPECT_EQ(v, 0x0304);
+	// A 1.2-only listener gives a 1.3 client TLS 1.2 ...
+	ctx.version_max = 0x0303;
 	EXPECT_EQ(hsk_client_hello_version(&ch, &ctx, &v), HSK_OK);
 	EXPECT_EQ(v, 0x0303);
+	// ... and a 1.3-only listener refuses a 1.2 client.
+	ctx.version_max = 0x0304;
+	ctx.version_min = 0x0304;
+	ASSERT_EQ(decode(h12, &ch), HSK_OK);
+	EXPECT_EQ(hsk_client_hello_version(&ch, &ctx, &v), HSK_ALERT(HSK_AD_PROTOCOL_VERSION));
+	ctx.version_min = 0x0303;
 	for (uint16_t old : { 0x0300, 0x0301, 0x0302 }) {
 		std::string b = hello("");
 		b[0] = (char)(old >> 8);
@@ -162,13 +174,14 @@ TEST(HskClientHello, VersionSelection)
 		ASSERT_EQ(decode(b, &ch), HSK_OK);
 		EXPECT_EQ(hsk_client_hello_version(&ch, &ctx, &v), HSK_ALERT(HSK_AD_PROTOCOL_VERSION)) << old;
 	}
-	// TLS_FALLBACK_SCSV from a 1.2 client while we support only 1.2: fine.
-	ASSERT_EQ(decode(hello("", "", std::string("\x00\x04\xc0\x2f\x56\x00", 6)), &ch), HSK_OK);
+	// TLS_FALLBACK_SCSV from a 1.2 client: fine for a 1.2-only listener,
+	// an inappropriate fallback when we could do 1.3 (RFC 7507).
+	std::string scsv = hello("", "", std::string("\x00\x04\xc0\x2f\x56\x00", 6));
+	ASSERT_EQ(decode(scsv, &ch), HSK_OK);
 	EXPECT_TRUE(ch.fallback_scsv);
-	EXPECT_EQ(hsk_client_hello_version(&ch, &ctx, &v), HSK_OK);
-	// ... but an inappropriate fallback when we could do 1.3 (RFC 7507).
-	ctx.version_max = 0x0304;
 	EXPECT_EQ(hsk_client_hello_version(&ch, &ctx, &v), HSK_ALERT(HSK_AD_INAPPROPRIATE_FALLBACK));
+	ctx.version_max = 0x0303;
+	EXPECT_EQ(hsk_client_hello_version(&ch, &ctx, &v), HSK_OK);
 	hsk_ctx_free(&ctx);
 }
 
@@ -177,7 +190,9 @@ TEST(HskClientHello, ChooseByServerPreference)
 	hsk_test::Server s; // RSA + ECDSA certificates
 	hsk_client_hello ch;
 	hsk_choice choice;
-	ASSERT_EQ(decode(libssl_hello(TLS1_2_VERSION), &ch), HSK_OK);
+	std::string h1 = libssl_hello(TLS1_2_VERSION), h2 = libssl_hello(TLS1_2_VERSION, "ECDHE-RSA-AES256-GCM-SHA384"),
+		    h3 = libssl_hello(TLS1_2_VERSION, "AES128-GCM-SHA256");
+	ASSERT_EQ(decode(h1, &ch), HSK_OK);
 	ASSERT_EQ(hsk_client_hello_choose12(&ch, &s.ctx, &choice), HSK_OK);
 	EXPECT_EQ(choice.suite->id, 0xc02b); // ECDHE-ECDSA-AES128-GCM first
 	EXPECT_EQ(s.ctx.certs[choice.cert].key_type, ACC_KEY_EC);
@@ -185,13 +200,13 @@ TEST(HskClientHello, ChooseByServerPreference)
 	EXPECT_EQ(choice.sigalg, ACC_SIG_ECDSA_SECP256R1_SHA256);
 	EXPECT_EQ(std::string((const char *)choice.alpn.base, choice.alpn.len), "http/1.1");
 	// RSA only on the client side
-	ASSERT_EQ(decode(libssl_hello(TLS1_2_VERSION, "ECDHE-RSA-AES256-GCM-SHA384"), &ch), HSK_OK);
+	ASSERT_EQ(decode(h2, &ch), HSK_OK);
 	ASSERT_EQ(hsk_client_hello_choose12(&ch, &s.ctx, &choice), HSK_OK);
 	EXPECT_EQ(choice.suite->id, 0xc030);
 	EXPECT_EQ(s.ctx.certs[choice.cert].key_type, ACC_KEY_RSA);
 	EXPECT_EQ(choice.sigalg, ACC_SIG_RSA_PSS_RSAE_SHA256);
 	// static RSA only: refused by default, chosen when configured
-	ASSERT_EQ(decode(libssl_hello(TLS1_2_VERSION, "AES128-GCM-SHA256"), &ch), HSK_OK);
+	ASSERT_EQ(decode(h3, &ch), HSK_OK);
 	EXPECT_EQ(hsk_client_hello_choose12(&ch, &s.ctx, &choice), HSK_ALERT(HSK_AD_HANDSHAKE_FAILURE));
 	char err[128];
 	ASSERT_EQ(hsk_ctx_set_suites(&s.ctx, "AES128-GCM-SHA256", err, sizeof(err)), 0);

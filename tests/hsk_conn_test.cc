@@ -744,3 +744,230 @@ TEST(HskConnMalformed, ConnectionKeysAreIndependent)
 }
 
 } // namespace
+
+// ---- TLS 1.3 (RFC 8446) ----
+
+namespace {
+
+CtxPtr
+client13(const char *suites = nullptr, const char *groups = nullptr, const char *sigalgs = nullptr)
+{
+	SSL_CTX *c = hsk_test::client_ctx(TLS1_3_VERSION);
+	SSL_CTX_set_min_proto_version(c, TLS1_3_VERSION);
+	if (suites != nullptr) {
+		EXPECT_EQ(SSL_CTX_set_ciphersuites(c, suites), 1) << suites;
+	}
+	if (groups != nullptr) {
+		EXPECT_EQ(SSL_CTX_set1_groups_list(c, groups), 1) << groups;
+	}
+	if (sigalgs != nullptr) {
+		EXPECT_EQ(SSL_CTX_set1_sigalgs_list(c, sigalgs), 1) << sigalgs;
+	}
+	return CtxPtr(c);
+}
+
+struct Info13 {
+	uint16_t suite, group, sigalg;
+};
+
+Info13
+info_of(Pair &p)
+{
+	struct hsk_conn_info info;
+	hsk_conn_info(p.conn, &info);
+	EXPECT_EQ(info.version, 0x0304);
+	EXPECT_EQ(SSL_version(p.ssl), TLS1_3_VERSION);
+	return { info.suite, info.group, info.sigalg };
+}
+
+class Tls13Suite : public ::testing::TestWithParam<SuiteCase> {};
+
+TEST_P(Tls13Suite, FullHandshakeAndData)
+{
+	Server s;
+	auto c = client13(GetParam().name);
+	Pair p(s, c.get());
+	exchange(p);
+	EXPECT_EQ(info_of(p).suite, GetParam().id);
+	EXPECT_EQ(SSL_CIPHER_get_protocol_id(SSL_get_current_cipher(p.ssl)), GetParam().id);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllSuites, Tls13Suite,
+			 ::testing::Values(SuiteCase{ "TLS_AES_128_GCM_SHA256", 0x1301 },
+					   SuiteCase{ "TLS_AES_256_GCM_SHA384", 0x1302 },
+					   SuiteCase{ "TLS_CHACHA20_POLY1305_SHA256", 0x1303 }),
+			 [](const ::testing::TestParamInfo<SuiteCase> &i) { return std::string(i.param.name); });
+
+class Tls13Group : public ::testing::TestWithParam<std::pair<const char *, uint16_t>> {};
+
+TEST_P(Tls13Group, KeyShare)
+{
+	Server s;
+	auto c = client13(nullptr, GetParam().first);
+	Pair p(s, c.get());
+	exchange(p);
+	EXPECT_EQ(info_of(p).group, GetParam().second);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllGroups, Tls13Group,
+			 ::testing::Values(std::make_pair("X25519", (uint16_t)0x1d),
+					   std::make_pair("P-256", (uint16_t)0x17),
+					   std::make_pair("P-384", (uint16_t)0x18)));
+
+TEST(Tls13, RsaPssAndEcdsaCertificates)
+{
+	Server s;
+	auto rsa = client13(nullptr, nullptr, "rsa_pss_rsae_sha256:rsa_pss_rsae_sha512");
+	Pair p1(s, rsa.get());
+	exchange(p1);
+	EXPECT_EQ(info_of(p1).sigalg, 0x0804);
+	auto ec = client13(nullptr, nullptr, "ECDSA+SHA256");
+	Pair p2(s, ec.get());
+	exchange(p2);
+	EXPECT_EQ(info_of(p2).sigalg, 0x0403);
+	// PKCS#1 v1.5 only: nothing to sign a TLS 1.3 CertificateVerify with
+	auto pkcs1 = client13(nullptr, nullptr, "RSA+SHA256");
+	Pair p3(s, pkcs1.get());
+	EXPECT_FALSE(p3.handshake());
+	EXPECT_EQ(p3.server_err, HSK_ALERT(HSK_AD_HANDSHAKE_FAILURE));
+}
+
+TEST(Tls13, HelloRetryRequest)
+{
+	Server s;
+	uint16_t only = ACC_GROUP_X25519;
+	char err[64];
+	ASSERT_EQ(hsk_ctx_set_groups(&s.ctx, &only, 1, err, sizeof(err)), 0);
+	// libssl sends a share for its first group only (P-256): the server
+	// asks again for X25519.
+	auto c = client13(nullptr, "P-256:X25519");
+	Pair p(s, c.get());
+	exchange(p);
+	EXPECT_EQ(info_of(p).group, 0x1d);
+}
+
+TEST(Tls13, NoCommonGroup)
+{
+	Server s;
+	uint16_t only = ACC_GROUP_SECP384R1;
+	char err[64];
+	ASSERT_EQ(hsk_ctx_set_groups(&s.ctx, &only, 1, err, sizeof(err)), 0);
+	auto c = client13(nullptr, "X25519:P-256");
+	Pair p(s, c.get());
+	EXPECT_FALSE(p.handshake());
+	EXPECT_EQ(p.server_err, HSK_ALERT(HSK_AD_HANDSHAKE_FAILURE));
+}
+
+TEST(Tls13, WithoutMiddleboxCompatibility)
+{
+	Server s;
+	auto c = client13();
+	SSL_CTX_clear_options(c.get(), SSL_OP_ENABLE_MIDDLEBOX_COMPAT);
+	Pair p(s, c.get());
+	exchange(p);
+}
+
+TEST(Tls13, KeyUpdateBothWays)
+{
+	Server s;
+	auto c = client13();
+	Pair p(s, c.get());
+	ASSERT_TRUE(p.handshake());
+	for (int i = 0; i < 3; i++) {
+		ASSERT_EQ(SSL_key_update(p.ssl, i == 1 ? SSL_KEY_UPDATE_NOT_REQUESTED : SSL_KEY_UPDATE_REQUESTED), 1);
+		std::string msg = "after update " + std::to_string(i);
+		EXPECT_EQ(p.client_to_server(msg), msg);
+		EXPECT_EQ(p.server_to_client("reply " + msg), "reply " + msg);
+	}
+	EXPECT_EQ(p.server_err, HSK_OK);
+}
+
+TEST(Tls13, ClientAuthRequire)
+{
+	Server s;
+	set_client_auth(s, HSK_CLIENT_AUTH_REQUIRE);
+	auto c = client13();
+	use_client_cert(c.get(), "client");
+	Pair p(s, c.get());
+	exchange(p);
+	struct hsk_conn_info info;
+	hsk_conn_info(p.conn, &info);
+	EXPECT_TRUE(info.client_cert);
+}
+
+TEST(Tls13, ClientAuthRequireWithoutCertificate)
+{
+	Server s;
+	set_client_auth(s, HSK_CLIENT_AUTH_REQUIRE);
+	auto c = client13();
+	Pair p(s, c.get());
+	p.handshake();
+	p.pump();
+	char b;
+	SSL_read(p.ssl, &b, 1); // the client reads the alert after its Finished
+	EXPECT_EQ(p.server_err, HSK_ALERT(HSK_AD_CERTIFICATE_REQUIRED));
+	EXPECT_EQ(p.client_alert, HSK_AD_CERTIFICATE_REQUIRED);
+}
+
+TEST(Tls13, ClientAuthOptionalAndUnknownCa)
+{
+	Server s;
+	set_client_auth(s, HSK_CLIENT_AUTH_OPTIONAL);
+	auto c = client13();
+	Pair p(s, c.get());
+	exchange(p);
+	auto rogue = client13();
+	use_client_cert(rogue.get(), "rogue");
+	Pair p2(s, rogue.get());
+	p2.handshake();
+	EXPECT_EQ(p2.server_err, HSK_ALERT(HSK_AD_UNKNOWN_CA));
+}
+
+TEST(Tls13, TamperedClientFinished)
+{
+	Server s;
+	auto c = client13();
+	Pair p(s, c.get());
+	p.tamper = [](std::string &b, void *arg) {
+		bool *done = static_cast<bool *>(arg);
+		// the client's second flight: [CCS] + an encrypted record
+		if (!*done && b.size() > 30 && b[0] != 0x16) {
+			b[b.size() - 5] ^= 0x10;
+			*done = true;
+		}
+	};
+	bool done = false;
+	p.tamper_arg = &done;
+	EXPECT_FALSE(p.handshake());
+	EXPECT_TRUE(done);
+	EXPECT_EQ(p.server_err, HSK_ALERT(HSK_AD_BAD_RECORD_MAC));
+}
+
+TEST(Tls13, Tls12OnlyServerNegotiates12WithoutSentinelIssue)
+{
+	// A 1.3 client against a 1.2-only listener: TLS 1.2 (libssl checks
+	// the downgrade sentinel, which a 1.2-only server must not send).
+	Server s;
+	s.ctx.version_max = 0x0303;
+	auto c = client();
+	SSL_CTX_set_max_proto_version(c.get(), TLS1_3_VERSION);
+	Pair p(s, c.get());
+	exchange(p);
+	EXPECT_EQ(SSL_version(p.ssl), TLS1_2_VERSION);
+}
+
+TEST(Tls13, DowngradeSentinelWhenServerCould13)
+{
+	// The server does 1.3 but the client asks 1.2 only: TLS 1.2, with the
+	// RFC 8446 4.1.3 sentinel in ServerHello.random (a 1.3-capable libssl
+	// client would abort; a 1.2-only one ignores it).
+	Server s;
+	auto c = client();
+	Pair p(s, c.get());
+	ASSERT_TRUE(p.handshake());
+	unsigned char sr[32];
+	SSL_get_server_random(p.ssl, sr, sizeof(sr));
+	EXPECT_EQ(memcmp(sr + 24, "DOWNGRD\x01", 8), 0);
+}
+
+} // namespace
