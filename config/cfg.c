@@ -140,6 +140,9 @@ cfg_init(struct cfg *cfg)
 	cfg->response_size = CFG_DEFAULT_RESPONSE_SIZE;
 	cfg->session_cache_size = CFG_DEFAULT_SESSION_CACHE;
 	cfg->session_lifetime_s = CFG_DEFAULT_SESSION_LIFETIME_S;
+	cfg->ticket_rotation_s = CFG_DEFAULT_TICKET_ROTATION_S;
+	cfg->tickets = CFG_DEFAULT_TICKETS;
+	cfg->psk_modes = CFG_PSK_DHE_KE;
 	cfg->handshake_timeout_ms = CFG_DEFAULT_HANDSHAKE_TIMEOUT_MS;
 	cfg->idle_timeout_ms = CFG_DEFAULT_IDLE_TIMEOUT_MS;
 	cfg->accel = CFG_ACCEL_AUTO;
@@ -150,6 +153,7 @@ void
 cfg_free(struct cfg *cfg)
 {
 	free(cfg->config_file);
+	free(cfg->ticket_key_file);
 	for (size_t i = 0; i < cfg->n_listeners; i++)
 		cfg_listener_free(&cfg->listeners[i]);
 	cfg_tls_free(&cfg->tls);
@@ -448,6 +452,12 @@ cfg_usage(FILE *out)
 	      "  --ca FILE                 PEM CAs that sign client certificates\n"
 	      "  --resumption on|off       session IDs and tickets (default on)\n"
 	      "  --session-cache N         session cache entries (default 20480)\n"
+	      "  --tickets N               TLS 1.3 session tickets per handshake (default 2; 0 = none)\n"
+	      "  --ticket-rotation DUR     new random ticket key this often (default 1h)\n"
+	      "  --psk-modes LIST          TLS 1.3 resumption modes accepted: psk_dhe_ke,psk_ke\n"
+	      "                            (default psk_dhe_ke: forward secret resumption only)\n"
+	      "  --ticket-key-file FILE    ticket keys shared by a fleet: 96 hex digits per line,\n"
+	      "                            the first one current; re-read when the file changes\n"
 	      "  --handshake-timeout DUR   e.g. 10s, 500ms, or seconds (default 10s)\n"
 	      "  --idle-timeout DUR        close idle connections; 0 = never (default 60s)\n"
 	      "  --accel auto|openssl|ifma crypto backend (default auto: IFMA when the CPU has it)\n"
@@ -546,6 +556,12 @@ cfg_print(const struct cfg *cfg, FILE *out)
 	fputs("]\n", out);
 	fprintf(out, "session_cache:\n  size: %u\n  lifetime: %us\n", cfg->session_cache_size,
 		cfg->session_lifetime_s);
+	fprintf(out, "tickets:\n  count: %u\n  rotation: %us\n  psk_modes: \"%s%s%s\"\n", cfg->tickets,
+		cfg->ticket_rotation_s, cfg->psk_modes & CFG_PSK_DHE_KE ? "psk_dhe_ke" : "",
+		cfg->psk_modes == (CFG_PSK_DHE_KE | CFG_PSK_KE) ? "," : "",
+		cfg->psk_modes & CFG_PSK_KE ? "psk_ke" : "");
+	if (cfg->ticket_key_file != NULL)
+		fprintf(out, "  key_file: \"%s\"\n", cfg->ticket_key_file);
 	fprintf(out, "handshake_timeout: %ums\n", cfg->handshake_timeout_ms);
 	fprintf(out, "idle_timeout: %ums\n", cfg->idle_timeout_ms);
 	fprintf(out, "accel: %s\n", cfg_accel_name(cfg->accel));

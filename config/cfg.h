@@ -45,6 +45,8 @@ extern "C" {
 #define CFG_DEFAULT_RESPONSE_SIZE 0 /* issue: "--response-size bytes (default 0)" */
 #define CFG_DEFAULT_SESSION_CACHE 20480      /* entries, all workers together */
 #define CFG_DEFAULT_SESSION_LIFETIME_S 300
+#define CFG_DEFAULT_TICKET_ROTATION_S 3600
+#define CFG_DEFAULT_TICKETS 2
 #define CFG_DEFAULT_HANDSHAKE_TIMEOUT_MS 10000
 #define CFG_DEFAULT_IDLE_TIMEOUT_MS 60000
 
@@ -85,6 +87,12 @@ enum cfg_policy {
 };
 
 /* Same values as enum hsk_client_auth. */
+/* TLS 1.3 PSK key-exchange modes accepted for resumption (RFC 8446 4.2.9). */
+enum cfg_psk_mode {
+	CFG_PSK_DHE_KE = 1 << 0, /* a fresh (EC)DHE with the PSK: forward secret */
+	CFG_PSK_KE = 1 << 1,     /* the PSK alone: cheaper, not forward secret */
+};
+
 enum cfg_client_auth {
 	CFG_CLIENT_AUTH_NONE = 0,
 	CFG_CLIENT_AUTH_OPTIONAL = 1,
@@ -155,6 +163,13 @@ struct cfg {
 	size_t n_backends;
 	uint32_t session_cache_size; /* entries */
 	uint32_t session_lifetime_s;
+	/* Session tickets (TLS 1.2 RFC 5077, TLS 1.3 NewSessionTicket): keys
+	 * rotate every ticket_rotation_s (random keys), or are read from
+	 * ticket_key_file (shared by a fleet; re-read when it changes). */
+	char *ticket_key_file;
+	uint32_t ticket_rotation_s;
+	unsigned tickets;          /* NewSessionTicket messages per TLS 1.3 handshake; 0: none */
+	unsigned psk_modes;        /* CFG_PSK_* (default psk_dhe_ke) */
 	uint32_t handshake_timeout_ms; /* > 0 */
 	uint32_t idle_timeout_ms;  /* 0: no idle timeout */
 	enum cfg_accel accel;

@@ -33,6 +33,10 @@ enum opt_id {
 	O_HANDSHAKE_TIMEOUT,
 	O_IDLE_TIMEOUT,
 	O_SESSION_CACHE,
+	O_TICKETS,
+	O_TICKET_ROTATION,
+	O_TICKET_KEY_FILE,
+	O_PSK_MODES,
 };
 
 struct opt {
@@ -68,6 +72,10 @@ static const struct opt opts[] = {
 	{"--handshake-timeout", O_HANDSHAKE_TIMEOUT, true},
 	{"--idle-timeout", O_IDLE_TIMEOUT, true},
 	{"--session-cache", O_SESSION_CACHE, true},
+	{"--tickets", O_TICKETS, true},
+	{"--ticket-rotation", O_TICKET_ROTATION, true},
+	{"--ticket-key-file", O_TICKET_KEY_FILE, true},
+	{"--psk-modes", O_PSK_MODES, true},
 };
 
 /* The option of arg ("--workers" or "--workers=4"); *inline_val gets the
@@ -331,6 +339,31 @@ arg_apply(struct cfg *cfg, struct args *a, const struct opt *o, const char *flag
 		if (cfg_value_parse_size(val, UINT32_MAX, &n, why, sizeof(why)) != 0)
 			return cfg_errf(err, errlen, "%s: %s", flag, why);
 		cfg->session_cache_size = (uint32_t)n;
+		return 0;
+	case O_TICKETS:
+		if (cfg_value_parse_uint(val, 0, 16, &n, why, sizeof(why)) != 0)
+			return cfg_errf(err, errlen, "%s: %s", flag, why);
+		cfg->tickets = (unsigned)n;
+		return 0;
+	case O_TICKET_ROTATION:
+		if (cfg_value_parse_duration(val, &ms, why, sizeof(why)) != 0)
+			return cfg_errf(err, errlen, "%s: %s", flag, why);
+		if (ms < 1000)
+			return cfg_errf(err, errlen, "%s: at least 1s", flag);
+		cfg->ticket_rotation_s = ms / 1000;
+		return 0;
+	case O_PSK_MODES: {
+		int set;
+		if (cfg_value_parse_word_set(cfg_psk_mode_words, val, &set, why, sizeof(why)) != 0)
+			return cfg_errf(err, errlen, "%s: %s", flag, why);
+		cfg->psk_modes = (unsigned)set;
+		return 0;
+	}
+	case O_TICKET_KEY_FILE:
+		free(cfg->ticket_key_file);
+		cfg->ticket_key_file = strdup(val);
+		if (cfg->ticket_key_file == NULL)
+			return cfg_errf(err, errlen, "%s: out of memory", flag);
 		return 0;
 	case O_HANDSHAKE_TIMEOUT:
 		if (cfg_value_parse_duration(val, &ms, why, sizeof(why)) != 0)

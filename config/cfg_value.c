@@ -54,6 +54,12 @@ const struct cfg_word cfg_client_auth_words[] = {
 	{NULL, 0},
 };
 
+const struct cfg_word cfg_psk_mode_words[] = {
+	{"psk_dhe_ke", CFG_PSK_DHE_KE},
+	{"psk_ke", CFG_PSK_KE},
+	{NULL, 0},
+};
+
 int
 cfg_value_parse_word(const struct cfg_word *words, const char *s, int *out, char *err, size_t errlen)
 {
@@ -75,6 +81,26 @@ cfg_value_parse_word(const struct cfg_word *words, const char *s, int *out, char
 		used += (size_t)k;
 	}
 	return cfg_errf(err, errlen, "'%s' is not one of: %s", s, choices);
+}
+
+int
+cfg_value_parse_word_set(const struct cfg_word *words, const char *s, int *out, char *err, size_t errlen)
+{
+	char *items[16];
+	size_t n = 0;
+	int set = 0, rc;
+
+	rc = cfg_value_parse_list(s, ",", false, items, sizeof(items) / sizeof(items[0]), &n, err, errlen);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		int v;
+		rc = cfg_value_parse_word(words, items[i], &v, err, errlen);
+		set |= v;
+	}
+	for (size_t i = 0; i < n; i++)
+		free(items[i]);
+	if (rc == 0)
+		*out = set;
+	return rc;
 }
 
 /* Leading decimal digits of s into *v; *end after them. -1 on overflow or

@@ -29,9 +29,15 @@ extern const struct cfg_word cfg_log_level_words[];
 extern const struct cfg_word cfg_policy_words[];     /* modern, intermediate, old */
 extern const struct cfg_word cfg_client_auth_words[];
 
+extern const struct cfg_word cfg_psk_mode_words[];
+
 /* Exact (case-sensitive) match of a word; the error lists the choices. */
 CFG_MUST_CHECK int cfg_value_parse_word(const struct cfg_word *words, const char *s, int *out,
 					char *err, size_t errlen);
+
+/* Comma-separated words ORed into *out (at least one). */
+CFG_MUST_CHECK int cfg_value_parse_word_set(const struct cfg_word *words, const char *s, int *out,
+					    char *err, size_t errlen);
 
 /* Decimal digits only (no sign, no spaces), min <= value <= max. */
 CFG_MUST_CHECK int cfg_value_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out,

@@ -769,6 +769,79 @@ k_session_cache(struct ld *ld, void *obj, const char *path, const yaml_node_t *v
 }
 
 static int
+k_tickets_count(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
+{
+	struct cfg *cfg = obj;
+	char why[256];
+	uint64_t n;
+	const char *s = ld_scalar(ld, v, path);
+
+	if (s == NULL)
+		return -1;
+	if (cfg_value_parse_uint(s, 0, 16, &n, why, sizeof(why)) != 0)
+		return ld_err(ld, v, "%s: %s", path, why);
+	cfg->tickets = (unsigned)n;
+	return 0;
+}
+
+static int
+k_tickets_rotation(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
+{
+	struct cfg *cfg = obj;
+	uint32_t ms;
+
+	if (ld_duration(ld, v, path, &ms) != 0)
+		return -1;
+	if (ms < 1000)
+		return ld_err(ld, v, "%s: at least 1s", path);
+	cfg->ticket_rotation_s = ms / 1000;
+	return 0;
+}
+
+static int
+k_tickets_key_file(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
+{
+	struct cfg *cfg = obj;
+	const char *s = ld_scalar(ld, v, path);
+
+	if (s == NULL)
+		return -1;
+	free(cfg->ticket_key_file);
+	cfg->ticket_key_file = strdup(s);
+	return cfg->ticket_key_file != NULL ? 0 : ld_err(ld, v, "%s: out of memory", path);
+}
+
+static int
+k_tickets_psk_modes(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
+{
+	struct cfg *cfg = obj;
+	char why[256];
+	int set;
+	const char *s = ld_scalar(ld, v, path);
+
+	if (s == NULL)
+		return -1;
+	if (cfg_value_parse_word_set(cfg_psk_mode_words, s, &set, why, sizeof(why)) != 0)
+		return ld_err(ld, v, "%s: %s", path, why);
+	cfg->psk_modes = (unsigned)set;
+	return 0;
+}
+
+static const struct key ticket_keys[] = {
+	{"count", k_tickets_count},
+	{"rotation", k_tickets_rotation},
+	{"key_file", k_tickets_key_file},
+	{"psk_modes", k_tickets_psk_modes},
+	{NULL, NULL},
+};
+
+static int
+k_tickets(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
+{
+	return ld_map(ld, v, path, ticket_keys, obj);
+}
+
+static int
 k_handshake_timeout(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
 {
 	struct cfg *cfg = obj;
@@ -862,6 +935,7 @@ static const struct key top_keys[] = {
 	{"response_size", k_response_size},
 	{"backends", k_backends},
 	{"session_cache", k_session_cache},
+	{"tickets", k_tickets},
 	{"handshake_timeout", k_handshake_timeout},
 	{"idle_timeout", k_idle_timeout},
 	{"accel", k_accel},

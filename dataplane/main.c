@@ -6,9 +6,11 @@
 #include "cfg.h"
 #include "dp_kernel.h"
 #include "dp_log.h"
+#include "dp_tickets.h"
 #include "hsk_algs.h"
 #include "hsk_ctx.h"
 #include "hsk_sess.h"
+#include "hsk_ticket.h"
 
 _Static_assert(CFG_MAX_CERTS == HSK_MAX_CERTS, "certificate capacities differ");
 _Static_assert(CFG_MAX_SUITES == HSK_MAX_SUITES, "suite capacities differ");
@@ -52,6 +54,9 @@ main_ctx(struct hsk_ctx *ctx, const struct cfg *cfg, const struct cfg_listener *
 	}
 	ctx->resumption = t->resumption;
 	ctx->session_lifetime_s = cfg->session_lifetime_s;
+	ctx->tickets13 = (uint8_t)cfg->tickets;
+	ctx->psk_modes = (uint8_t)((cfg->psk_modes & CFG_PSK_DHE_KE ? HSK_PSK_DHE_KE : 0) |
+				   (cfg->psk_modes & CFG_PSK_KE ? HSK_PSK_KE : 0));
 	for (n = 0; n < l->n_certs; n++)
 		if (hsk_ctx_add_cert(ctx, l->certs[n].cert_file, l->certs[n].key_file, msg, sizeof(msg)) != 0)
 			goto fail;
@@ -69,6 +74,8 @@ main(int argc, char **argv)
 {
 	struct hsk_ctx ctxs[CFG_MAX_LISTENERS];
 	struct hsk_sess_cache *cache = NULL;
+	struct hsk_tickets *tickets = NULL;
+	struct dp_tickets *rotation = NULL;
 	struct cfg cfg;
 	char err[1024];
 	size_t built = 0;
@@ -108,6 +115,20 @@ main(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* One ticket key set for every listener (tickets carry the listener's
+	 * id, so they never cross listeners). */
+	tickets = hsk_tickets_new();
+	if (tickets == NULL) {
+		dp_log(DP_LOG_ERROR, "cannot create ticket keys");
+		goto out;
+	}
+	if (cfg.ticket_key_file != NULL &&
+	    hsk_tickets_load_file(tickets, cfg.ticket_key_file, err, sizeof(err)) != 0) {
+		dp_log(DP_LOG_ERROR, "%s", err);
+		goto out;
+	}
+	for (size_t i = 0; i < built; i++)
+		ctxs[i].tickets = tickets;
 	if (cfg.check_config) {
 		printf("configuration OK: %zu listener%s, %u worker%s\n", cfg.n_listeners,
 		       cfg.n_listeners == 1 ? "" : "s", cfg.n_cores ? (unsigned)cfg.n_cores : cfg.workers,
@@ -129,8 +150,13 @@ main(int argc, char **argv)
 		dp_log(DP_LOG_ERROR, "cannot allocate the session cache");
 		goto out;
 	}
+	rotation = dp_tickets_start(tickets, cfg.ticket_key_file, cfg.ticket_rotation_s);
+	if (rotation == NULL)
+		goto out;
 	rc = dp_kernel_run(&cfg, ctxs, cache) == 0 ? 0 : 1;
 out:
+	dp_tickets_stop(rotation);
+	hsk_tickets_free(tickets);
 	hsk_sess_cache_free(cache);
 	for (size_t i = 0; i < built; i++)
 		hsk_ctx_free(&ctxs[i]);

@@ -397,6 +397,27 @@ hsk_on_handshake(struct hsk_conn *c, const uint8_t *p, size_t len)
 	return err;
 }
 
+/* A client that sent early_data we refused: records under its early keys
+ * are skipped, they fail to open under the handshake keys (or arrive
+ * before we have any, after a HelloRetryRequest). The first record that
+ * opens ends the skipping (RFC 8446 4.2.10). HSK_WANT_INPUT = skipped. */
+static hsk_err
+hsk_skip_early(struct hsk_conn *c, struct rec_hdr *h, uint8_t *frag, uint8_t **pt, size_t *ptlen)
+{
+	hsk_err err = HSK_ALERT(HSK_AD_BAD_RECORD_MAC);
+
+	if (c->rd.suite != NULL)
+		err = rec_open(&c->rd, h, frag, pt, ptlen);
+	if (err == HSK_OK) {
+		c->early_skip = 0;
+		return HSK_OK;
+	}
+	if (h->len > c->early_skip)
+		return HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE);
+	c->early_skip -= h->len;
+	return HSK_WANT_INPUT;
+}
+
 /* The record loop: runs until it needs bytes, a crypto job, or the
  * application to read what it decrypted. */
 static hsk_err
@@ -414,7 +435,7 @@ hsk_run(struct hsk_conn *c)
 		if (!c->any_record && avail >= 3 && (in[0] & 0x80) && in[2] == 1)
 			return hsk_fail(c, HSK_ALERT(HSK_AD_PROTOCOL_VERSION));
 		err = rec_hdr_parse(in, avail,
-				    !c->rd.suite ? REC_MAX_PLAIN
+				    !c->rd.suite && !c->early_skip ? REC_MAX_PLAIN
 				    : c->version == 0x0304 ? REC_MAX_CIPHER_13 : REC_MAX_CIPHER_12,
 				    &h);
 		if (err == HSK_WANT_INPUT)
@@ -431,7 +452,13 @@ hsk_run(struct hsk_conn *c)
 				return hsk_fail(c, HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE));
 			continue;
 		}
-		err = rec_open(&c->rd, &h, frag, &pt, &ptlen);
+		if (c->early_skip > 0 && h.type == REC_APPLICATION_DATA) {
+			err = hsk_skip_early(c, &h, frag, &pt, &ptlen);
+			if (err == HSK_WANT_INPUT)
+				continue; /* skipped */
+		} else {
+			err = rec_open(&c->rd, &h, frag, &pt, &ptlen);
+		}
 		if (err != HSK_OK)
 			return hsk_fail(c, err);
 		if (h.type != REC_ALERT)

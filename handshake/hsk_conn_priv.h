@@ -10,6 +10,7 @@
 #include "hsk_conn.h"
 #include "hsk_ctx.h"
 #include "hsk_sess.h"
+#include "hsk_ticket.h"
 #include "rec_layer.h"
 
 /* Buffers, allocated once with the connection object. */
@@ -50,6 +51,10 @@ enum hsk_state {
 	HSK_ST_FAILED,
 };
 
+/* Refused 0-RTT data (RFC 8446 4.2.10): the client's early records are
+ * skipped, up to this many bytes on the wire; more is unexpected_message. */
+#define HSK13_EARLY_SKIP_MAX 32768
+
 struct hsk_conn {
 	struct hsk_conn *pool_next;
 	const struct hsk_ctx *ctx;
@@ -73,6 +78,11 @@ struct hsk_conn {
 	uint16_t version;      /* negotiated: 0x0303 or 0x0304 */
 	bool hrr;              /* a HelloRetryRequest was sent */
 	bool ccs_sent;         /* TLS 1.3 middlebox-compatibility CCS */
+	bool issue_ticket;     /* TLS 1.2: NewSessionTicket before our Finished */
+	bool psk_ke;           /* TLS 1.3 resumption without (EC)DHE */
+	uint8_t client_psk_modes; /* HSK_PSK_* the client offered */
+	uint16_t psk_identity; /* index of the accepted PSK */
+	uint32_t early_skip;   /* TLS 1.3: bytes of refused 0-RTT records still skippable */
 	uint16_t sigalg;
 	uint16_t group;
 	const struct hsk_suite *suite;

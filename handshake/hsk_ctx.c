@@ -78,6 +78,8 @@ hsk_ctx_init(struct hsk_ctx *ctx)
 	ctx->n_alpn = 1;
 	ctx->resumption = true;
 	ctx->session_lifetime_s = 300;
+	ctx->tickets13 = 2;
+	ctx->psk_modes = HSK_PSK_DHE_KE;
 	(void)hsk_algs_init();
 }
 

@@ -28,6 +28,12 @@ enum hsk_client_auth {
 	HSK_CLIENT_AUTH_REQUIRE = 2,
 };
 
+/* TLS 1.3 PSK key exchange modes (RFC 8446 4.2.9), as a mask. */
+enum {
+	HSK_PSK_KE = 1 << 0,     /* psk_ke: no (EC)DHE, no forward secrecy */
+	HSK_PSK_DHE_KE = 1 << 1, /* psk_dhe_ke */
+};
+
 struct hsk_cert {
 	struct acc_key *key;
 	int key_type;          /* enum acc_key_type */
@@ -60,8 +66,11 @@ struct hsk_ctx {
 	void *ca_store;        /* X509_STORE * for client certificates */
 	void *ca_names;        /* encoded certificate_authorities for CertificateRequest */
 	size_t ca_names_len;
-	bool resumption;       /* session IDs (and later tickets) */
+	bool resumption;       /* session IDs and tickets */
 	uint32_t session_lifetime_s;
+	struct hsk_tickets *tickets; /* shared ticket keys (hsk_ticket.h); NULL: no tickets */
+	uint8_t tickets13;     /* NewSessionTicket messages after a TLS 1.3 handshake (default 2) */
+	uint8_t psk_modes;     /* HSK_PSK_* accepted for TLS 1.3 resumption */
 };
 
 /* Defaults: TLS 1.2..1.3, the default suites

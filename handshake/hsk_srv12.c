@@ -40,6 +40,8 @@
 #define ERR_INTERNAL HSK_ALERT(HSK_AD_INTERNAL_ERROR)
 
 enum {
+	EXT_SESSION_TICKET = 35,
+	HSK_MT_NEW_SESSION_TICKET = 4,
 	EXT_EC_POINT_FORMATS = 11,
 	EXT_ALPN = 16,
 	EXT_ENCRYPT_THEN_MAC = 22,
@@ -135,6 +137,10 @@ hsk_srv12_server_hello(struct hsk_conn *c, const struct hsk_client_hello *ch, st
 		hsk_wr_u8(&w, (uint8_t)alpn.len);
 		hsk_wr_bytes(&w, alpn.base, alpn.len);
 	}
+	if (c->issue_ticket) { /* RFC 5077 3.2: a NewSessionTicket will follow */
+		hsk_wr_u16(&w, EXT_SESSION_TICKET);
+		hsk_wr_u16(&w, 0);
+	}
 	if (c->suite->kx == HSK_KX_ECDHE && ch->has_point_formats && !c->resumed) {
 		hsk_wr_u16(&w, EXT_EC_POINT_FORMATS); /* RFC 8422 5.2: uncompressed */
 		hsk_wr_u16(&w, 2);
@@ -171,6 +177,68 @@ hsk_srv12_find_session(struct hsk_conn *c, const struct hsk_client_hello *ch, st
 	return true;
 }
 
+/* A TLS 1.2 session ticket (RFC 5077 3.4): the same rules as a cached
+ * session. A ticket under an unknown or expired key, a forged one, or one
+ * from another listener just means a full handshake. */
+static bool
+hsk_srv12_find_ticket(struct hsk_conn *c, const struct hsk_client_hello *ch, struct hsk_sess *s)
+{
+	const struct hsk_ctx *ctx = c->ctx;
+	struct hsk_ticket t;
+	bool ok;
+
+	if (!ctx->resumption || ctx->tickets == NULL || !ch->has_session_ticket || ch->session_ticket.len == 0 ||
+	    !hsk_ticket_open(hsk_tickets_current(ctx->tickets), ch->session_ticket.base, ch->session_ticket.len, &t))
+		return false;
+	ok = t.version == 0x0303 && t.ctx_id == ctx->id && t.secret_len == 48 && c->w->now_s >= t.created_s &&
+	     c->w->now_s - t.created_s < t.lifetime_s && hsk_suite_by_id(t.suite) != NULL &&
+	     hsk_view_has16(ch->suites, t.suite) && t.ems == ch->ems &&
+	     !(ctx->client_auth == HSK_CLIENT_AUTH_REQUIRE && !t.client_cert);
+	if (ok) {
+		memset(s, 0, sizeof(*s));
+		s->id_len = (uint8_t)ch->session_id.len; /* echoed (RFC 5077 3.4) */
+		memcpy(s->id, ch->session_id.base, ch->session_id.len);
+		s->suite = t.suite;
+		s->ems = t.ems;
+		s->client_cert = t.client_cert;
+		memcpy(s->master, t.secret, 48);
+	}
+	OPENSSL_cleanse(&t, sizeof(t));
+	return ok;
+}
+
+/* NewSessionTicket (RFC 5077 3.3), sent before our ChangeCipherSpec. */
+static hsk_err
+hsk_srv12_new_ticket(struct hsk_conn *c)
+{
+	struct hsk_ticket t;
+	uint8_t buf[6 + HSK_TICKET_MAX];
+	size_t n;
+	bool ok;
+
+	memset(&t, 0, sizeof(t));
+	t.version = 0x0303;
+	t.suite = c->suite->id;
+	t.ctx_id = c->ctx->id;
+	t.created_s = c->w->now_s;
+	t.lifetime_s = c->ctx->session_lifetime_s;
+	t.ems = c->ems;
+	t.client_cert = c->client_cert;
+	t.secret_len = 48;
+	memcpy(t.secret, c->master, 48);
+	ok = hsk_ticket_seal(hsk_tickets_current(c->ctx->tickets), &t, buf + 6, sizeof(buf) - 6, &n);
+	OPENSSL_cleanse(&t, sizeof(t));
+	if (!ok)
+		return ERR_INTERNAL;
+	buf[0] = (uint8_t)(c->ctx->session_lifetime_s >> 24);
+	buf[1] = (uint8_t)(c->ctx->session_lifetime_s >> 16);
+	buf[2] = (uint8_t)(c->ctx->session_lifetime_s >> 8);
+	buf[3] = (uint8_t)c->ctx->session_lifetime_s;
+	buf[4] = (uint8_t)(n >> 8);
+	buf[5] = (uint8_t)n;
+	return hsk_out_hs(c, HSK_MT_NEW_SESSION_TICKET, buf, 6 + n);
+}
+
 static hsk_err
 hsk_srv12_client_hello(struct hsk_conn *c, const uint8_t *body, size_t len)
 {
@@ -204,14 +272,14 @@ hsk_srv12_client_hello(struct hsk_conn *c, const uint8_t *body, size_t len)
 		c->sni[n] = 0;
 	}
 
-	if (hsk_srv12_find_session(c, &ch, &sess)) {
+	if (hsk_srv12_find_ticket(c, &ch, &sess) || hsk_srv12_find_session(c, &ch, &sess)) {
 		c->resumed = true;
 		c->suite = hsk_suite_by_id(sess.suite);
 		c->ems = sess.ems;
 		c->client_cert = sess.client_cert;
 		memcpy(c->master, sess.master, 48);
-		memcpy(c->session_id, sess.id, HSK_SESS_ID_LEN);
-		c->session_id_len = HSK_SESS_ID_LEN;
+		memcpy(c->session_id, sess.id, sess.id_len);
+		c->session_id_len = sess.id_len;
 		hsk_sess_clear(&sess);
 		hsk_client_hello_alpn(&ch, ctx, &alpn);
 	} else {
@@ -222,6 +290,7 @@ hsk_srv12_client_hello(struct hsk_conn *c, const uint8_t *body, size_t len)
 		c->sigalg = choice.sigalg;
 		c->ems = ch.ems;
 		alpn = choice.alpn;
+		c->issue_ticket = ctx->resumption && ctx->tickets != NULL && ch.has_session_ticket;
 		if (ctx->resumption && c->w->cache != NULL) {
 			hsk_sess_id_new(c->w->id, c->session_id);
 			c->session_id_len = HSK_SESS_ID_LEN;
@@ -552,6 +621,8 @@ hsk_srv12_finished(struct hsk_conn *c, const uint8_t *body, size_t len)
 	if (c->resumed) {
 		c->w->handshakes_resumed++;
 	} else {
+		if (c->issue_ticket)
+			TRY(hsk_srv12_new_ticket(c));
 		TRY(hsk_srv12_send_finished(c));
 		hsk_srv12_store_session(c);
 		c->w->handshakes_full++;

@@ -40,6 +40,8 @@ enum {
 	EXT_SUPPORTED_VERSIONS = 43,
 	EXT_COOKIE = 44,
 	EXT_KEY_SHARE = 51,
+	EXT_PRE_SHARED_KEY = 41,
+	HSK_MT_NEW_SESSION_TICKET = 4,
 	HSK_MT_ENCRYPTED_EXTENSIONS = 8,
 	HSK_MT_KEY_UPDATE = 24,
 	HSK_MT_MESSAGE_HASH = 254,
@@ -88,9 +90,9 @@ hsk13_finished_mac(struct hsk_conn *c, const uint8_t *base_secret, uint8_t *out,
 	return err;
 }
 
-/* "Derived" secret of the previous stage (RFC 8446 7.1). */
+/* Derive-Secret(secret, label, "") (RFC 8446 7.1). */
 static hsk_err
-hsk13_derived(struct hsk_conn *c, const uint8_t *secret, uint8_t *out)
+hsk13_derived_label(struct hsk_conn *c, const uint8_t *secret, const char *label, uint8_t *out)
 {
 	const EVP_MD *md = hsk_algs_md(c->suite->prf);
 	uint8_t empty[64];
@@ -98,7 +100,14 @@ hsk13_derived(struct hsk_conn *c, const uint8_t *secret, uint8_t *out)
 
 	if (!EVP_Digest("", 0, empty, &n, md, NULL))
 		return ERR_INTERNAL;
-	return hsk_hkdf_derive_secret(c->suite->prf, secret, "derived", empty, out);
+	return hsk_hkdf_derive_secret(c->suite->prf, secret, label, empty, out);
+}
+
+/* The "derived" secret of the previous stage. */
+static hsk_err
+hsk13_derived(struct hsk_conn *c, const uint8_t *secret, uint8_t *out)
+{
+	return hsk13_derived_label(c, secret, "derived", out);
 }
 
 /* ---- ClientHello: suite, group, certificate and scheme by server preference ---- */
@@ -245,6 +254,123 @@ hsk13_send_hrr(struct hsk_conn *c, uint16_t group)
 	return HSK_OK;
 }
 
+/* ---- resumption with a PSK from our own ticket (RFC 8446 4.2.11) ---- */
+
+/* The binder of a PSK over the ClientHello truncated before the binders
+ * (RFC 8446 4.2.11.2). */
+static hsk_err
+hsk13_binder(struct hsk_conn *c, const uint8_t *psk, const uint8_t *hdr, const uint8_t *body, size_t trunc,
+	     uint8_t *out, size_t *out_len)
+{
+	const EVP_MD *md = hsk_algs_md(c->suite->prf);
+	size_t hlen = hsk13_hlen(c);
+	uint8_t early[64], bkey[64], fkey[64], th[64];
+	unsigned int thlen;
+	EVP_MD_CTX *m = EVP_MD_CTX_new();
+	hsk_err err = ERR_INTERNAL;
+	int ok;
+
+	ok = m != NULL && EVP_DigestInit_ex(m, md, NULL) && EVP_DigestUpdate(m, hdr, 4) &&
+	     EVP_DigestUpdate(m, body, trunc) && EVP_DigestFinal_ex(m, th, &thlen);
+	EVP_MD_CTX_free(m);
+	if (ok && hsk_hkdf_extract(c->suite->prf, NULL, 0, psk, hlen, early) == HSK_OK &&
+	    hsk13_derived_label(c, early, "res binder", bkey) == HSK_OK &&
+	    hsk_hkdf_expand_label(c->suite->prf, bkey, "finished", NULL, 0, fkey, hlen) == HSK_OK)
+		err = hsk_hmac(c->suite->prf, fkey, hlen, th, thlen, out, out_len);
+	OPENSSL_cleanse(early, sizeof(early));
+	OPENSSL_cleanse(bkey, sizeof(bkey));
+	OPENSSL_cleanse(fkey, sizeof(fkey));
+	return err;
+}
+
+/* The age the client reports (obfuscated_ticket_age - ticket_age_add, in
+ * ms) must agree with ours (whole seconds since issue) within
+ * HSK13_AGE_WINDOW_MS (RFC 8446 4.2.11.1, 8.3): a ticket replayed long
+ * after it was captured is not taken, the client falls back to a full
+ * handshake. */
+#define HSK13_AGE_WINDOW_MS 10000
+
+static bool
+hsk13_age_ok(const struct hsk_conn *c, const struct hsk_ticket *t, uint32_t obfuscated)
+{
+	uint64_t client_ms = (uint32_t)(obfuscated - t->age_add);
+	uint64_t lo = (c->w->now_s - t->created_s) * 1000; /* ours, truncated */
+	uint64_t hi = lo + 1000;
+
+	return client_ms + HSK13_AGE_WINDOW_MS >= lo && client_ms <= hi + HSK13_AGE_WINDOW_MS;
+}
+
+/* Accept the first identity that is one of our tickets, still valid, for
+ * this listener, with the chosen suite's hash, and whose binder checks. */
+static hsk_err
+hsk13_try_psk(struct hsk_conn *c, const struct hsk_client_hello *ch, const uint8_t *hdr, const uint8_t *body)
+{
+	const struct hsk_ctx *ctx = c->ctx;
+	struct hsk_rd r, ids, binders, id, binder;
+	uint8_t mode_ok = 0;
+	uint16_t index = 0;
+
+	for (size_t i = 0; ch->has_psk_modes && i < ch->psk_modes.len; i++)
+		c->client_psk_modes |= ch->psk_modes.base[i] == 1 ? HSK_PSK_DHE_KE
+				       : ch->psk_modes.base[i] == 0 ? HSK_PSK_KE : 0;
+	mode_ok = c->client_psk_modes & ctx->psk_modes;
+	if (!ch->has_psk || !ctx->resumption || ctx->tickets == NULL || mode_ok == 0)
+		return HSK_OK;
+	r = hsk_rd_make(ch->psk.base, ch->psk.len);
+	TRY(hsk_rd_vec(&r, 2, 7, 0xffff, &ids));
+	TRY(hsk_rd_vec(&r, 2, 33, 0xffff, &binders));
+	while (hsk_rd_left(&ids) > 0) {
+		struct hsk_ticket t;
+		uint32_t age;
+		bool usable;
+
+		TRY(hsk_rd_vec(&ids, 2, 1, 0xffff, &id));
+		TRY(hsk_rd_u32(&ids, &age));
+		TRY(hsk_rd_vec(&binders, 1, 32, 255, &binder));
+		if (!hsk_ticket_open(hsk_tickets_current(ctx->tickets), id.cur, hsk_rd_left(&id), &t)) {
+			index++;
+			continue;
+		}
+		usable = t.version == 0x0304 && t.ctx_id == ctx->id && c->w->now_s >= t.created_s &&
+			 c->w->now_s - t.created_s < t.lifetime_s && hsk13_age_ok(c, &t, age) &&
+			 t.secret_len == hsk13_hlen(c) &&
+			 hsk_suite_by_id(t.suite) != NULL && hsk_suite_by_id(t.suite)->prf == c->suite->prf &&
+			 !(ctx->client_auth == HSK_CLIENT_AUTH_REQUIRE && !t.client_cert);
+		if (usable) {
+			uint8_t mac[64];
+			size_t mlen;
+			hsk_err err = hsk13_binder(c, t.secret, hdr, body, ch->psk_binders_offset, mac, &mlen);
+
+			if (err == HSK_OK && (mlen != hsk_rd_left(&binder) || CRYPTO_memcmp(mac, binder.cur, mlen) != 0))
+				err = HSK_ALERT(HSK_AD_DECRYPT_ERROR); /* RFC 8446 4.2.11 */
+			if (err != HSK_OK) {
+				OPENSSL_cleanse(&t, sizeof(t));
+				return err;
+			}
+			memcpy(c->master, t.secret, t.secret_len); /* the PSK */
+			c->client_cert = t.client_cert;
+			c->resumed = true;
+			c->psk_identity = index;
+			c->psk_ke = !(mode_ok & HSK_PSK_DHE_KE);
+			OPENSSL_cleanse(&t, sizeof(t));
+			return HSK_OK;
+		}
+		OPENSSL_cleanse(&t, sizeof(t));
+		index++;
+	}
+	return HSK_OK;
+}
+
+static void
+hsk13_take_alpn(struct hsk_conn *c, const struct hsk_client_hello *ch)
+{
+	struct hsk_view alpn;
+
+	hsk_client_hello_alpn(ch, c->ctx, &alpn);
+	if (alpn.len)
+		memcpy(c->alpn, alpn.base, alpn.len < sizeof(c->alpn) - 1 ? alpn.len : sizeof(c->alpn) - 1);
+}
+
 hsk_err
 hsk_srv13_client_hello(struct hsk_conn *c, const struct hsk_client_hello *ch, const uint8_t *body,
 		       size_t len)
@@ -260,9 +386,10 @@ hsk_srv13_client_hello(struct hsk_conn *c, const struct hsk_client_hello *ch, co
 	if (!ch->has_key_share || !ch->has_groups)
 		return HSK_ALERT(HSK_AD_MISSING_EXTENSION); /* RFC 8446 9.2 */
 	if (c->hrr) {
-		/* The second ClientHello: same suite, the cookie echoed, and a
-		 * share for the group we asked for (RFC 8446 4.1.2). */
-		if (!hsk_view_has16(ch->suites, c->suite->id) || !ch->has_cookie ||
+		/* The second ClientHello: same suite, the cookie echoed, a
+		 * share for the group we asked for, no early data (RFC 8446
+		 * 4.1.2, 4.2.10). */
+		if (!hsk_view_has16(ch->suites, c->suite->id) || !ch->has_cookie || ch->early_data ||
 		    ch->cookie.len != sizeof(c->cookie) ||
 		    CRYPTO_memcmp(ch->cookie.base, c->cookie, sizeof(c->cookie)) != 0)
 			return HSK_ALERT(HSK_AD_ILLEGAL_PARAMETER);
@@ -273,6 +400,10 @@ hsk_srv13_client_hello(struct hsk_conn *c, const struct hsk_client_hello *ch, co
 	} else {
 		c->version = 0x0304;
 		c->suite = NULL;
+		/* 0-RTT is refused: no early_data in EncryptedExtensions, and
+		 * the client's early records are skipped (RFC 8446 4.2.10). */
+		if (ch->early_data)
+			c->early_skip = HSK13_EARLY_SKIP_MAX;
 		for (size_t i = 0; i < ctx->n_suites && c->suite == NULL; i++) {
 			const struct hsk_suite *s = hsk_suite_by_id(ctx->suites[i]);
 			if (s != NULL && s->version == 0x0304 && hsk_view_has16(ch->suites, s->id))
@@ -299,11 +430,24 @@ hsk_srv13_client_hello(struct hsk_conn *c, const struct hsk_client_hello *ch, co
 			if (share.base != NULL)
 				group = ctx->groups[i];
 		}
+		TRY(hsk13_try_psk(c, ch, hdr, body));
 		if (!EVP_DigestInit_ex(c->transcript, hsk_algs_md(c->suite->prf), NULL))
 			return ERR_INTERNAL;
 		hsk_transcript_add(c, hdr, 4);
 		hsk_transcript_add(c, body, len);
+		if (c->resumed && c->psk_ke) {
+			/* psk_ke: no key share at all (RFC 8446 4.2.9) */
+			hsk13_take_alpn(c, ch);
+			c->group = 0;
+			c->job.status = ACC_DONE;
+			c->job.out_len = 0;
+			c->job.secret_len = 0;
+			c->state = HSK_ST13_KX;
+			return hsk_srv13_resume(c);
+		}
 		if (group == 0) {
+			/* a PSK is only taken with a share in this ClientHello */
+			c->resumed = false;
 			for (size_t i = 0; i < ctx->n_groups; i++)
 				if (hsk13_group_ok(ctx->groups[i]) && hsk_view_has16(ch->groups, ctx->groups[i]))
 					return hsk13_send_hrr(c, ctx->groups[i]);
@@ -316,12 +460,7 @@ hsk_srv13_client_hello(struct hsk_conn *c, const struct hsk_client_hello *ch, co
 	}
 	if (!hsk13_share_len_ok(group, share.len))
 		return HSK_ALERT(HSK_AD_ILLEGAL_PARAMETER);
-	{
-		struct hsk_view alpn;
-		hsk_client_hello_alpn(ch, ctx, &alpn);
-		if (alpn.len)
-			memcpy(c->alpn, alpn.base, alpn.len < sizeof(c->alpn) - 1 ? alpn.len : sizeof(c->alpn) - 1);
-	}
+	hsk13_take_alpn(c, ch);
 	c->group = group;
 	memcpy(c->job_in, share.base, share.len);
 	c->job.in = c->job_in;
@@ -358,11 +497,18 @@ hsk13_server_hello(struct hsk_conn *c)
 	hsk_wr_u16(&w, EXT_SUPPORTED_VERSIONS);
 	hsk_wr_u16(&w, 2);
 	hsk_wr_u16(&w, 0x0304);
-	hsk_wr_u16(&w, EXT_KEY_SHARE);
-	hsk_wr_u16(&w, (uint16_t)(4 + c->job.out_len));
-	hsk_wr_u16(&w, c->group);
-	hsk_wr_u16(&w, (uint16_t)c->job.out_len);
-	hsk_wr_bytes(&w, c->job_out, c->job.out_len);
+	if (!c->psk_ke) {
+		hsk_wr_u16(&w, EXT_KEY_SHARE);
+		hsk_wr_u16(&w, (uint16_t)(4 + c->job.out_len));
+		hsk_wr_u16(&w, c->group);
+		hsk_wr_u16(&w, (uint16_t)c->job.out_len);
+		hsk_wr_bytes(&w, c->job_out, c->job.out_len);
+	}
+	if (c->resumed) {
+		hsk_wr_u16(&w, EXT_PRE_SHARED_KEY);
+		hsk_wr_u16(&w, 2);
+		hsk_wr_u16(&w, c->psk_identity);
+	}
 	hsk_wr_close(&w, exts, 2);
 	if (w.err)
 		return ERR_INTERNAL;
@@ -444,6 +590,8 @@ hsk13_verify_content(struct hsk_conn *c, bool server, uint8_t *out, size_t *out_
 	return HSK_OK;
 }
 
+static hsk_err hsk13_server_finished(struct hsk_conn *c);
+
 /* After the key share: ServerHello, handshake keys, EncryptedExtensions,
  * CertificateRequest, Certificate, then the CertificateVerify job. */
 static hsk_err
@@ -467,9 +615,12 @@ hsk13_after_kx(struct hsk_conn *c)
 	}
 	/* Key schedule without PSK: early secret from zeros, then the
 	 * handshake secret from the (EC)DHE shared secret. */
-	TRY(hsk_hkdf_extract(prf, NULL, 0, NULL, 0, early));
+	TRY(hsk_hkdf_extract(prf, NULL, 0, c->resumed ? c->master : NULL, hsk13_hlen(c), early));
+	OPENSSL_cleanse(c->master, sizeof(c->master));
 	TRY(hsk13_derived(c, early, derived));
-	err = hsk_hkdf_extract(prf, derived, hsk13_hlen(c), c->job.secret, c->job.secret_len, c->secret13);
+	OPENSSL_cleanse(early, sizeof(early));
+	err = hsk_hkdf_extract(prf, derived, hsk13_hlen(c), c->psk_ke ? NULL : c->job.secret,
+			       c->psk_ke ? 0 : c->job.secret_len, c->secret13);
 	OPENSSL_cleanse(c->job_out + 512, 512);
 	TRY(err);
 	TRY(hsk_transcript_hash(c, th, &thlen));
@@ -478,6 +629,8 @@ hsk13_after_kx(struct hsk_conn *c)
 	TRY(hsk13_install(c, true, c->s_traffic));
 	TRY(hsk13_install(c, false, c->c_traffic));
 	TRY(hsk13_encrypted_extensions(c));
+	if (c->resumed) /* authenticated by the PSK: straight to Finished */
+		return hsk13_server_finished(c);
 	if (c->ctx->client_auth != HSK_CLIENT_AUTH_NONE)
 		TRY(hsk13_certificate_request(c));
 	TRY(hsk_out_hs(c, HSK_MT_CERTIFICATE, c->ctx->certs[c->cert].list13, c->ctx->certs[c->cert].list13_len));
@@ -497,9 +650,7 @@ hsk13_after_kx(struct hsk_conn *c)
 static hsk_err
 hsk13_after_sign(struct hsk_conn *c)
 {
-	int prf = c->suite->prf;
-	uint8_t buf[600], mac[64], derived[64], th[64];
-	size_t mlen, thlen;
+	uint8_t buf[600];
 	struct hsk_wr w;
 
 	if (c->job.status != ACC_DONE)
@@ -511,6 +662,17 @@ hsk13_after_sign(struct hsk_conn *c)
 	if (w.err)
 		return ERR_INTERNAL;
 	TRY(hsk_out_hs(c, HSK_MT_CERTIFICATE_VERIFY, buf, w.len));
+	return hsk13_server_finished(c);
+}
+
+/* Our Finished, then the master secret and the application secrets. */
+static hsk_err
+hsk13_server_finished(struct hsk_conn *c)
+{
+	int prf = c->suite->prf;
+	uint8_t mac[64], derived[64], th[64];
+	size_t mlen, thlen;
+
 	TRY(hsk13_finished_mac(c, c->s_traffic, mac, &mlen));
 	TRY(hsk_out_hs(c, HSK_MT_FINISHED, mac, mlen));
 	/* master secret and application traffic secrets (RFC 8446 7.1) */
@@ -523,7 +685,8 @@ hsk13_after_sign(struct hsk_conn *c)
 	TRY(hsk13_install(c, true, c->s_traffic));
 	/* the client's application secret uses the same transcript hash */
 	memcpy(c->key_block, th, thlen);
-	c->state = c->ctx->client_auth != HSK_CLIENT_AUTH_NONE ? HSK_ST_CLIENT_CERT : HSK_ST_FINISHED;
+	c->state = c->ctx->client_auth != HSK_CLIENT_AUTH_NONE && !c->resumed ? HSK_ST_CLIENT_CERT
+										: HSK_ST_FINISHED;
 	return HSK_OK;
 }
 
@@ -620,9 +783,62 @@ hsk13_client_finished(struct hsk_conn *c, const uint8_t *body, size_t len)
 	TRY(hsk_hkdf_derive_secret(c->suite->prf, c->secret13, "c ap traffic", c->key_block, c->c_traffic));
 	OPENSSL_cleanse(c->key_block, sizeof(c->key_block));
 	TRY(hsk13_install(c, false, c->c_traffic));
-	c->w->handshakes_full++;
+	if (c->resumed)
+		c->w->handshakes_resumed++;
+	else
+		c->w->handshakes_full++;
 	c->state = HSK_ST_ESTABLISHED;
 	return HSK_OK;
+}
+
+/* NewSessionTicket messages (RFC 8446 4.6.1), each with its own nonce
+ * and PSK = HKDF-Expand-Label(resumption_master_secret, "resumption",
+ * nonce, Hash.length). */
+static hsk_err
+hsk13_send_tickets(struct hsk_conn *c)
+{
+	const struct hsk_ctx *ctx = c->ctx;
+	size_t hlen = hsk13_hlen(c), thlen, n;
+	uint8_t th[64], rms[64], buf[16 + HSK_TICKET_MAX];
+	struct hsk_ticket t;
+	hsk_err err = HSK_OK;
+
+	if (!ctx->resumption || ctx->tickets == NULL || ctx->tickets13 == 0 ||
+	    (c->client_psk_modes & ctx->psk_modes) == 0)
+		return HSK_OK;
+	TRY(hsk_transcript_hash(c, th, &thlen));
+	TRY(hsk_hkdf_derive_secret(c->suite->prf, c->secret13, "res master", th, rms));
+	for (uint8_t i = 0; i < ctx->tickets13 && err == HSK_OK; i++) {
+		struct hsk_wr w;
+
+		memset(&t, 0, sizeof(t));
+		t.version = 0x0304;
+		t.suite = c->suite->id;
+		t.ctx_id = ctx->id;
+		t.created_s = c->w->now_s;
+		t.lifetime_s = ctx->session_lifetime_s;
+		t.client_cert = c->client_cert;
+		t.secret_len = (uint8_t)hlen;
+		if (RAND_bytes((uint8_t *)&t.age_add, sizeof(t.age_add)) != 1 ||
+		    hsk_hkdf_expand_label(c->suite->prf, rms, "resumption", &i, 1, t.secret, hlen) != HSK_OK ||
+		    !hsk_ticket_seal(hsk_tickets_current(ctx->tickets), &t, buf + 16, sizeof(buf) - 16, &n)) {
+			err = ERR_INTERNAL;
+			break;
+		}
+		hsk_wr_init(&w, buf, 16);
+		hsk_wr_u32(&w, t.lifetime_s);
+		hsk_wr_u32(&w, t.age_add);
+		hsk_wr_u8(&w, 1);
+		hsk_wr_u8(&w, i);         /* ticket_nonce */
+		hsk_wr_u16(&w, (uint16_t)n);
+		memmove(buf + 12, buf + 16, n);
+		buf[12 + n] = 0;          /* no extensions: no early data */
+		buf[13 + n] = 0;
+		err = hsk_out_hs(c, HSK_MT_NEW_SESSION_TICKET, buf, 14 + n);
+	}
+	OPENSSL_cleanse(&t, sizeof(t));
+	OPENSSL_cleanse(rms, sizeof(rms));
+	return err;
 }
 
 hsk_err
@@ -651,6 +867,8 @@ hsk_srv13_message(struct hsk_conn *c, uint8_t type, const uint8_t *body, size_t 
 		err = hsk13_client_finished(c, body, len);
 		hsk_transcript_add(c, hdr, 4);
 		hsk_transcript_add(c, body, len);
+		if (err == HSK_OK)
+			err = hsk13_send_tickets(c);
 		return err;
 	default:
 		return HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE);

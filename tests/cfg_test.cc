@@ -259,6 +259,10 @@ TEST(CfgExamples, FullHasEveryKey)
 	EXPECT_EQ(c.c.backends[1].port, 8080);
 	EXPECT_EQ(c.c.session_cache_size, 20480u);
 	EXPECT_EQ(c.c.session_lifetime_s, 300u);
+	EXPECT_EQ(c.c.tickets, 2u);
+	EXPECT_EQ(c.c.ticket_rotation_s, 3600u);
+	EXPECT_EQ(c.c.psk_modes, (unsigned)CFG_PSK_DHE_KE);
+	EXPECT_EQ(c.c.ticket_key_file, nullptr);
 	ASSERT_EQ(c.c.n_eal_args, 5u);
 	EXPECT_STREQ(c.c.eal_args[4], "--vdev=net_tap0,iface=tlso0");
 	ASSERT_EQ(c.c.n_listeners, 2u);
@@ -423,6 +427,27 @@ TEST(CfgFile, DurationsAndSizes)
 	EXPECT_EQ(c.c.session_lifetime_s, 120u);
 }
 
+TEST(CfgFile, Tickets)
+{
+	TempDir dir;
+	Cfg c;
+	std::string err;
+	ASSERT_EQ(load_text(dir, &c.c,
+			    "tickets:\n  count: 0\n  rotation: 2m\n  key_file: /etc/keys\n"
+			    "  psk_modes: psk_dhe_ke,psk_ke\n",
+			    &err),
+		  0)
+		<< err;
+	EXPECT_EQ(c.c.tickets, 0u);
+	EXPECT_EQ(c.c.ticket_rotation_s, 120u);
+	EXPECT_STREQ(c.c.ticket_key_file, "/etc/keys");
+	EXPECT_EQ(c.c.psk_modes, (unsigned)(CFG_PSK_KE | CFG_PSK_DHE_KE));
+	Cfg d;
+	EXPECT_NE(load_text(dir, &d.c, "tickets:\n  psk_modes: psk_ke\n  count: 99\n", &err), 0);
+	EXPECT_NE(err.find("tls.yaml:3:"), std::string::npos) << err;
+	EXPECT_NE(err.find("tickets.count"), std::string::npos) << err;
+}
+
 TEST(CfgFile, IPv6Listener)
 {
 	TempDir dir;
@@ -581,7 +606,9 @@ TEST(CfgArgs, EveryDesignFlag)
 			 "--tls-max", "TLSv1.3", "--resumption", "off", "--check-config", "--log-level", "debug",
 			 "--accel", "openssl", "--ciphers", "TLS_AES_128_GCM_SHA256,TLS_AES_256_GCM_SHA384",
 			 "--client-auth", "optional", "--ca", "ca.crt", "--handshake-timeout", "500ms",
-			 "--idle-timeout", "2m", "--session-cache", "1000", "--", "--no-pci", "-l", "0-1"},
+			 "--idle-timeout", "2m", "--session-cache", "1000", "--tickets", "4", "--ticket-rotation",
+			 "10m", "--ticket-key-file", "keys.txt", "--psk-modes", "psk_ke,psk_dhe_ke", "--",
+			 "--no-pci", "-l", "0-1"},
 			&err),
 		  CFG_ARGS_OK)
 		<< err;
@@ -599,6 +626,10 @@ TEST(CfgArgs, EveryDesignFlag)
 	EXPECT_EQ(c.c.handshake_timeout_ms, 500u);
 	EXPECT_EQ(c.c.idle_timeout_ms, 120000u);
 	EXPECT_EQ(c.c.session_cache_size, 1000u);
+	EXPECT_EQ(c.c.tickets, 4u);
+	EXPECT_EQ(c.c.ticket_rotation_s, 600u);
+	EXPECT_STREQ(c.c.ticket_key_file, "keys.txt");
+	EXPECT_EQ(c.c.psk_modes, (unsigned)(CFG_PSK_KE | CFG_PSK_DHE_KE));
 	ASSERT_EQ(c.c.n_eal_args, 3u);
 	EXPECT_STREQ(c.c.eal_args[2], "0-1");
 	ASSERT_EQ(c.c.n_listeners, 1u);
@@ -760,6 +791,10 @@ TEST(CfgArgs, ErrorsSayWhichFlag)
 		{{"--client-auth", "yes"}, "--client-auth: 'yes' is not one of"},
 		{{"--backend", "host"}, "--backend: 'host' has no port"},
 		{{"--ciphers", "A::B"}, "--ciphers: empty item"},
+		{{"--tickets", "17"}, "--tickets: 17 is out of range"},
+		{{"--ticket-rotation", "500ms"}, "--ticket-rotation: at least 1s"},
+		{{"--psk-modes", "psk_ke,psk"}, "--psk-modes: 'psk' is not one of: psk_dhe_ke, psk_ke"},
+		{{"--psk-modes", ""}, "--psk-modes: empty item"},
 		{{"--check-config=1"}, "unknown option '--check-config=1'"},
 		{{"-c", "/nonexistent/x.yaml"}, "/nonexistent/x.yaml: No such file"},
 		{{"-c", "a.yaml", "-c", "b.yaml"}, "-c given twice"},

@@ -971,3 +971,279 @@ TEST(Tls13, DowngradeSentinelWhenServerCould13)
 }
 
 } // namespace
+
+// ---- session tickets and PSK resumption ----
+
+namespace {
+
+// A full handshake whose client keeps the session (tickets read).
+SSL_SESSION *
+ticket_session(Server &s, SSL_CTX *c, unsigned worker)
+{
+	Pair p(s, c, worker);
+	EXPECT_TRUE(p.handshake());
+	// TLS 1.3 tickets arrive after the handshake: let the client read them
+	EXPECT_EQ(p.server_to_client("x"), "x");
+	SSL_shutdown(p.ssl);
+	p.pump();
+	SSL_SESSION *sess = SSL_get1_session(p.ssl);
+	EXPECT_NE(sess, nullptr);
+	return sess;
+}
+
+bool
+resumes(Server &s, SSL_CTX *c, SSL_SESSION *sess, unsigned worker, uint16_t *group = nullptr)
+{
+	Pair p(s, c, worker);
+	SSL_set_session(p.ssl, sess);
+	bool ok = p.handshake();
+	EXPECT_TRUE(ok) << std::hex << p.server_err;
+	EXPECT_EQ(p.client_to_server("ping"), "ping");
+	struct hsk_conn_info info;
+	hsk_conn_info(p.conn, &info);
+	EXPECT_EQ(info.resumed, SSL_session_reused(p.ssl) == 1);
+	if (group != nullptr)
+		*group = info.group;
+	return ok && SSL_session_reused(p.ssl);
+}
+
+TEST(Tls13Resume, PskDheAcrossWorkers)
+{
+	Server s;
+	auto c = client13();
+	SSL_SESSION *sess = ticket_session(s, c.get(), 0);
+	uint16_t group = 0;
+	EXPECT_TRUE(resumes(s, c.get(), sess, 3, &group));
+	EXPECT_EQ(group, 0x1d); // psk_dhe_ke: a fresh X25519 exchange
+	EXPECT_EQ(s.w[3].handshakes_resumed, 1u);
+	SSL_SESSION_free(sess);
+}
+
+TEST(Tls13Resume, PskKeWhenAllowed)
+{
+	Server s;
+	s.ctx.psk_modes = HSK_PSK_KE;
+	auto c = client13();
+	SSL_CTX_set_options(c.get(), SSL_OP_ALLOW_NO_DHE_KEX);
+	SSL_SESSION *sess = ticket_session(s, c.get(), 1);
+	uint16_t group = 1;
+	EXPECT_TRUE(resumes(s, c.get(), sess, 2, &group));
+	EXPECT_EQ(group, 0); // no key exchange
+	SSL_SESSION_free(sess);
+}
+
+TEST(Tls13Resume, PskKeRefusedByDefault)
+{
+	Server s; // psk_dhe_ke only
+	auto c = client13();
+	SSL_CTX_set_options(c.get(), SSL_OP_ALLOW_NO_DHE_KEX);
+	SSL_SESSION *sess = ticket_session(s, c.get(), 0);
+	uint16_t group = 0;
+	EXPECT_TRUE(resumes(s, c.get(), sess, 0, &group)); // the client also offers psk_dhe_ke
+	EXPECT_EQ(group, 0x1d);
+	SSL_SESSION_free(sess);
+}
+
+TEST(Tls13Resume, RotatedKeys)
+{
+	Server s;
+	auto c = client13();
+	SSL_SESSION *sess = ticket_session(s, c.get(), 0);
+	// one rotation keeping the previous key: still accepted
+	ASSERT_EQ(hsk_tickets_rotate(s.ctx.tickets, 2), 0);
+	EXPECT_TRUE(resumes(s, c.get(), sess, 0));
+	SSL_SESSION_free(sess);
+	sess = ticket_session(s, c.get(), 0);
+	// the key expired out of the set: a full handshake, no error
+	ASSERT_EQ(hsk_tickets_rotate(s.ctx.tickets, 1), 0);
+	EXPECT_FALSE(resumes(s, c.get(), sess, 0));
+	SSL_SESSION_free(sess);
+}
+
+TEST(Tls13Resume, ExpiredTicketAndOtherListener)
+{
+	Server s, other;
+	auto c = client13();
+	SSL_SESSION *sess = ticket_session(s, c.get(), 0);
+	// another listener sharing the ticket keys does not take it
+	hsk_tickets *mine = other.ctx.tickets;
+	other.ctx.tickets = s.ctx.tickets;
+	EXPECT_FALSE(resumes(other, c.get(), sess, 0));
+	other.ctx.tickets = mine;
+	s.w[0].now_s += s.ctx.session_lifetime_s + 1;
+	EXPECT_FALSE(resumes(s, c.get(), sess, 0));
+	SSL_SESSION_free(sess);
+}
+
+TEST(Tls13Resume, TicketAgeOutsideWindowMeansFullHandshake)
+{
+	Server s;
+	auto c = client13();
+	SSL_SESSION *sess = ticket_session(s, c.get(), 0);
+	// the client reports an age of about 0 s; ours says 30 s: a replay
+	s.w[0].now_s += 30;
+	EXPECT_FALSE(resumes(s, c.get(), sess, 0));
+	// within the window it is taken
+	s.w[0].now_s -= 25;
+	EXPECT_TRUE(resumes(s, c.get(), sess, 0));
+	SSL_SESSION_free(sess);
+}
+
+TEST(Tls13Resume, EarlyDataRefusedAndSkipped)
+{
+	Server s;
+	auto c = client13();
+	SSL_SESSION *sess = ticket_session(s, c.get(), 0);
+	// our tickets never allow early data; make the client send some anyway
+	ASSERT_EQ(SSL_SESSION_set_max_early_data(sess, 16384), 1);
+	Pair p(s, c.get(), 1);
+	SSL_set_session(p.ssl, sess);
+	std::string early(3000, 'e');
+	size_t written = 0;
+	ASSERT_EQ(SSL_write_early_data(p.ssl, early.data(), early.size(), &written), 1);
+	ASSERT_EQ(SSL_write_early_data(p.ssl, early.data(), early.size(), &written), 1);
+	EXPECT_TRUE(p.handshake()) << std::hex << p.server_err;
+	EXPECT_EQ(SSL_get_early_data_status(p.ssl), SSL_EARLY_DATA_REJECTED);
+	EXPECT_TRUE(SSL_session_reused(p.ssl));
+	EXPECT_EQ(p.client_to_server("after"), "after"); // the early bytes never reached the application
+	EXPECT_EQ(p.server_app, "after");
+	SSL_SESSION_free(sess);
+}
+
+TEST(Tls13Resume, TooMuchEarlyDataIsUnexpectedMessage)
+{
+	Server s;
+	auto c = client13();
+	SSL_SESSION *sess = ticket_session(s, c.get(), 0);
+	ASSERT_EQ(SSL_SESSION_set_max_early_data(sess, 1 << 20), 1);
+	Pair p(s, c.get(), 0);
+	SSL_set_session(p.ssl, sess);
+	std::string early(16384, 'e');
+	size_t written = 0;
+	for (int i = 0; i < 3; i++)
+		ASSERT_EQ(SSL_write_early_data(p.ssl, early.data(), early.size(), &written), 1);
+	EXPECT_FALSE(p.handshake());
+	EXPECT_EQ(p.server_err, HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE));
+	SSL_SESSION_free(sess);
+}
+
+TEST(Tls13Resume, TamperedBinderIsDecryptError)
+{
+	Server s;
+	auto c = client13();
+	SSL_SESSION *sess = ticket_session(s, c.get(), 0);
+	Pair p(s, c.get(), 0);
+	SSL_set_session(p.ssl, sess);
+	bool done = false;
+	p.tamper = [](std::string &b, void *arg) {
+		bool *d = static_cast<bool *>(arg);
+		if (!*d && b.size() > 100 && b[0] == 0x16 && b[5] == 0x01) {
+			b[b.size() - 1] ^= 0x01; // the last byte of the ClientHello: the binder
+			*d = true;
+		}
+	};
+	p.tamper_arg = &done;
+	EXPECT_FALSE(p.handshake());
+	EXPECT_TRUE(done);
+	EXPECT_EQ(p.server_err, HSK_ALERT(HSK_AD_DECRYPT_ERROR));
+	SSL_SESSION_free(sess);
+}
+
+TEST(Tls13Resume, TamperedTicketMeansFullHandshake)
+{
+	Server s;
+	auto c = client13();
+	SSL_SESSION *sess = ticket_session(s, c.get(), 0);
+	const unsigned char *tick;
+	size_t tlen;
+	SSL_SESSION_get0_ticket(sess, &tick, &tlen);
+	ASSERT_GT(tlen, 40u);
+	std::vector<unsigned char> bad(tick, tick + tlen);
+	bad[30] ^= 0x80;
+	// libssl has no setter for a session's ticket: check the opener on
+	// the ticket it received (a forged one means a full handshake).
+	hsk_ticket t;
+	EXPECT_TRUE(hsk_ticket_open(hsk_tickets_current(s.ctx.tickets), tick, tlen, &t));
+	EXPECT_FALSE(hsk_ticket_open(hsk_tickets_current(s.ctx.tickets), bad.data(), bad.size(), &t));
+	bad[30] ^= 0x80;
+	bad[0] ^= 1; // key name
+	EXPECT_FALSE(hsk_ticket_open(hsk_tickets_current(s.ctx.tickets), bad.data(), bad.size(), &t));
+	SSL_SESSION_free(sess);
+}
+
+TEST(Tls12Tickets, ResumeWithTicketOnAnotherWorker)
+{
+	Server s;
+	// no session cache: only a ticket can resume
+	for (auto &w : s.w)
+		w.cache = nullptr;
+	auto c = client();
+	SSL_SESSION *sess = ticket_session(s, c.get(), 0);
+	const unsigned char *tick;
+	size_t tlen;
+	SSL_SESSION_get0_ticket(sess, &tick, &tlen);
+	EXPECT_GT(tlen, 0u);
+	EXPECT_TRUE(resumes(s, c.get(), sess, 2));
+	for (auto &w : s.w)
+		w.cache = s.cache;
+	SSL_SESSION_free(sess);
+}
+
+TEST(Tls12Tickets, NoTicketWhenClientDoesNotAsk)
+{
+	Server s;
+	auto c = client();
+	SSL_CTX_set_options(c.get(), SSL_OP_NO_TICKET);
+	SSL_SESSION *sess = ticket_session(s, c.get(), 0);
+	const unsigned char *tick;
+	size_t tlen;
+	SSL_SESSION_get0_ticket(sess, &tick, &tlen);
+	EXPECT_EQ(tlen, 0u);
+	EXPECT_TRUE(resumes(s, c.get(), sess, 0)); // by session ID
+	SSL_SESSION_free(sess);
+}
+
+TEST(HskTicket, SealOpenRoundTripAndKeyFile)
+{
+	hsk_tickets *t = hsk_tickets_new();
+	hsk_ticket in = {}, out;
+	in.version = 0x0304;
+	in.suite = 0x1301;
+	in.ctx_id = 9;
+	in.created_s = 123456789012ull;
+	in.lifetime_s = 300;
+	in.age_add = 0xdeadbeef;
+	in.client_cert = true;
+	in.secret_len = 32;
+	memset(in.secret, 0x5a, 32);
+	uint8_t buf[HSK_TICKET_MAX];
+	size_t n;
+	ASSERT_TRUE(hsk_ticket_seal(hsk_tickets_current(t), &in, buf, sizeof(buf), &n));
+	ASSERT_TRUE(hsk_ticket_open(hsk_tickets_current(t), buf, n, &out));
+	EXPECT_EQ(out.created_s, in.created_s);
+	EXPECT_EQ(out.age_add, in.age_add);
+	EXPECT_TRUE(out.client_cert);
+	EXPECT_EQ(memcmp(out.secret, in.secret, 32), 0);
+	// a fleet's key file: the same file on two servers opens each other's tickets
+	std::string path = hsk_test::cert_dir() + "/ticket.keys";
+	FILE *f = fopen(path.c_str(), "w");
+	fprintf(f, "# current first\n%s\n%s\n", std::string(96, 'a').c_str(), std::string(96, '7').c_str());
+	fclose(f);
+	hsk_tickets *a = hsk_tickets_new(), *b = hsk_tickets_new();
+	char err[256];
+	ASSERT_EQ(hsk_tickets_load_file(a, path.c_str(), err, sizeof(err)), 0) << err;
+	ASSERT_EQ(hsk_tickets_load_file(b, path.c_str(), err, sizeof(err)), 0) << err;
+	ASSERT_TRUE(hsk_ticket_seal(hsk_tickets_current(a), &in, buf, sizeof(buf), &n));
+	EXPECT_TRUE(hsk_ticket_open(hsk_tickets_current(b), buf, n, &out));
+	EXPECT_FALSE(hsk_ticket_open(hsk_tickets_current(t), buf, n, &out));
+	f = fopen(path.c_str(), "w");
+	fprintf(f, "zz\n");
+	fclose(f);
+	EXPECT_EQ(hsk_tickets_load_file(a, path.c_str(), err, sizeof(err)), -1);
+	EXPECT_NE(std::string(err).find(":1:"), std::string::npos);
+	hsk_tickets_free(a);
+	hsk_tickets_free(b);
+	hsk_tickets_free(t);
+}
+
+} // namespace

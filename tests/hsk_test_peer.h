@@ -14,6 +14,7 @@
 #include "hsk_conn.h"
 #include "hsk_ctx.h"
 #include "hsk_sess.h"
+#include "hsk_ticket.h"
 
 #ifndef TLSO_SOURCE_DIR
 #define TLSO_SOURCE_DIR "."
@@ -65,6 +66,7 @@ struct Server {
 					      cert_path("ecdsa.key").c_str(), err, sizeof(err)) != 0)
 			abort();
 		cache = hsk_sess_cache_new(4, 1024);
+		ctx.tickets = hsk_tickets_new();
 		for (unsigned i = 0; i < 4; i++) {
 			exec[i] = acc_exec_new("openssl");
 			w[i].id = i;
@@ -80,6 +82,7 @@ struct Server {
 			acc_exec_free(exec[i]);
 		}
 		hsk_sess_cache_free(cache);
+		hsk_tickets_free(ctx.tickets);
 		hsk_ctx_free(&ctx);
 	}
 	Server(const Server &) = delete;

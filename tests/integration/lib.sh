@@ -11,6 +11,9 @@ PASS=0
 FAIL=0
 SRV_PID=
 PORT=
+OTHER_PID=
+OTHER_PORT=
+LAUNCHED=
 
 cleanup() {
 	stop_server
@@ -24,32 +27,59 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-# start_server [extra flags...]: RSA + ECDSA certificates on 127.0.0.1:$PORT
-start_server() {
-	stop_server
-	PORT=$(free_port)
-	"$BIN" --listen "127.0.0.1:$PORT" \
+# launch PORT LOG [flags...]: a server with the RSA + ECDSA certificates
+# on 127.0.0.1:PORT, its PID in LAUNCHED; waits until it accepts.
+launch() {
+	local port=$1 log=$2
+	shift 2
+	"$BIN" --listen "127.0.0.1:$port" \
 		--cert "$CERTS/rsa.crt" --key "$CERTS/rsa.key" \
-		--cert "$CERTS/ecdsa.crt" --key "$CERTS/ecdsa.key" "$@" >"$TMP/server.log" 2>&1 &
-	SRV_PID=$!
+		--cert "$CERTS/ecdsa.crt" --key "$CERTS/ecdsa.key" "$@" >"$log" 2>&1 &
+	LAUNCHED=$!
 	for _ in $(seq 50); do
-		if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 			return 0
 		fi
-		kill -0 "$SRV_PID" 2>/dev/null || break
+		kill -0 "$LAUNCHED" 2>/dev/null || break
 		sleep 0.1
 	done
 	echo "server did not start:" >&2
-	cat "$TMP/server.log" >&2
+	cat "$log" >&2
 	return 1
 }
 
-stop_server() {
-	if [ -n "$SRV_PID" ]; then
-		kill "$SRV_PID" 2>/dev/null
-		wait "$SRV_PID" 2>/dev/null
-		SRV_PID=
+# start_server [flags...]: the server of the cases, on 127.0.0.1:$PORT
+start_server() {
+	stop_server
+	PORT=$(free_port)
+	launch "$PORT" "$TMP/server.log" "$@"
+	local rc=$?
+	SRV_PID=$LAUNCHED
+	return $rc
+}
+
+# start_other [flags...]: a second server on 127.0.0.1:$OTHER_PORT
+start_other() {
+	stop_pid "$OTHER_PID"
+	OTHER_PORT=$(free_port)
+	launch "$OTHER_PORT" "$TMP/other.log" "$@"
+	local rc=$?
+	OTHER_PID=$LAUNCHED
+	return $rc
+}
+
+stop_pid() {
+	if [ -n "$1" ]; then
+		kill "$1" 2>/dev/null
+		wait "$1" 2>/dev/null
 	fi
+}
+
+stop_server() {
+	stop_pid "$SRV_PID"
+	stop_pid "$OTHER_PID"
+	SRV_PID=
+	OTHER_PID=
 }
 
 # check NAME CMD...: the case passes when CMD succeeds.
