@@ -8,9 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/rsa.h>
+
 #include "acc_exec.h"
+#include "acc_ifma.h"
+#include "acc_ifma_rsa.h"
 #include "acc_key_priv.h"
 #include "acc_ossl.h"
+#include "acc_rsa_pad.h"
+#include "acc_x25519.h"
 
 #define ACC_LANES 8
 #define ACC_GROUPS 16
@@ -23,9 +31,21 @@ struct acc_group_q {
 	size_t n;
 };
 
+/* How many signatures of a batch go to the IFMA lanes. One pass of the
+ * lanes holds the CRT halves of 4 signatures, so the lanes take whole
+ * passes, and a partial pass only when it beats OpenSSL signing the
+ * remainder one by one. bench/acc_bench measured (bench/RESULTS.md): for
+ * RSA-2048, where OpenSSL 3.0 has IFMA code of its own, a pass costs about
+ * 3 scalar signatures: never a partial pass; for 3072 and 4096 bits a
+ * pass costs 1.4-1.7 scalar ones: a partial pass from 2 signatures. */
+#define ACC_IFMA_PER_PASS 4
+#define ACC_IFMA_PARTIAL_2048 4
+#define ACC_IFMA_PARTIAL_LARGER 2
+
 struct acc_exec {
 	const char *backend;
 	struct acc_ossl *ossl;
+	struct acc_ifma_rsa *ifma; /* NULL: the OpenSSL backend */
 	struct acc_group_q q[ACC_GROUPS];
 	size_t nq;
 	size_t pending;
@@ -38,16 +58,16 @@ acc_exec_new(const char *backend)
 	struct acc_exec *ex;
 
 	if (backend == NULL || strcmp(backend, "auto") == 0)
-		backend = "openssl";
-	if (strcmp(backend, "openssl") != 0)
-		return NULL; /* "ifma" arrives with the multi-buffer RSA backend */
+		backend = acc_ifma_available() ? "ifma" : "openssl";
+	if (strcmp(backend, "openssl") != 0 && (strcmp(backend, "ifma") != 0 || !acc_ifma_available()))
+		return NULL;
 	ex = calloc(1, sizeof(*ex));
 	if (ex == NULL)
 		return NULL;
-	ex->backend = "openssl";
+	ex->backend = strcmp(backend, "ifma") == 0 ? "ifma" : "openssl";
 	ex->ossl = acc_ossl_new();
-	if (ex->ossl == NULL) {
-		free(ex);
+	if (ex->ossl == NULL || (strcmp(backend, "ifma") == 0 && (ex->ifma = acc_ifma_rsa_new()) == NULL)) {
+		acc_exec_free(ex);
 		return NULL;
 	}
 	return ex;
@@ -59,6 +79,7 @@ acc_exec_free(struct acc_exec *ex)
 	if (ex == NULL)
 		return;
 	acc_ossl_free(ex->ossl);
+	acc_ifma_rsa_free(ex->ifma);
 	free(ex);
 }
 
@@ -72,12 +93,17 @@ void
 acc_exec_submit(struct acc_exec *ex, struct acc_job *job)
 {
 	struct acc_group_q *g = NULL;
+	uint16_t alg = job->alg;
 	size_t i;
 
 	job->status = ACC_PENDING;
 	job->next = NULL;
+	/* RSA signatures of one key share the private operation whatever
+	 * their padding: one group, so that they fill the lanes together. */
+	if (job->op == ACC_OP_SIGN && job->key != NULL && job->key->type == ACC_KEY_RSA)
+		alg = 0;
 	for (i = 0; i < ex->nq; i++) {
-		if (ex->q[i].op == job->op && ex->q[i].alg == job->alg && ex->q[i].key == job->key) {
+		if (ex->q[i].op == job->op && ex->q[i].alg == alg && ex->q[i].key == job->key) {
 			g = &ex->q[i];
 			break;
 		}
@@ -85,7 +111,7 @@ acc_exec_submit(struct acc_exec *ex, struct acc_job *job)
 	if (g == NULL && ex->nq < ACC_GROUPS) {
 		g = &ex->q[ex->nq++];
 		g->op = job->op;
-		g->alg = job->alg;
+		g->alg = alg;
 		g->key = job->key;
 		g->head = NULL;
 		g->tail = &g->head;
@@ -111,12 +137,193 @@ acc_exec_pending(const struct acc_exec *ex)
 /* Run up to ACC_LANES jobs of one shape. The place where a batching
  * backend takes a full (or worthwhile partial) batch; the OpenSSL
  * reference runs them one by one. */
+static size_t
+acc_exec_ifma_takes(const struct acc_exec *ex, struct acc_job **jobs, size_t n)
+{
+	size_t rem = n % ACC_IFMA_PER_PASS;
+	int pad;
+
+	if (ex->ifma == NULL || jobs[0]->key == NULL)
+		return 0;
+	for (size_t i = 0; i < n; i++) /* one shape: the overflow group may mix */
+		if (jobs[i]->op != ACC_OP_SIGN || jobs[i]->key != jobs[0]->key || jobs[i]->key->fast == NULL ||
+		    acc_ossl_sig_kind(jobs[i]->alg, &pad) != ACC_KEY_RSA ||
+		    jobs[i]->out_cap < jobs[i]->key->max_sig)
+			return 0;
+	if (rem < (jobs[0]->key->bits <= 2048 ? ACC_IFMA_PARTIAL_2048 : ACC_IFMA_PARTIAL_LARGER))
+		n -= rem;
+	return n;
+}
+
+/* RSA signatures of one key on the lanes: our encoding, the lanes'
+ * private operation; whatever fails there (a result that did not check)
+ * is done again by OpenSSL. */
+static void
+acc_exec_ifma_sign(struct acc_exec *ex, struct acc_job **jobs, size_t n)
+{
+	const struct acc_key *key = jobs[0]->key;
+	uint8_t em[ACC_IFMA_RSA_MAX][512];
+	const uint8_t *in[ACC_IFMA_RSA_MAX];
+	uint8_t *out[ACC_IFMA_RSA_MAX];
+	struct acc_job *run[ACC_IFMA_RSA_MAX];
+	bool ok[ACC_IFMA_RSA_MAX];
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const EVP_MD *md = acc_ossl_sig_md(jobs[i]->alg);
+		int pad = 0, rc = -1;
+
+		(void)acc_ossl_sig_kind(jobs[i]->alg, &pad);
+		if (md != NULL && key->max_sig <= sizeof(em[0]))
+			rc = pad == RSA_PKCS1_PSS_PADDING
+				     ? acc_rsa_pad_pss(md, jobs[i]->in, jobs[i]->in_len, em[k], key->max_sig, key->bits)
+				     : acc_rsa_pad_pkcs1(md, jobs[i]->in, jobs[i]->in_len, em[k], key->max_sig);
+		if (rc != 0) {
+			jobs[i]->status = ACC_FAILED;
+			jobs[i]->out_len = 0;
+			continue;
+		}
+		in[k] = em[k];
+		out[k] = jobs[i]->out;
+		run[k++] = jobs[i];
+	}
+	ex->stats.fault_rechecks += acc_ifma_rsa_private(ex->ifma, key->fast, k, in, out, ok);
+	ex->stats.lane_jobs += k;
+	ex->stats.lane_passes += (k + ACC_IFMA_PER_PASS - 1) / ACC_IFMA_PER_PASS;
+	for (size_t i = 0; i < k; i++) {
+		if (ok[i]) {
+			run[i]->status = ACC_DONE;
+			run[i]->out_len = (uint32_t)key->max_sig;
+		} else {
+			acc_ossl_run(ex->ossl, run[i]);
+		}
+	}
+	OPENSSL_cleanse(em, sizeof(em));
+}
+
+/* An X25519 job the lanes can run: keygen (a fresh private key, or one
+ * set by the caller), derive with a private key we hold as bytes, or both.
+ * Ephemeral keys made by OpenSSL (impl set) stay with OpenSSL. */
+static bool
+acc_exec_x25519_fits(const struct acc_job *j)
+{
+	if (j->alg != ACC_GROUP_X25519 || j->eph == NULL || j->eph->impl != NULL)
+		return false;
+	switch (j->op) {
+	case ACC_OP_KX_KEYGEN:
+		return j->out_cap >= 32;
+	case ACC_OP_KX_DERIVE:
+		return j->eph->priv_len == 32 && j->in_len == 32 && j->out_cap >= 32;
+	case ACC_OP_KX_KEYGEN_DERIVE:
+		return j->in_len == 32 && j->out_cap >= 32 && j->secret_cap >= 32;
+	default:
+		return false;
+	}
+}
+
+/* X25519 jobs on the lanes: a keygen is one scalar multiplication of the
+ * base point, a derive one of the peer's point, keygen-and-derive both;
+ * eight multiplications per pass. A job whose private key cannot be drawn
+ * fails; a derive that gives zeros (a small-order peer point) fails, as
+ * with OpenSSL. */
+static void
+acc_exec_x25519(struct acc_exec *ex, struct acc_job **jobs, size_t n)
+{
+	const uint8_t *scalar[2 * ACC_LANES], *point[2 * ACC_LANES];
+	uint8_t *out[2 * ACC_LANES];
+	struct acc_job *owner[2 * ACC_LANES];
+	bool ok[2 * ACC_LANES];
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct acc_job *j = jobs[i];
+		struct acc_eph *eph = j->eph;
+
+		j->status = ACC_DONE;
+		j->out_len = 0;
+		if (j->op != ACC_OP_KX_DERIVE && !(j->op == ACC_OP_KX_KEYGEN && eph->priv_len == 32)) {
+			acc_eph_clear(eph);
+			if (RAND_priv_bytes(eph->priv, 32) != 1) {
+				j->status = ACC_FAILED;
+				continue;
+			}
+			eph->priv_len = 32;
+		}
+		eph->group = ACC_GROUP_X25519;
+		if (j->op != ACC_OP_KX_DERIVE) { /* our public value */
+			scalar[m] = eph->priv;
+			point[m] = NULL;
+			out[m] = j->out;
+			owner[m++] = j;
+		}
+		if (j->op != ACC_OP_KX_KEYGEN) { /* the shared secret */
+			scalar[m] = eph->priv;
+			point[m] = j->in;
+			out[m] = j->op == ACC_OP_KX_DERIVE ? j->out : j->secret;
+			owner[m++] = j;
+		}
+	}
+	for (size_t start = 0; start < m; start += ACC_X25519_LANES) {
+		size_t k = m - start < ACC_X25519_LANES ? m - start : ACC_X25519_LANES;
+
+		acc_x25519_lanes(k, scalar + start, point + start, out + start, ok + start);
+		ex->stats.lane_passes++;
+	}
+	for (size_t i = 0; i < m; i++) {
+		struct acc_job *j = owner[i];
+
+		if (!ok[i])
+			j->status = ACC_FAILED;
+		else if (out[i] == j->secret)
+			j->secret_len = 32;
+		else
+			j->out_len = 32;
+	}
+	ex->stats.lane_jobs += n;
+}
+
+/* X25519 on the lanes in whole passes of 8 multiplications, and a
+ * partial pass only from ACC_X25519_PARTIAL of them: bench/acc_bench
+ * measured a pass at about 2.1 of OpenSSL's multiplications (release
+ * build). */
+#define ACC_X25519_PARTIAL 3
+
+/* How many of the leading X25519 jobs of a batch go to the lanes. */
+static size_t
+acc_exec_x25519_takes(const struct acc_exec *ex, struct acc_job **jobs, size_t n)
+{
+	size_t fit = 0, mults = 0, full, taken = 0, m = 0;
+
+	if (ex->ifma == NULL)
+		return 0;
+	while (fit < n && acc_exec_x25519_fits(jobs[fit]))
+		mults += jobs[fit++]->op == ACC_OP_KX_KEYGEN_DERIVE ? 2 : 1;
+	full = mults - mults % ACC_X25519_LANES;
+	if (mults % ACC_X25519_LANES >= ACC_X25519_PARTIAL)
+		return fit;
+	while (taken < fit) {
+		size_t k = jobs[taken]->op == ACC_OP_KX_KEYGEN_DERIVE ? 2 : 1;
+		if (m + k > full)
+			break;
+		m += k;
+		taken++;
+	}
+	return taken;
+}
+
 static void
 acc_exec_run_batch(struct acc_exec *ex, struct acc_job **jobs, size_t n)
 {
-	size_t i;
+	size_t lanes = acc_exec_ifma_takes(ex, jobs, n);
 
-	for (i = 0; i < n; i++)
+	if (lanes > 0) {
+		acc_exec_ifma_sign(ex, jobs, lanes);
+	} else {
+		lanes = acc_exec_x25519_takes(ex, jobs, n);
+		if (lanes > 0)
+			acc_exec_x25519(ex, jobs, lanes);
+	}
+	for (size_t i = lanes; i < n; i++)
 		acc_ossl_run(ex->ossl, jobs[i]);
 	ex->stats.batches++;
 	ex->stats.lanes_filled += n;

@@ -7,6 +7,8 @@
 #include <openssl/pem.h>
 
 #include "acc_job.h"
+#include "acc_ifma.h"
+#include "acc_ifma_rsa.h"
 #include "acc_key_priv.h"
 
 static uint16_t
@@ -54,6 +56,10 @@ acc_key_from_evp(void *evp_pkey)
 	key->pkey = pkey;
 	key->bits = (unsigned)EVP_PKEY_get_bits(pkey);
 	key->max_sig = (size_t)EVP_PKEY_get_size(pkey);
+	/* The IFMA backend's per-key constants, once, when the CPU has it
+	 * (NULL for keys it does not take: they stay on OpenSSL). */
+	if (key->type == ACC_KEY_RSA && acc_ifma_available())
+		key->fast = acc_ifma_rsa_key_new(pkey);
 	return key;
 }
 
@@ -90,6 +96,7 @@ acc_key_free(struct acc_key *key)
 	if (key == NULL)
 		return;
 	EVP_PKEY_free(key->pkey); /* OpenSSL clears private key material on free */
+	acc_ifma_rsa_key_free(key->fast);
 	free(key);
 }
 

@@ -111,7 +111,7 @@ acc_eph_clear(struct acc_eph *eph)
 	eph->priv_len = 0;
 }
 
-static const EVP_MD *
+const EVP_MD *
 acc_ossl_sig_md(uint16_t scheme)
 {
 	switch (scheme) {
@@ -135,7 +135,7 @@ acc_ossl_sig_md(uint16_t scheme)
 }
 
 /* Which key type a SignatureScheme needs, and RSA padding. */
-static int
+int
 acc_ossl_sig_kind(uint16_t scheme, int *pad)
 {
 	switch (scheme) {
@@ -367,6 +367,10 @@ acc_ossl_run(struct acc_ossl *o, struct acc_job *job)
 			ok = acc_ossl_keygen(o, job);
 		break;
 	case ACC_OP_KX_DERIVE:
+		/* a private key held as bytes (made on the IFMA lanes): import */
+		if (job->eph != NULL && job->eph->impl == NULL && job->eph->priv_len != 0 &&
+		    !acc_ossl_eph_import(job))
+			break;
 		ok = job->eph != NULL && acc_ossl_derive_into(job->eph, job->in, job->in_len, job->out,
 							      job->out_cap, &job->out_len);
 		break;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Server CPU time per full TLS 1.2 handshake, tlsoffload vs nginx + OpenSSL,
+# Server CPU time per full TLS handshake, tlsoffload vs nginx + OpenSSL,
 # measured side by side in one run (issue "Measure it"):
 #   - each server has one worker pinned to CPU 0, resumption off;
 #   - wrk on CPU 1 with 'Connection: close', so every request is a new
@@ -7,16 +7,18 @@
 #   - CPU = utime + stime of the server processes (/proc/PID/stat) over
 #     the run, divided by the requests wrk completed;
 #   - runs alternate between the servers; the median of the runs is kept.
-# Usage: bench/cpu_per_handshake.sh [--key rsa|ecdsa] [--duration S] [--runs N]
-#                                  [--connections C] [--bin build/tlsoffload]
+# Usage: bench/cpu_per_handshake.sh [--key rsa|ecdsa] [--tls 1.2|1.3] [--duration S]
+#            [--runs N] [--connections C] [--accel auto|openssl|ifma] [--bin build/tlsoffload]
 # Loopback only. Needs nginx and wrk (scripts/deps.sh bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-key=rsa duration=5 runs=3 conns=16 bin=build/tlsoffload
+key=rsa tls=1.2 accel=auto duration=5 runs=3 conns=16 bin=build/tlsoffload
 while [ $# -gt 0 ]; do
 	case $1 in
 	--key) key=$2; shift 2 ;;
+	--tls) tls=$2; shift 2 ;;
+	--accel) accel=$2; shift 2 ;;
 	--duration) duration=$2; shift 2 ;;
 	--runs) runs=$2; shift 2 ;;
 	--connections) conns=$2; shift 2 ;;
@@ -28,6 +30,12 @@ case $key in
 rsa) suite=ECDHE-RSA-AES128-GCM-SHA256 ;;
 ecdsa) suite=ECDHE-ECDSA-AES128-GCM-SHA256 ;;
 *) echo "--key rsa|ecdsa" >&2; exit 2 ;;
+esac
+case $tls in
+1.2) nginx_tls="ssl_protocols TLSv1.2; ssl_ciphers $suite;" ;;
+1.3) suite=TLS_AES_128_GCM_SHA256
+     nginx_tls="ssl_protocols TLSv1.3; ssl_conf_command Ciphersuites $suite;" ;;
+*) echo "--tls 1.2|1.3" >&2; exit 2 ;;
 esac
 
 tmp=$(mktemp -d /tmp/tlso-bench.XXXXXX)
@@ -42,7 +50,7 @@ bash scripts/gen-cert.sh "$tmp/certs" >/dev/null
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 
-# nginx: one worker, no session cache, no tickets, TLS 1.2, same suite and groups.
+# nginx: one worker, no session cache, no tickets, the same version, suite and groups.
 np=$(port)
 mkdir -p "$tmp/nginx/logs"
 cat >"$tmp/nginx/nginx.conf" <<CONF
@@ -57,8 +65,7 @@ http {
         listen 127.0.0.1:$np ssl;
         ssl_certificate $tmp/certs/$key.crt;
         ssl_certificate_key $tmp/certs/$key.key;
-        ssl_protocols TLSv1.2;
-        ssl_ciphers $suite;
+        $nginx_tls
         ssl_ecdh_curve X25519:prime256v1:secp384r1;
         ssl_session_cache off;
         ssl_session_tickets off;
@@ -72,7 +79,7 @@ wait_port "$np"
 
 tp=$(port)
 taskset -c 0 "$bin" --listen "127.0.0.1:$tp" --cert "$tmp/certs/$key.crt" --key "$tmp/certs/$key.key" \
-	--workers 1 --resumption off --response-size 0 --ciphers "$suite" --log-level warn &
+	--workers 1 --resumption off --response-size 0 --ciphers "$suite" --accel "$accel" --log-level warn &
 pids+=($!)
 wait_port "$tp"
 
@@ -102,7 +109,7 @@ measure() { # name port pids...
 	python3 -c "print(f'{($t1 - $t0) * 1e6 / $hz / max($reqs, 1):.1f} {$reqs / $duration:.0f}')"
 }
 
-echo "key=$key suite=$suite duration=${duration}s runs=$runs connections=$conns"
+echo "key=$key tls=$tls suite=$suite accel=$accel duration=${duration}s runs=$runs connections=$conns"
 ours=() theirs=()
 for r in $(seq "$runs"); do
 	read -r n_us n_rate < <(measure nginx "$np" $(nginx_pids))

@@ -610,13 +610,16 @@ dp_log_stats(struct dp_worker *ws, unsigned n)
 			acc_exec_stats(w->hw.exec, &as); /* racy read of counters, for a log line */
 		dp_log(DP_LOG_INFO,
 		       "worker %u (cpu %d): accepted %llu, handshakes full %llu resumed %llu failed %llu, "
-		       "requests %llu, timeouts %llu; crypto jobs %llu in %llu batches",
+		       "requests %llu, timeouts %llu; crypto jobs %llu in %llu batches (%llu jobs in %llu "
+		       "IFMA passes, %llu fault rechecks)",
 		       w->id, w->cpu, (unsigned long long)w->stats.accepted,
 		       (unsigned long long)__atomic_load_n(&w->hw.handshakes_full, __ATOMIC_RELAXED),
 		       (unsigned long long)__atomic_load_n(&w->hw.handshakes_resumed, __ATOMIC_RELAXED),
 		       (unsigned long long)__atomic_load_n(&w->hw.handshake_failures, __ATOMIC_RELAXED),
 		       (unsigned long long)w->stats.requests, (unsigned long long)w->stats.timeouts,
-		       (unsigned long long)as.jobs, (unsigned long long)as.batches);
+		       (unsigned long long)as.jobs, (unsigned long long)as.batches,
+		       (unsigned long long)as.lane_jobs, (unsigned long long)as.lane_passes,
+		       (unsigned long long)as.fault_rechecks);
 	}
 }
 

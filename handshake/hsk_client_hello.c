@@ -271,7 +271,9 @@ hsk_err
 hsk_client_hello_version(const struct hsk_client_hello *ch, const struct hsk_ctx *ctx,
 			 uint16_t *version)
 {
-	uint16_t best = 0, client_max = 0;
+	uint16_t best = 0, client_max = 0, vmin, vmax;
+
+	hsk_ctx_versions(ctx, &vmin, &vmax);
 
 	if (ch->has_supported_versions) {
 		/* RFC 8446 4.2.1: the client's list, legacy_version ignored. */
@@ -281,20 +283,20 @@ hsk_client_hello_version(const struct hsk_client_hello *ch, const struct hsk_ctx
 			if (v == 0x0303 || v == 0x0304) {
 				if (v > client_max)
 					client_max = v;
-				if (v >= ctx->version_min && v <= ctx->version_max && v > best)
+				if (v >= vmin && v <= vmax && v > best)
 					best = v;
 			}
 		}
 	} else {
 		client_max = ch->legacy_version >= 0x0303 ? 0x0303 : ch->legacy_version;
-		if (ch->legacy_version >= 0x0303 && ctx->version_min <= 0x0303)
+		if (ch->legacy_version >= 0x0303 && vmin <= 0x0303)
 			best = 0x0303;
 	}
 	/* SSLv3, TLS 1.0/1.1, or nothing within our min..max (RFC 5246 E.1). */
 	if (best == 0)
 		return HSK_ALERT(HSK_AD_PROTOCOL_VERSION);
 	/* RFC 7507 3: a fallback retry while we support something higher. */
-	if (ch->fallback_scsv && client_max < ctx->version_max)
+	if (ch->fallback_scsv && client_max < vmax)
 		return HSK_ALERT(HSK_AD_INAPPROPRIATE_FALLBACK);
 	*version = best;
 	return HSK_OK;

@@ -370,3 +370,25 @@ hsk_ctx_free(struct hsk_ctx *ctx)
 	free(ctx->ca_names);
 	memset(ctx, 0, sizeof(*ctx));
 }
+
+/* The listener's version range narrowed to the versions it has a suite
+ * for: a cipher list of TLS 1.2 suites only means TLS 1.2 only. */
+void
+hsk_ctx_versions(const struct hsk_ctx *ctx, uint16_t *vmin, uint16_t *vmax)
+{
+	bool has12 = false, has13 = false;
+
+	for (size_t i = 0; i < ctx->n_suites; i++) {
+		const struct hsk_suite *s = hsk_suite_by_id(ctx->suites[i]);
+		if (s != NULL && s->version == 0x0304)
+			has13 = true;
+		else if (s != NULL)
+			has12 = true;
+	}
+	*vmin = ctx->version_min;
+	*vmax = ctx->version_max;
+	if (*vmax == 0x0304 && !has13)
+		*vmax = 0x0303;
+	if (*vmin <= 0x0303 && !has12)
+		*vmin = 0x0304;
+}

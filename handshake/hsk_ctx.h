@@ -98,6 +98,10 @@ int hsk_ctx_set_sigalgs(struct hsk_ctx *ctx, const uint16_t *ids, size_t n, char
 
 void hsk_ctx_free(struct hsk_ctx *ctx);
 
+/* The listener's version range narrowed to the versions it has a suite
+ * for (a cipher list of TLS 1.2 suites only means TLS 1.2 only). */
+void hsk_ctx_versions(const struct hsk_ctx *ctx, uint16_t *vmin, uint16_t *vmax);
+
 #ifdef __cplusplus
 }
 #endif

@@ -309,8 +309,12 @@ hsk_srv12_client_hello(struct hsk_conn *c, const uint8_t *body, size_t len)
 	}
 	if (RAND_bytes(c->server_random, 32) != 1)
 		return ERR_INTERNAL;
-	if (ctx->version_max >= 0x0304)
-		memcpy(c->server_random + 24, hsk_downgrade12, 8);
+	{
+		uint16_t vmin, vmax;
+		hsk_ctx_versions(ctx, &vmin, &vmax);
+		if (vmax >= 0x0304) /* RFC 8446 4.1.3 */
+			memcpy(c->server_random + 24, hsk_downgrade12, 8);
+	}
 
 	if (!EVP_DigestInit_ex(c->transcript, hsk_algs_md(c->suite->prf), NULL))
 		return ERR_INTERNAL;

@@ -13,7 +13,10 @@
 #include <vector>
 
 #include "acc_exec.h"
+#include "acc_ifma.h"
+#include "acc_ifma_rsa.h"
 #include "acc_key.h"
+#include "acc_key_priv.h"
 
 namespace {
 
@@ -79,9 +82,19 @@ TEST(AccExec, BackendSelection)
 {
 	acc_exec *a = acc_exec_new(nullptr);
 	ASSERT_NE(a, nullptr);
-	EXPECT_STREQ(acc_exec_backend(a), "openssl");
+	EXPECT_STREQ(acc_exec_backend(a), acc_ifma_available() ? "ifma" : "openssl");
 	acc_exec_free(a);
 	EXPECT_EQ(acc_exec_new("quantum"), nullptr);
+	// forced: openssl always; ifma only where the CPU has it
+	a = acc_exec_new("openssl");
+	EXPECT_STREQ(acc_exec_backend(a), "openssl");
+	acc_exec_free(a);
+	setenv("TLSO_NO_IFMA", "1", 1);
+	EXPECT_EQ(acc_exec_new("ifma"), nullptr);
+	a = acc_exec_new("auto");
+	EXPECT_STREQ(acc_exec_backend(a), "openssl");
+	acc_exec_free(a);
+	unsetenv("TLSO_NO_IFMA");
 }
 
 TEST(AccExec, RsaSignaturesVerifyWithOpenSsl)
@@ -429,6 +442,254 @@ TEST(AccKey, LoadPem)
 	char err[256];
 	EXPECT_EQ(acc_key_load_pem("/nonexistent.key", err, sizeof(err)), nullptr);
 	EXPECT_NE(std::string(err).find("/nonexistent.key"), std::string::npos);
+}
+
+// ---- the IFMA backend against OpenSSL, through the executor ----
+
+struct SigKey {
+	EVP_PKEY *pk;
+	acc_key *key;
+	unsigned count; // messages signed with it
+};
+
+// One signature job's reference check: PKCS#1 v1.5 identical to
+// OpenSSL's, PSS verified by OpenSSL.
+bool
+matches_openssl(EVP_PKEY *pk, uint16_t scheme, const uint8_t *dg, size_t dl, const uint8_t *sig, size_t sl)
+{
+	const EVP_MD *md = md_of(scheme);
+	bool pss = (scheme >> 8) == 0x08;
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(pk, nullptr);
+	bool ok;
+	if (pss) {
+		EVP_PKEY_verify_init(c);
+		EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PSS_PADDING);
+		EVP_PKEY_CTX_set_signature_md(c, md);
+		EVP_PKEY_CTX_set_rsa_pss_saltlen(c, (int)dl);
+		ok = EVP_PKEY_verify(c, sig, sl, dg, dl) == 1;
+	} else {
+		std::vector<uint8_t> want((size_t)EVP_PKEY_get_size(pk));
+		size_t wl = want.size();
+		EVP_PKEY_sign_init(c);
+		EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING);
+		EVP_PKEY_CTX_set_signature_md(c, md);
+		ok = EVP_PKEY_sign(c, want.data(), &wl, dg, dl) == 1 && wl == sl && memcmp(want.data(), sig, sl) == 0;
+	}
+	EVP_PKEY_CTX_free(c);
+	return ok;
+}
+
+// Random RSA signature jobs in flushes of 1..8 (and full batches of 8),
+// several keys and schemes mixed in one flush; every result checked.
+void
+differential(const char *backend, unsigned messages, acc_stats *st)
+{
+	static const uint16_t schemes[] = { 0x0401, 0x0501, 0x0601, 0x0804, 0x0805, 0x0806 };
+	std::vector<SigKey> keys;
+	for (unsigned bits : {2048u, 2048u, 2048u, 3072u, 4096u}) {
+		EVP_PKEY *pk = gen("RSA", nullptr, bits);
+		keys.push_back({pk, acc_key_from_evp(pk), 0});
+	}
+	acc_exec *ex = acc_exec_new(backend);
+	ASSERT_NE(ex, nullptr);
+	struct Job {
+		acc_job j;
+		uint8_t dg[64], out[512];
+		size_t key;
+	};
+	std::vector<Job> jobs(8);
+	unsigned done = 0, flushes = 0, bad = 0;
+	while (done < messages) {
+		unsigned n = flushes % 3 == 0 ? 8 : 1 + flushes % 8;
+		// most signatures with the 2048-bit keys; the big keys in a few flushes
+		size_t big = flushes % 40 == 0 ? 3 + (flushes / 40) % 2 : keys.size();
+		for (unsigned i = 0; i < n; i++) {
+			Job &J = jobs[i];
+			uint16_t scheme = schemes[(flushes + i) % 6];
+			// full flushes: one key, schemes mixed (the lanes take them together)
+			J.key = big < keys.size() ? big : n == 8 ? (flushes / 3) % 3 : (flushes * 7 + i) % 3;
+			memset(&J.j, 0, sizeof(J.j));
+			J.j.op = ACC_OP_SIGN;
+			J.j.alg = scheme;
+			J.j.key = keys[J.key].key;
+			J.j.in_len = (uint32_t)EVP_MD_get_size(md_of(scheme));
+			RAND_bytes(J.dg, (int)J.j.in_len);
+			J.j.in = J.dg;
+			J.j.out = J.out;
+			J.j.out_cap = sizeof(J.out);
+			acc_exec_submit(ex, &J.j);
+		}
+		acc_exec_flush(ex, [](acc_job *, void *) {}, nullptr);
+		for (unsigned i = 0; i < n; i++) {
+			Job &J = jobs[i];
+			if (J.j.status != ACC_DONE ||
+			    !matches_openssl(keys[J.key].pk, J.j.alg, J.dg, J.j.in_len, J.out, J.j.out_len))
+				bad++;
+			keys[J.key].count++;
+		}
+		done += n;
+		flushes++;
+	}
+	EXPECT_EQ(bad, 0u) << backend;
+	EXPECT_GT(keys[3].count, 0u);
+	EXPECT_GT(keys[4].count, 0u);
+	acc_exec_stats(ex, st);
+	acc_exec_free(ex);
+	for (SigKey &k : keys) {
+		acc_key_free(k.key);
+		EVP_PKEY_free(k.pk);
+	}
+}
+
+TEST(AccExecIfma, TenThousandSignaturesMatchOpenSSL)
+{
+	if (!acc_ifma_available())
+		GTEST_SKIP() << "no AVX-512 IFMA on this CPU";
+	acc_stats st;
+	differential("ifma", 10000, &st);
+	EXPECT_GE(st.jobs, 10000u);
+	EXPECT_GT(st.lane_jobs, st.jobs / 2); // most went through the lanes
+	EXPECT_GE(st.lane_jobs, 4 * st.lane_passes - 3 * 40); // full passes, bar a few partial ones
+	EXPECT_EQ(st.fault_rechecks, 0u);
+}
+
+TEST(AccExecIfma, ForcedFallbackSameResults)
+{
+	acc_stats st;
+	setenv("TLSO_NO_IFMA", "1", 1);
+	differential("auto", 2000, &st);
+	unsetenv("TLSO_NO_IFMA");
+	EXPECT_EQ(st.lane_jobs, 0u);
+}
+
+TEST(AccExecIfma, FaultyResultIsRecomputedByOpenSSL)
+{
+	if (!acc_ifma_available())
+		GTEST_SKIP() << "no AVX-512 IFMA on this CPU";
+	EVP_PKEY *pk = gen("RSA", nullptr, 2048);
+	acc_key *key = acc_key_from_evp(pk);
+	ASSERT_NE(key->fast, nullptr);
+	acc_ifma_rsa_key_inject_fault(static_cast<acc_ifma_rsa_key *>(key->fast));
+	acc_exec *ex = acc_exec_new("ifma");
+	acc_job j[8];
+	uint8_t dg[8][32], out[8][256];
+	for (int i = 0; i < 8; i++) {
+		memset(&j[i], 0, sizeof(j[i]));
+		j[i].op = ACC_OP_SIGN;
+		j[i].alg = ACC_SIG_RSA_PKCS1_SHA256;
+		j[i].key = key;
+		RAND_bytes(dg[i], 32);
+		j[i].in = dg[i];
+		j[i].in_len = 32;
+		j[i].out = out[i];
+		j[i].out_cap = 256;
+		acc_exec_submit(ex, &j[i]);
+	}
+	acc_exec_flush(ex, [](acc_job *, void *) {}, nullptr);
+	for (int i = 0; i < 8; i++) {
+		ASSERT_EQ(j[i].status, ACC_DONE);
+		EXPECT_TRUE(matches_openssl(pk, ACC_SIG_RSA_PKCS1_SHA256, dg[i], 32, out[i], j[i].out_len));
+	}
+	acc_stats st;
+	acc_exec_stats(ex, &st);
+	EXPECT_EQ(st.fault_rechecks, 8u);
+	acc_exec_free(ex);
+	acc_key_free(key);
+	EVP_PKEY_free(pk);
+}
+
+// X25519 through the lanes: the secrets agree with OpenSSL peers, for
+// keygen+derive in one job (TLS 1.3), keygen and derive in separate
+// flushes (TLS 1.2), and a lane-made key derived on the OpenSSL path.
+TEST(AccExecIfma, X25519AgreesWithOpenSSLPeers)
+{
+	if (!acc_ifma_available())
+		GTEST_SKIP() << "no AVX-512 IFMA on this CPU";
+	acc_exec *ex = acc_exec_new("ifma");
+	const int n = 8;
+	EVP_PKEY *peer[n];
+	uint8_t ppub[n][32], pub[n][32], sec[n][32];
+	acc_eph eph[n] = {};
+	acc_job j[n];
+	auto peer_secret = [&](int i) {
+		EVP_PKEY *ours = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, nullptr, pub[i], 32);
+		EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(peer[i], nullptr);
+		std::vector<uint8_t> out(32);
+		size_t len = 32;
+		EVP_PKEY_derive_init(c);
+		EVP_PKEY_derive_set_peer(c, ours);
+		EXPECT_EQ(EVP_PKEY_derive(c, out.data(), &len), 1);
+		EVP_PKEY_CTX_free(c);
+		EVP_PKEY_free(ours);
+		return out;
+	};
+	for (int i = 0; i < n; i++) {
+		peer[i] = gen("X25519");
+		size_t l = 32;
+		EVP_PKEY_get_raw_public_key(peer[i], ppub[i], &l);
+	}
+	auto submit = [&](int i, uint8_t op) {
+		memset(&j[i], 0, sizeof(j[i]));
+		j[i].op = op;
+		j[i].alg = ACC_GROUP_X25519;
+		j[i].eph = &eph[i];
+		j[i].in = ppub[i];
+		j[i].in_len = 32;
+		j[i].out = op == ACC_OP_KX_DERIVE ? sec[i] : pub[i];
+		j[i].out_cap = 32;
+		j[i].secret = sec[i];
+		j[i].secret_cap = 32;
+		acc_exec_submit(ex, &j[i]);
+	};
+	auto flush = [&]() { acc_exec_flush(ex, [](acc_job *, void *) {}, nullptr); };
+	acc_stats st0, st1;
+	// keygen + derive
+	for (int i = 0; i < n; i++)
+		submit(i, ACC_OP_KX_KEYGEN_DERIVE);
+	flush();
+	for (int i = 0; i < n; i++) {
+		ASSERT_EQ(j[i].status, ACC_DONE);
+		EXPECT_EQ(j[i].out_len, 32u);
+		EXPECT_EQ(j[i].secret_len, 32u);
+		EXPECT_EQ(std::vector<uint8_t>(sec[i], sec[i] + 32), peer_secret(i));
+		acc_eph_clear(&eph[i]);
+	}
+	acc_exec_stats(ex, &st0);
+	EXPECT_EQ(st0.lane_jobs, 8u);
+	EXPECT_EQ(st0.lane_passes, 2u); // 16 multiplications
+	// keygen, then derive
+	for (int i = 0; i < n; i++)
+		submit(i, ACC_OP_KX_KEYGEN);
+	flush();
+	for (int i = 0; i < n; i++)
+		submit(i, ACC_OP_KX_DERIVE);
+	flush();
+	for (int i = 0; i < n; i++) {
+		ASSERT_EQ(j[i].status, ACC_DONE);
+		EXPECT_EQ(std::vector<uint8_t>(sec[i], sec[i] + 32), peer_secret(i));
+	}
+	acc_exec_stats(ex, &st1);
+	EXPECT_EQ(st1.lane_jobs, 24u);
+	// one derive alone goes to OpenSSL, with the lane-made key
+	submit(0, ACC_OP_KX_DERIVE);
+	flush();
+	ASSERT_EQ(j[0].status, ACC_DONE);
+	EXPECT_EQ(std::vector<uint8_t>(sec[0], sec[0] + 32), peer_secret(0));
+	acc_exec_stats(ex, &st0);
+	EXPECT_EQ(st0.lane_jobs, 24u);
+	// a small-order peer point fails on the lanes as on OpenSSL
+	for (int i = 0; i < n; i++) {
+		memset(ppub[i], 0, 32);
+		submit(i, ACC_OP_KX_KEYGEN_DERIVE);
+	}
+	flush();
+	for (int i = 0; i < n; i++)
+		EXPECT_EQ(j[i].status, ACC_FAILED);
+	for (int i = 0; i < n; i++) {
+		acc_eph_clear(&eph[i]);
+		EVP_PKEY_free(peer[i]);
+	}
+	acc_exec_free(ex);
 }
 
 } // namespace

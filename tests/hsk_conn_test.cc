@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <memory>
 
+#include "acc_ifma.h"
 #include "hsk_err.h"
 #include "hsk_test_peer.h"
 
@@ -956,6 +958,25 @@ TEST(Tls13, Tls12OnlyServerNegotiates12WithoutSentinelIssue)
 	EXPECT_EQ(SSL_version(p.ssl), TLS1_2_VERSION);
 }
 
+TEST(Tls13, CipherListWithout13SuitesMeansTls12)
+{
+	Server s;
+	char err[256];
+	ASSERT_EQ(hsk_ctx_set_suites(&s.ctx, "ECDHE-RSA-AES128-GCM-SHA256", err, sizeof(err)), 0) << err;
+	auto c = client();
+	SSL_CTX_set_max_proto_version(c.get(), TLS1_3_VERSION);
+	Pair p(s, c.get());
+	exchange(p); // libssl also checks that no downgrade sentinel came
+	EXPECT_EQ(SSL_version(p.ssl), TLS1_2_VERSION);
+	// and TLS 1.3 suites only: a TLS 1.2-only client is refused
+	ASSERT_EQ(hsk_ctx_set_suites(&s.ctx, "TLS_AES_128_GCM_SHA256", err, sizeof(err)), 0) << err;
+	auto c12 = client();
+	SSL_CTX_set_max_proto_version(c12.get(), TLS1_2_VERSION);
+	Pair q(s, c12.get());
+	EXPECT_FALSE(q.handshake());
+	EXPECT_EQ(q.server_err, HSK_ALERT(HSK_AD_PROTOCOL_VERSION));
+}
+
 TEST(Tls13, DowngradeSentinelWhenServerCould13)
 {
 	// The server does 1.3 but the client asks 1.2 only: TLS 1.2, with the
@@ -1244,6 +1265,59 @@ TEST(HskTicket, SealOpenRoundTripAndKeyFile)
 	hsk_tickets_free(a);
 	hsk_tickets_free(b);
 	hsk_tickets_free(t);
+}
+
+} // namespace
+
+// ---- handshakes batched together, on both backends ----
+
+namespace {
+
+// Eight handshakes on one worker whose crypto jobs share each flush, as
+// on a loaded worker: on the IFMA backend the signatures and X25519 key
+// agreements fill the lanes. Every handshake must complete and carry data.
+void
+lockstep(const char *backend, bool tls13, acc_stats *st)
+{
+	setenv("TLSO_TEST_ACCEL", backend, 1);
+	Server s;
+	unsetenv("TLSO_TEST_ACCEL");
+	auto c = tls13 ? client13("TLS_AES_128_GCM_SHA256", "X25519", "rsa_pss_rsae_sha256")
+		       : client("ECDHE-RSA-AES128-GCM-SHA256", "X25519", "RSA+SHA256");
+	std::vector<std::unique_ptr<Pair>> ps;
+	for (int i = 0; i < 8; i++) {
+		ps.emplace_back(new Pair(s, c.get(), 0));
+		SSL_do_handshake(ps.back()->ssl);
+	}
+	for (int round = 0; round < 60; round++) {
+		for (auto &p : ps)
+			p->pump(1, false);
+		if (acc_exec_pending(s.exec[0]) > 0)
+			acc_exec_flush(s.exec[0], Pair::on_done, nullptr);
+	}
+	for (auto &p : ps) {
+		EXPECT_TRUE(SSL_is_init_finished(p->ssl) && hsk_conn_established(p->conn))
+			<< backend << " " << std::hex << p->server_err;
+		EXPECT_EQ(p->client_to_server("batched"), "batched");
+	}
+	acc_exec_stats(s.exec[0], st);
+}
+
+TEST(HskConnBatch, EightHandshakesShareTheLanes)
+{
+	for (bool tls13 : {false, true}) {
+		acc_stats lanes, ref;
+		lockstep("auto", tls13, &lanes);
+		lockstep("openssl", tls13, &ref);
+		EXPECT_EQ(lanes.jobs, ref.jobs);
+		EXPECT_EQ(lanes.failed, 0u);
+		EXPECT_EQ(ref.lane_jobs, 0u);
+		if (acc_ifma_available()) {
+			// 8 signatures and 8 key agreements, each set in one flush
+			EXPECT_GE(lanes.lane_jobs, 16u) << (tls13 ? "TLS 1.3" : "TLS 1.2");
+			EXPECT_EQ(lanes.fault_rechecks, 0u);
+		}
+	}
 }
 
 } // namespace

@@ -1,0 +1,234 @@
+/* Eight-lane Montgomery exponentiation with AVX-512 IFMA (acc_ifma.h). */
+#include <immintrin.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "acc_ifma.h"
+
+#define IFMA_TARGET __attribute__((target("avx512f,avx512ifma,avx512vl")))
+#define MASK52 ((1ULL << 52) - 1)
+#define WIN 5
+#define WIN_ENTRIES (1u << WIN)
+
+typedef __m512i vec;
+
+bool
+acc_ifma_available(void)
+{
+	const char *off = getenv("TLSO_NO_IFMA");
+
+	if (off != NULL && *off != '\0' && strcmp(off, "0") != 0)
+		return false;
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+	       __builtin_cpu_supports("avx512ifma");
+}
+
+uint64_t
+acc_ifma_k0(uint64_t m0)
+{
+	uint64_t x = m0; /* m0 * x == 1 mod 2^3 for odd m0; each step doubles the bits */
+
+	for (int i = 0; i < 5; i++)
+		x *= 2 - m0 * x;
+	return (0 - x) & MASK52;
+}
+
+void
+acc_ifma_from_bytes(uint64_t *limbs, size_t stride, size_t n, const uint8_t *le, size_t len)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v = 0;
+		size_t bit = 52 * i;
+
+		for (size_t k = 0; k < 8; k++) { /* 64 bits from bit & ~7: enough, bit % 8 <= 4 */
+			size_t at = bit / 8 + k;
+			if (at < len)
+				v |= (uint64_t)le[at] << (8 * k);
+		}
+		v >>= bit % 8;
+		limbs[i * stride] = v & MASK52;
+	}
+}
+
+void
+acc_ifma_to_bytes(const uint64_t *limbs, size_t stride, size_t n, uint8_t *le, size_t len)
+{
+	memset(le, 0, len);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v = limbs[i * stride];
+		size_t bit = 52 * i;
+
+		for (size_t k = 0; k < 8 && v != 0; k++) {
+			size_t at = bit / 8 + k;
+			uint64_t part = k == 0 ? v << (bit % 8) : v >> (8 * k - bit % 8);
+			if (at < len)
+				le[at] |= (uint8_t)part;
+		}
+	}
+}
+
+/* out = a b / R mod m, below 2m (a, b below 2m), by rows (operand
+ * scanning, "CIOS"): row i adds a_i b and q_i m to an accumulator of n + 1
+ * limbs, where q_i makes the lowest limb vanish, then drops that limb.
+ * With n a constant and the loops unrolled, the accumulator lives in
+ * registers; b and m come from memory. Each accumulator limb collects at
+ * most 4 n products below 2^52 plus carries: below 2^60 for n <= 40. */
+static inline __attribute__((always_inline)) IFMA_TARGET void
+ifma_amm(const size_t n, const vec *a, const vec *b, const vec *m, vec k0, vec *out)
+{
+	const vec zero = _mm512_setzero_si512(), mask = _mm512_set1_epi64((long long)MASK52);
+	vec t[ACC_IFMA_MAX_LIMBS + 1], c;
+
+#pragma GCC unroll 64
+	for (size_t j = 0; j <= n; j++)
+		t[j] = zero;
+	for (size_t i = 0; i < n; i++) {
+		const vec ai = a[i];
+		vec q;
+
+#pragma GCC unroll 64
+		for (size_t j = 0; j < n; j++)
+			t[j] = _mm512_madd52lo_epu64(t[j], ai, b[j]);
+#pragma GCC unroll 64
+		for (size_t j = 0; j < n; j++)
+			t[j + 1] = _mm512_madd52hi_epu64(t[j + 1], ai, b[j]);
+		q = _mm512_madd52lo_epu64(zero, t[0], k0);
+#pragma GCC unroll 64
+		for (size_t j = 0; j < n; j++)
+			t[j] = _mm512_madd52lo_epu64(t[j], q, m[j]);
+#pragma GCC unroll 64
+		for (size_t j = 0; j < n; j++)
+			t[j + 1] = _mm512_madd52hi_epu64(t[j + 1], q, m[j]);
+		c = _mm512_srli_epi64(t[0], 52); /* the low 52 bits are zero now */
+#pragma GCC unroll 64
+		for (size_t j = 0; j < n; j++)
+			t[j] = t[j + 1];
+		t[0] = _mm512_add_epi64(t[0], c);
+		t[n] = zero;
+	}
+	c = zero;
+#pragma GCC unroll 64
+	for (size_t j = 0; j < n; j++) {
+		vec x = _mm512_add_epi64(t[j], c);
+		out[j] = _mm512_and_si512(x, mask);
+		c = _mm512_srli_epi64(x, 52);
+	}
+}
+
+static inline __attribute__((always_inline)) IFMA_TARGET void
+ifma_mul(const size_t n, const vec *a, const vec *b, const vec *m, vec k0, vec *out)
+{
+	ifma_amm(n, a, b, m, k0, out);
+}
+
+static inline __attribute__((always_inline)) IFMA_TARGET void
+ifma_sqr(const size_t n, const vec *a, const vec *m, vec k0, vec *out)
+{
+	ifma_amm(n, a, a, m, k0, out);
+}
+
+/* The window of WIN bits starting at bit pos of each lane's exponent. */
+static IFMA_TARGET vec
+ifma_window(const struct acc_ifma_batch *b, size_t pos)
+{
+	uint64_t w[ACC_IFMA_LANES] __attribute__((aligned(64)));
+
+	for (size_t l = 0; l < ACC_IFMA_LANES; l++) {
+		size_t word = pos / 64, sh = pos % 64;
+		uint64_t v = b->exp[l][word] >> sh;
+
+		if (sh > 64 - WIN && word + 1 < ACC_IFMA_MAX_EXP_WORDS)
+			v |= b->exp[l][word + 1] << (64 - sh);
+		w[l] = v & (WIN_ENTRIES - 1);
+	}
+	return _mm512_load_si512((const void *)w);
+}
+
+/* r = table[idx] lane by lane, reading every entry. */
+static inline __attribute__((always_inline)) IFMA_TARGET void
+ifma_select(size_t n, const vec *table, vec idx, vec *r)
+{
+	for (size_t i = 0; i < n; i++)
+		r[i] = _mm512_setzero_si512();
+	for (unsigned e = 0; e < WIN_ENTRIES; e++) {
+		__mmask8 k = _mm512_cmpeq_epi64_mask(idx, _mm512_set1_epi64(e));
+		const vec *t = table + (size_t)e * n;
+
+		for (size_t i = 0; i < n; i++)
+			r[i] = _mm512_mask_mov_epi64(r[i], k, t[i]);
+	}
+}
+
+/* x - m where x >= m, lane by lane, else x (x < 2m). */
+static inline __attribute__((always_inline)) IFMA_TARGET void
+ifma_final_sub(size_t n, vec *x, const vec *m)
+{
+	const vec mask = _mm512_set1_epi64((long long)MASK52);
+	vec d[ACC_IFMA_MAX_LIMBS], borrow = _mm512_setzero_si512();
+	__mmask8 ge;
+
+	for (size_t i = 0; i < n; i++) {
+		vec v = _mm512_sub_epi64(_mm512_sub_epi64(x[i], m[i]), borrow);
+		borrow = _mm512_srli_epi64(v, 63);
+		d[i] = _mm512_and_si512(v, mask);
+	}
+	ge = _mm512_cmpeq_epi64_mask(borrow, _mm512_setzero_si512());
+	for (size_t i = 0; i < n; i++)
+		x[i] = _mm512_mask_mov_epi64(x[i], ge, d[i]);
+}
+
+static inline __attribute__((always_inline)) IFMA_TARGET void
+ifma_modexp(struct acc_ifma_batch *b, const size_t n)
+{
+	const vec *m = (const vec *)b->mod, k0 = _mm512_load_si512((const void *)b->k0);
+	vec *table = (vec *)b->table;
+	vec acc[ACC_IFMA_MAX_LIMBS], sel[ACC_IFMA_MAX_LIMBS], one[ACC_IFMA_MAX_LIMBS];
+	size_t pos;
+
+	/* table[e] = base^e * R mod m */
+	for (size_t i = 0; i < n; i++)
+		one[i] = _mm512_set1_epi64(i == 0);
+	ifma_mul(n, (const vec *)b->rr, one, m, k0, table);                  /* R mod m */
+	ifma_mul(n, (const vec *)b->base, (const vec *)b->rr, m, k0, table + n); /* base R */
+	for (unsigned e = 2; e < WIN_ENTRIES; e++)
+		ifma_mul(n, table + (e - 1) * n, table + n, m, k0, table + e * n);
+	/* windows from the top; the first one may be short */
+	pos = (b->exp_bits + WIN - 1) / WIN * WIN;
+	pos -= WIN;
+	ifma_select(n, table, ifma_window(b, pos), acc);
+	while (pos > 0) {
+		pos -= WIN;
+		for (int s = 0; s < WIN; s++)
+			ifma_sqr(n, acc, m, k0, acc);
+		ifma_select(n, table, ifma_window(b, pos), sel);
+		ifma_mul(n, acc, sel, m, k0, acc);
+	}
+	/* out of the Montgomery domain: acc * 1 / R, then below m */
+	ifma_mul(n, acc, one, m, k0, acc);
+	ifma_final_sub(n, acc, m);
+	for (size_t i = 0; i < n; i++)
+		_mm512_store_si512((void *)b->out[i], acc[i]);
+	explicit_bzero(table, sizeof(vec) * WIN_ENTRIES * n);
+	explicit_bzero(sel, sizeof(sel));
+	explicit_bzero(acc, sizeof(acc));
+}
+
+/* One copy per limb count of the RSA sizes, with n a constant the
+ * compiler unrolls and allocates registers for; any other n runs the
+ * generic copy. */
+static IFMA_TARGET void ifma_modexp_20(struct acc_ifma_batch *b) { ifma_modexp(b, 20); }
+static IFMA_TARGET void ifma_modexp_30(struct acc_ifma_batch *b) { ifma_modexp(b, 30); }
+static IFMA_TARGET void ifma_modexp_40(struct acc_ifma_batch *b) { ifma_modexp(b, 40); }
+static IFMA_TARGET void ifma_modexp_any(struct acc_ifma_batch *b) { ifma_modexp(b, b->n); }
+
+void
+acc_ifma_modexp(struct acc_ifma_batch *b)
+{
+	switch (b->n) {
+	case 20: ifma_modexp_20(b); break;
+	case 30: ifma_modexp_30(b); break;
+	case 40: ifma_modexp_40(b); break;
+	default: ifma_modexp_any(b); break;
+	}
+}

@@ -1,0 +1,346 @@
+/* RSA private operations on the IFMA lanes (acc_ifma_rsa.h).
+ *
+ * One operation is two half-size exponentiations (CRT): x^dp mod p and
+ * x^dq mod q. Both halves of up to four operations fill the eight lanes of
+ * one pass, so a lone handshake pays one pass, and eight pay two. The
+ * recombination, blinding and check are scalar libcrypto BIGNUM work
+ * (a few microseconds against the exponentiations' hundreds). */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "acc_ifma.h"
+#include "acc_ifma_rsa.h"
+
+#define BLIND_SLOTS 4
+#define BLIND_REFRESH 256 /* uses of one blinding pair (squared in between) before a fresh one: the inversion costs about a millisecond */
+
+struct acc_ifma_half {
+	BIGNUM *p;       /* the prime */
+	uint64_t mod[ACC_IFMA_MAX_LIMBS];
+	uint64_t rr[ACC_IFMA_MAX_LIMBS];
+	uint64_t k0;
+	uint64_t exp[ACC_IFMA_MAX_EXP_WORDS];
+};
+
+struct acc_ifma_rsa_key {
+	size_t n;        /* limbs per half */
+	size_t bytes;    /* of the modulus */
+	size_t exp_bits;
+	struct acc_ifma_half half[2];
+	BIGNUM *nn, *e, *qinv;
+	BN_MONT_CTX *mont_n;
+};
+
+struct acc_ifma_blind {
+	const struct acc_ifma_rsa_key *key;
+	BIGNUM *a, *ai;  /* r^e and r^-1 mod n */
+	unsigned uses;
+};
+
+struct acc_ifma_rsa {
+	struct acc_ifma_batch *b;
+	BN_CTX *ctx;
+	struct acc_ifma_blind blind[BLIND_SLOTS];
+	size_t next_blind;
+};
+
+static void
+acc_ifma_bn_limbs(const BIGNUM *x, uint64_t *limbs, size_t stride, size_t n)
+{
+	uint8_t le[ACC_IFMA_MAX_LIMBS * 52 / 8 + 8];
+
+	BN_bn2lebinpad(x, le, (int)sizeof(le));
+	acc_ifma_from_bytes(limbs, stride, n, le, sizeof(le));
+	OPENSSL_cleanse(le, sizeof(le));
+}
+
+static int
+acc_ifma_half_init(struct acc_ifma_half *h, BIGNUM *p, const BIGNUM *d, size_t n, BN_CTX *ctx)
+{
+	uint8_t le[ACC_IFMA_MAX_EXP_WORDS * 8];
+	BIGNUM *rr = BN_new();
+	int ok;
+
+	h->p = p;
+	BN_set_flags(p, BN_FLG_CONSTTIME);
+	ok = rr != NULL && BN_set_bit(rr, (int)(2 * 52 * n)) && BN_mod(rr, rr, p, ctx) &&
+	     BN_bn2lebinpad(d, le, (int)sizeof(le)) == (int)sizeof(le);
+	if (ok) {
+		acc_ifma_bn_limbs(p, h->mod, 1, n);
+		acc_ifma_bn_limbs(rr, h->rr, 1, n);
+		h->k0 = acc_ifma_k0(h->mod[0]);
+		for (size_t w = 0; w < ACC_IFMA_MAX_EXP_WORDS; w++) {
+			uint64_t v = 0;
+			for (int k = 7; k >= 0; k--)
+				v = v << 8 | le[8 * w + (size_t)k];
+			h->exp[w] = v;
+		}
+	}
+	OPENSSL_cleanse(le, sizeof(le));
+	BN_free(rr);
+	return ok;
+}
+
+struct acc_ifma_rsa_key *
+acc_ifma_rsa_key_new(EVP_PKEY *pkey)
+{
+	struct acc_ifma_rsa_key *k;
+	BIGNUM *p = NULL, *q = NULL, *dp = NULL, *dq = NULL, *r3 = NULL;
+	BN_CTX *ctx = NULL;
+	int bits = EVP_PKEY_get_bits(pkey), pbits;
+	bool ok = false;
+
+	if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA || bits < 2048 || bits > 4096)
+		return NULL;
+	/* two primes only */
+	if (EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_FACTOR3, &r3) == 1) {
+		BN_free(r3);
+		return NULL;
+	}
+	k = calloc(1, sizeof(*k));
+	ctx = BN_CTX_new();
+	if (k == NULL || ctx == NULL)
+		goto out;
+	if (EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_N, &k->nn) != 1 ||
+	    EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &k->e) != 1 ||
+	    EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_FACTOR1, &p) != 1 ||
+	    EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_FACTOR2, &q) != 1 ||
+	    EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_EXPONENT1, &dp) != 1 ||
+	    EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_EXPONENT2, &dq) != 1 ||
+	    EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_COEFFICIENT1, &k->qinv) != 1)
+		goto out;
+	pbits = BN_num_bits(p) > BN_num_bits(q) ? BN_num_bits(p) : BN_num_bits(q);
+	/* almost-Montgomery needs 4m < R = 2^(52 n) */
+	k->n = ((size_t)pbits + 2 + 51) / 52;
+	k->bytes = (size_t)(bits + 7) / 8;
+	k->exp_bits = (size_t)pbits;
+	if (k->n > ACC_IFMA_MAX_LIMBS || !BN_is_odd(p) || !BN_is_odd(q) ||
+	    BN_num_bits(dp) > pbits || BN_num_bits(dq) > pbits)
+		goto out;
+	BN_set_flags(k->qinv, BN_FLG_CONSTTIME);
+	if (!acc_ifma_half_init(&k->half[0], p, dp, k->n, ctx))
+		goto out;
+	p = NULL;
+	if (!acc_ifma_half_init(&k->half[1], q, dq, k->n, ctx))
+		goto out;
+	q = NULL;
+	k->mont_n = BN_MONT_CTX_new();
+	ok = k->mont_n != NULL && BN_MONT_CTX_set(k->mont_n, k->nn, ctx);
+out:
+	BN_clear_free(p);
+	BN_clear_free(q);
+	BN_clear_free(dp);
+	BN_clear_free(dq);
+	BN_CTX_free(ctx);
+	if (!ok) {
+		acc_ifma_rsa_key_free(k);
+		return NULL;
+	}
+	return k;
+}
+
+void
+acc_ifma_rsa_key_free(struct acc_ifma_rsa_key *k)
+{
+	if (k == NULL)
+		return;
+	BN_clear_free(k->half[0].p);
+	BN_clear_free(k->half[1].p);
+	BN_free(k->nn);
+	BN_free(k->e);
+	BN_clear_free(k->qinv);
+	BN_MONT_CTX_free(k->mont_n);
+	OPENSSL_cleanse(k, sizeof(*k));
+	free(k);
+}
+
+void
+acc_ifma_rsa_key_inject_fault(struct acc_ifma_rsa_key *k)
+{
+	k->half[0].exp[0] ^= 2;
+}
+
+size_t
+acc_ifma_rsa_key_bytes(const struct acc_ifma_rsa_key *k)
+{
+	return k->bytes;
+}
+
+struct acc_ifma_rsa *
+acc_ifma_rsa_new(void)
+{
+	struct acc_ifma_rsa *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	r->b = aligned_alloc(64, sizeof(*r->b));
+	r->ctx = BN_CTX_secure_new();
+	if (r->b == NULL || r->ctx == NULL) {
+		acc_ifma_rsa_free(r);
+		return NULL;
+	}
+	memset(r->b, 0, sizeof(*r->b));
+	return r;
+}
+
+void
+acc_ifma_rsa_free(struct acc_ifma_rsa *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < BLIND_SLOTS; i++) {
+		BN_clear_free(r->blind[i].a);
+		BN_clear_free(r->blind[i].ai);
+	}
+	if (r->b != NULL)
+		OPENSSL_cleanse(r->b, sizeof(*r->b));
+	free(r->b);
+	BN_CTX_free(r->ctx);
+	free(r);
+}
+
+/* This worker's blinding pair for k, fresh every BLIND_REFRESH uses and
+ * squared in between (as libcrypto's BN_BLINDING does). */
+static struct acc_ifma_blind *
+acc_ifma_blinding(struct acc_ifma_rsa *r, const struct acc_ifma_rsa_key *k)
+{
+	struct acc_ifma_blind *bl = NULL;
+
+	for (size_t i = 0; i < BLIND_SLOTS && bl == NULL; i++)
+		if (r->blind[i].key == k)
+			bl = &r->blind[i];
+	if (bl == NULL) {
+		bl = &r->blind[r->next_blind];
+		r->next_blind = (r->next_blind + 1) % BLIND_SLOTS;
+		bl->key = k;
+		bl->uses = BLIND_REFRESH;
+	}
+	if (bl->a == NULL && ((bl->a = BN_new()) == NULL || (bl->ai = BN_new()) == NULL))
+		return NULL;
+	if (bl->uses >= BLIND_REFRESH) {
+		BIGNUM *rnd = BN_CTX_get(r->ctx);
+		bool ok = false;
+
+		for (int tries = 0; rnd != NULL && tries < 8 && !ok; tries++)
+			ok = BN_priv_rand_range(rnd, k->nn) && !BN_is_zero(rnd) &&
+			     BN_mod_inverse(bl->ai, rnd, k->nn, r->ctx) != NULL;
+		if (!ok || !BN_mod_exp_mont(bl->a, rnd, k->e, k->nn, r->ctx, k->mont_n))
+			return NULL;
+		BN_clear(rnd);
+		bl->uses = 0;
+	} else if (!BN_mod_mul(bl->a, bl->a, bl->a, k->nn, r->ctx) ||
+		   !BN_mod_mul(bl->ai, bl->ai, bl->ai, k->nn, r->ctx)) {
+		return NULL;
+	}
+	bl->uses++;
+	return bl;
+}
+
+/* Run the halves hx[0..nh) (operation i's half h is hx[2i + h]) through
+ * the lanes, results into res[]. */
+static void
+acc_ifma_run_halves(struct acc_ifma_rsa *r, const struct acc_ifma_rsa_key *k, BIGNUM **hx, BIGNUM **res,
+		    const int *which, size_t nh)
+{
+	struct acc_ifma_batch *b = r->b;
+	uint8_t le[ACC_IFMA_MAX_LIMBS * 52 / 8 + 8];
+	size_t len = (k->n * 52 + 7) / 8;
+
+	b->n = k->n;
+	b->exp_bits = k->exp_bits;
+	for (size_t start = 0; start < nh; start += ACC_IFMA_LANES) {
+		for (size_t l = 0; l < ACC_IFMA_LANES; l++) {
+			size_t src = start + l < nh ? start + l : start; /* idle lanes repeat one */
+			const struct acc_ifma_half *h = &k->half[which[src]];
+
+			for (size_t i = 0; i < k->n; i++) {
+				b->mod[i][l] = h->mod[i];
+				b->rr[i][l] = h->rr[i];
+			}
+			b->k0[l] = h->k0;
+			memcpy(b->exp[l], h->exp, sizeof(h->exp));
+			acc_ifma_bn_limbs(hx[src], &b->base[0][l], ACC_IFMA_LANES, k->n);
+		}
+		acc_ifma_modexp(b);
+		for (size_t l = 0; l < ACC_IFMA_LANES && start + l < nh; l++) {
+			acc_ifma_to_bytes(&b->out[0][l], ACC_IFMA_LANES, k->n, le, len);
+			BN_lebin2bn(le, (int)len, res[start + l]);
+		}
+	}
+	OPENSSL_cleanse(le, sizeof(le));
+	OPENSSL_cleanse(b->exp, sizeof(b->exp));
+	OPENSSL_cleanse(b->base, sizeof(b->base));
+	OPENSSL_cleanse(b->out, sizeof(b->out));
+}
+
+size_t
+acc_ifma_rsa_private(struct acc_ifma_rsa *r, const struct acc_ifma_rsa_key *k, size_t count,
+		     const uint8_t *const *in, uint8_t *const *out, bool *ok)
+{
+	BIGNUM *x[ACC_IFMA_RSA_MAX], *ai[ACC_IFMA_RSA_MAX], *hx[2 * ACC_IFMA_RSA_MAX], *res[2 * ACC_IFMA_RSA_MAX];
+	size_t op[ACC_IFMA_RSA_MAX], nops = 0, faults = 0;
+	int which[2 * ACC_IFMA_RSA_MAX];
+	BIGNUM *t, *chk;
+	BN_CTX *ctx = r->ctx;
+
+	if (count > ACC_IFMA_RSA_MAX)
+		count = ACC_IFMA_RSA_MAX;
+	BN_CTX_start(ctx);
+	t = BN_CTX_get(ctx);
+	chk = BN_CTX_get(ctx);
+	for (size_t i = 0; i < count; i++) {
+		struct acc_ifma_blind *bl;
+		BIGNUM *xb;
+
+		ok[i] = false;
+		x[nops] = BN_CTX_get(ctx);
+		ai[nops] = BN_CTX_get(ctx);
+		hx[2 * nops] = BN_CTX_get(ctx);
+		hx[2 * nops + 1] = BN_CTX_get(ctx);
+		res[2 * nops] = BN_CTX_get(ctx);
+		res[2 * nops + 1] = BN_CTX_get(ctx);
+		xb = t;
+		if (res[2 * nops + 1] == NULL || BN_bin2bn(in[i], (int)k->bytes, x[nops]) == NULL ||
+		    BN_cmp(x[nops], k->nn) >= 0 || (bl = acc_ifma_blinding(r, k)) == NULL ||
+		    BN_copy(ai[nops], bl->ai) == NULL || !BN_mod_mul(xb, x[nops], bl->a, k->nn, ctx))
+			continue;
+		BN_set_flags(xb, BN_FLG_CONSTTIME);
+		if (!BN_nnmod(hx[2 * nops], xb, k->half[0].p, ctx) || !BN_nnmod(hx[2 * nops + 1], xb, k->half[1].p, ctx))
+			continue;
+		which[2 * nops] = 0;
+		which[2 * nops + 1] = 1;
+		op[nops++] = i;
+	}
+	acc_ifma_run_halves(r, k, hx, res, which, 2 * nops);
+	for (size_t j = 0; j < nops; j++) {
+		BIGNUM *m1 = res[2 * j], *m2 = res[2 * j + 1], *s = hx[2 * j];
+		size_t i = op[j];
+
+		BN_set_flags(m1, BN_FLG_CONSTTIME);
+		BN_set_flags(m2, BN_FLG_CONSTTIME);
+		/* s = m2 + q * (qinv (m1 - m2) mod p), then unblinded */
+		if (!BN_mod_sub(t, m1, m2, k->half[0].p, ctx) || !BN_mod_mul(t, t, k->qinv, k->half[0].p, ctx) ||
+		    !BN_mul(t, t, k->half[1].p, ctx) || !BN_add(s, t, m2) || !BN_mod_mul(s, s, ai[j], k->nn, ctx))
+			continue;
+		/* the check: s^e == x mod n */
+		if (!BN_mod_exp_mont(chk, s, k->e, k->nn, ctx, k->mont_n))
+			continue;
+		if (BN_cmp(chk, x[j]) != 0) {
+			faults++;
+			continue;
+		}
+		ok[i] = BN_bn2binpad(s, out[i], (int)k->bytes) == (int)k->bytes;
+	}
+	for (size_t j = 0; j < 2 * nops; j++) {
+		BN_clear(hx[j]);
+		BN_clear(res[j]);
+	}
+	BN_clear(t);
+	BN_CTX_end(ctx);
+	return faults;
+}

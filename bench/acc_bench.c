@@ -1,0 +1,217 @@
+/* accel/ throughput on one core, ours against OpenSSL's, in one run:
+ * RSA-2048/3072/4096 PKCS#1 v1.5 signatures through the executor (the
+ * "ifma" backend: eight lanes of AVX-512 IFMA, against the "openssl"
+ * backend), and the cost per signature for 1..8 jobs in one flush (which
+ * decides when a partial batch goes to the lanes), and X25519 key
+ * agreements (keygen + derive, as a TLS 1.3 server does). Each figure is the
+ * median of several rounds, the two backends alternating.
+ *
+ *   build/bench/acc_bench [seconds per round, default 0.3] [rounds, default 5]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/rsa.h>
+
+#include "acc_exec.h"
+#include "acc_ifma.h"
+#include "acc_key.h"
+
+#define MAX_ROUNDS 15
+
+static double
+now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static int
+cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double
+median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(v[0]), cmp_d);
+	return v[n / 2];
+}
+
+static void
+on_done(struct acc_job *job, void *arg)
+{
+	if (job->status != ACC_DONE)
+		++*(unsigned long *)arg;
+}
+
+/* Signatures per second with `per_flush` jobs per flush for `secs`. */
+static double
+sign_rate(struct acc_exec *ex, const struct acc_key *key, unsigned per_flush, double secs)
+{
+	static uint8_t digest[32], out[8][512];
+	struct acc_job jobs[8];
+	unsigned long done = 0, failed = 0;
+	double t0 = now_s(), t;
+
+	RAND_bytes(digest, sizeof(digest));
+	do {
+		for (unsigned i = 0; i < per_flush; i++) {
+			memset(&jobs[i], 0, sizeof(jobs[i]));
+			jobs[i].op = ACC_OP_SIGN;
+			jobs[i].alg = ACC_SIG_RSA_PKCS1_SHA256;
+			jobs[i].key = key;
+			jobs[i].in = digest;
+			jobs[i].in_len = sizeof(digest);
+			jobs[i].out = out[i];
+			jobs[i].out_cap = sizeof(out[i]);
+			acc_exec_submit(ex, &jobs[i]);
+		}
+		done += acc_exec_flush(ex, on_done, &failed);
+		t = now_s();
+	} while (t - t0 < secs);
+	if (failed) {
+		fprintf(stderr, "%lu signatures failed\n", failed);
+		exit(1);
+	}
+	return (double)done / (t - t0);
+}
+
+/* X25519 key agreements per second (TLS 1.3 server: keygen + derive in one
+ * job, two scalar multiplications), `per_flush` jobs per flush. */
+static double
+kx_rate(struct acc_exec *ex, unsigned per_flush, double secs)
+{
+	static uint8_t peer[32], out[8][32], secret[8][32];
+	struct acc_job jobs[8];
+	struct acc_eph eph[8];
+	unsigned long done = 0, failed = 0;
+	double t0 = now_s(), t;
+
+	RAND_bytes(peer, sizeof(peer));
+	peer[31] &= 0x7f;
+	memset(eph, 0, sizeof(eph));
+	do {
+		for (unsigned i = 0; i < per_flush; i++) {
+			acc_eph_clear(&eph[i]);
+			memset(&jobs[i], 0, sizeof(jobs[i]));
+			jobs[i].op = ACC_OP_KX_KEYGEN_DERIVE;
+			jobs[i].alg = ACC_GROUP_X25519;
+			jobs[i].eph = &eph[i];
+			jobs[i].in = peer;
+			jobs[i].in_len = 32;
+			jobs[i].out = out[i];
+			jobs[i].out_cap = 32;
+			jobs[i].secret = secret[i];
+			jobs[i].secret_cap = 32;
+			acc_exec_submit(ex, &jobs[i]);
+		}
+		done += acc_exec_flush(ex, on_done, &failed);
+		t = now_s();
+	} while (t - t0 < secs);
+	for (unsigned i = 0; i < 8; i++)
+		acc_eph_clear(&eph[i]);
+	if (failed) {
+		fprintf(stderr, "%lu key agreements failed\n", failed);
+		exit(1);
+	}
+	return (double)done / (t - t0);
+}
+
+static struct acc_key *
+rsa_key(unsigned bits)
+{
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+	EVP_PKEY *k = NULL;
+	struct acc_key *key;
+
+	if (c == NULL || EVP_PKEY_keygen_init(c) <= 0 || EVP_PKEY_CTX_set_rsa_keygen_bits(c, (int)bits) <= 0 ||
+	    EVP_PKEY_generate(c, &k) <= 0)
+		exit(1);
+	EVP_PKEY_CTX_free(c);
+	key = acc_key_from_evp(k);
+	EVP_PKEY_free(k);
+	return key;
+}
+
+int
+main(int argc, char **argv)
+{
+	double secs = argc > 1 ? atof(argv[1]) : 0.3;
+	int rounds = argc > 2 ? atoi(argv[2]) : 5;
+	struct acc_exec *ours, *ossl;
+	static const unsigned sizes[] = { 2048, 3072, 4096 };
+
+	if (rounds < 1 || rounds > MAX_ROUNDS || secs <= 0) {
+		fprintf(stderr, "usage: %s [seconds per round] [rounds 1..%d]\n", argv[0], MAX_ROUNDS);
+		return 2;
+	}
+	if (!acc_ifma_available()) {
+		printf("no AVX-512 IFMA on this CPU: nothing to compare\n");
+		return 0;
+	}
+	ours = acc_exec_new("ifma");
+	ossl = acc_exec_new("openssl");
+	if (ours == NULL || ossl == NULL)
+		return 1;
+	printf("# one core, median of %d rounds of %.2f s, backends alternating\n", rounds, secs);
+	printf("%-22s %12s %12s %8s\n", "operation", "ours/s", "openssl/s", "ratio");
+	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		struct acc_key *key = rsa_key(sizes[s]);
+		double a[MAX_ROUNDS], b[MAX_ROUNDS], ra, rb;
+		char name[64];
+
+		for (int r = 0; r < rounds; r++) {
+			a[r] = sign_rate(ours, key, 8, secs);
+			b[r] = sign_rate(ossl, key, 8, secs);
+		}
+		ra = median(a, rounds);
+		rb = median(b, rounds);
+		snprintf(name, sizeof(name), "RSA-%u sign (8/flush)", sizes[s]);
+		printf("%-22s %12.0f %12.0f %8.2f\n", name, ra, rb, ra / rb);
+		{
+			printf("  partial batches, RSA-%u: microseconds per flush of k jobs\n", sizes[s]);
+			printf("  %4s %10s %10s\n", "k", "ours", "openssl");
+			for (unsigned k = 1; k <= 8; k += sizes[s] == 2048 ? 1 : 3) {
+				for (int r = 0; r < rounds; r++) {
+					a[r] = sign_rate(ours, key, k, secs / 3);
+					b[r] = sign_rate(ossl, key, k, secs / 3);
+				}
+				printf("  %4u %10.0f %10.0f\n", k, 1e6 * k / median(a, rounds),
+				       1e6 * k / median(b, rounds));
+			}
+		}
+		acc_key_free(key);
+	}
+	{
+		double a[MAX_ROUNDS], b[MAX_ROUNDS], ra, rb;
+
+		for (int r = 0; r < rounds; r++) {
+			a[r] = kx_rate(ours, 8, secs);
+			b[r] = kx_rate(ossl, 8, secs);
+		}
+		ra = median(a, rounds);
+		rb = median(b, rounds);
+		printf("%-22s %12.0f %12.0f %8.2f\n", "X25519 keygen+derive", ra, rb, ra / rb);
+		printf("  partial batches, X25519 keygen+derive: microseconds per flush of k jobs\n");
+		printf("  %4s %10s %10s\n", "k", "ours", "openssl");
+		for (unsigned k = 1; k <= 8; k++) {
+			for (int r = 0; r < rounds; r++) {
+				a[r] = kx_rate(ours, k, secs / 3);
+				b[r] = kx_rate(ossl, k, secs / 3);
+			}
+			printf("  %4u %10.1f %10.1f\n", k, 1e6 * k / median(a, rounds), 1e6 * k / median(b, rounds));
+		}
+	}
+	acc_exec_free(ours);
+	acc_exec_free(ossl);
+	return 0;
+}
