@@ -68,6 +68,44 @@ acc_ifma_to_bytes(const uint64_t *limbs, size_t stride, size_t n, uint8_t *le, s
 	}
 }
 
+/* One row of Montgomery reduction: add q m with q = -t_0 / m mod 2^52, so
+ * that the lowest limb vanishes, and drop it (shifting t down a limb). */
+static inline __attribute__((always_inline)) IFMA_TARGET void
+ifma_reduce_row(const size_t n, vec *t, const vec *m, vec k0)
+{
+	const vec zero = _mm512_setzero_si512();
+	const vec q = _mm512_madd52lo_epu64(zero, t[0], k0);
+	vec c;
+
+#pragma GCC unroll 64
+	for (size_t j = 0; j < n; j++)
+		t[j] = _mm512_madd52lo_epu64(t[j], q, m[j]);
+#pragma GCC unroll 64
+	for (size_t j = 0; j < n; j++)
+		t[j + 1] = _mm512_madd52hi_epu64(t[j + 1], q, m[j]);
+	c = _mm512_srli_epi64(t[0], 52); /* the low 52 bits are zero now */
+#pragma GCC unroll 64
+	for (size_t j = 0; j < n; j++)
+		t[j] = t[j + 1];
+	t[0] = _mm512_add_epi64(t[0], c);
+	t[n] = zero;
+}
+
+/* The accumulator's limbs carried into 52-bit limbs. */
+static inline __attribute__((always_inline)) IFMA_TARGET void
+ifma_normalize(const size_t n, const vec *t, vec *out)
+{
+	const vec mask = _mm512_set1_epi64((long long)MASK52);
+	vec c = _mm512_setzero_si512();
+
+#pragma GCC unroll 64
+	for (size_t j = 0; j < n; j++) {
+		vec x = _mm512_add_epi64(t[j], c);
+		out[j] = _mm512_and_si512(x, mask);
+		c = _mm512_srli_epi64(x, 52);
+	}
+}
+
 /* out = a b / R mod m, below 2m (a, b below 2m), by rows (operand
  * scanning, "CIOS"): row i adds a_i b and q_i m to an accumulator of n + 1
  * limbs, where q_i makes the lowest limb vanish, then drops that limb.
@@ -77,15 +115,14 @@ acc_ifma_to_bytes(const uint64_t *limbs, size_t stride, size_t n, uint8_t *le, s
 static inline __attribute__((always_inline)) IFMA_TARGET void
 ifma_amm(const size_t n, const vec *a, const vec *b, const vec *m, vec k0, vec *out)
 {
-	const vec zero = _mm512_setzero_si512(), mask = _mm512_set1_epi64((long long)MASK52);
-	vec t[ACC_IFMA_MAX_LIMBS + 1], c;
+	const vec zero = _mm512_setzero_si512();
+	vec t[ACC_IFMA_MAX_LIMBS + 1];
 
 #pragma GCC unroll 64
 	for (size_t j = 0; j <= n; j++)
 		t[j] = zero;
 	for (size_t i = 0; i < n; i++) {
 		const vec ai = a[i];
-		vec q;
 
 #pragma GCC unroll 64
 		for (size_t j = 0; j < n; j++)
@@ -93,27 +130,9 @@ ifma_amm(const size_t n, const vec *a, const vec *b, const vec *m, vec k0, vec *
 #pragma GCC unroll 64
 		for (size_t j = 0; j < n; j++)
 			t[j + 1] = _mm512_madd52hi_epu64(t[j + 1], ai, b[j]);
-		q = _mm512_madd52lo_epu64(zero, t[0], k0);
-#pragma GCC unroll 64
-		for (size_t j = 0; j < n; j++)
-			t[j] = _mm512_madd52lo_epu64(t[j], q, m[j]);
-#pragma GCC unroll 64
-		for (size_t j = 0; j < n; j++)
-			t[j + 1] = _mm512_madd52hi_epu64(t[j + 1], q, m[j]);
-		c = _mm512_srli_epi64(t[0], 52); /* the low 52 bits are zero now */
-#pragma GCC unroll 64
-		for (size_t j = 0; j < n; j++)
-			t[j] = t[j + 1];
-		t[0] = _mm512_add_epi64(t[0], c);
-		t[n] = zero;
+		ifma_reduce_row(n, t, m, k0);
 	}
-	c = zero;
-#pragma GCC unroll 64
-	for (size_t j = 0; j < n; j++) {
-		vec x = _mm512_add_epi64(t[j], c);
-		out[j] = _mm512_and_si512(x, mask);
-		c = _mm512_srli_epi64(x, 52);
-	}
+	ifma_normalize(n, t, out);
 }
 
 static inline __attribute__((always_inline)) IFMA_TARGET void
@@ -122,10 +141,45 @@ ifma_mul(const size_t n, const vec *a, const vec *b, const vec *m, vec k0, vec *
 	ifma_amm(n, a, b, m, k0, out);
 }
 
+/* out = a^2 / R mod m: as ifma_amm, but each cross product a_i a_j
+ * (i < j) is computed once, in row i, and added twice; with the rows
+ * unrolled (all indices constants) that takes n(n+1) multiply-adds for the
+ * product instead of 2n^2. Used where the unrolled code still fits the
+ * registers and the instruction cache (n = 20: RSA-2048). */
+static inline __attribute__((always_inline)) IFMA_TARGET void
+ifma_ams_unrolled(const size_t n, const vec *a, const vec *m, vec k0, vec *out)
+{
+	const vec zero = _mm512_setzero_si512();
+	vec t[ACC_IFMA_MAX_LIMBS + 1];
+
+#pragma GCC unroll 64
+	for (size_t j = 0; j <= n; j++)
+		t[j] = zero;
+#pragma GCC unroll 64
+	for (size_t i = 0; i < n; i++) {
+		const vec ai = a[i];
+
+		t[i] = _mm512_madd52lo_epu64(t[i], ai, ai);
+		t[i + 1] = _mm512_madd52hi_epu64(t[i + 1], ai, ai);
+#pragma GCC unroll 64
+		for (size_t j = i + 1; j < n; j++) {
+			vec lo = _mm512_madd52lo_epu64(zero, ai, a[j]);
+			vec hi = _mm512_madd52hi_epu64(zero, ai, a[j]);
+			t[j] = _mm512_add_epi64(t[j], _mm512_add_epi64(lo, lo));
+			t[j + 1] = _mm512_add_epi64(t[j + 1], _mm512_add_epi64(hi, hi));
+		}
+		ifma_reduce_row(n, t, m, k0);
+	}
+	ifma_normalize(n, t, out);
+}
+
 static inline __attribute__((always_inline)) IFMA_TARGET void
 ifma_sqr(const size_t n, const vec *a, const vec *m, vec k0, vec *out)
 {
-	ifma_amm(n, a, a, m, k0, out);
+	if (n == 20)
+		ifma_ams_unrolled(20, a, m, k0, out);
+	else
+		ifma_amm(n, a, a, m, k0, out);
 }
 
 /* The window of WIN bits starting at bit pos of each lane's exponent. */

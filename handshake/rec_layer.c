@@ -11,6 +11,7 @@
 
 #include "hsk_algs.h"
 #include "hsk_suite.h"
+#include "acc_gcm.h"
 #include "rec_layer.h"
 
 #define REC_CBC_BLOCK 16
@@ -55,8 +56,10 @@ rec_dir_init(struct rec_dir *d, const struct hsk_suite *s, uint16_t version, boo
 	if (cipher == NULL || s->key_len > sizeof(d->key) || ivlen > sizeof(d->iv) ||
 	    s->mac_key_len > sizeof(d->mac_key))
 		return HSK_ALERT(HSK_AD_INTERNAL_ERROR);
-	cctx = EVP_CIPHER_CTX_new();
-	if (cctx == NULL || !EVP_CipherInit_ex2(cctx, cipher, key, NULL, encrypt ? 1 : 0, NULL))
+	if (s->cipher == HSK_CIPHER_AES128_GCM || s->cipher == HSK_CIPHER_AES256_GCM)
+		d->gcm = acc_gcm_new(key, s->key_len); /* NULL: EVP below */
+	cctx = d->gcm != NULL ? NULL : EVP_CIPHER_CTX_new();
+	if (d->gcm == NULL && (cctx == NULL || !EVP_CipherInit_ex2(cctx, cipher, key, NULL, encrypt ? 1 : 0, NULL)))
 		goto fail;
 	if (rec_is_cbc(s)) {
 		const EVP_MD *md = hsk_algs_md(s->mac);
@@ -94,10 +97,12 @@ rec_dir_clear(struct rec_dir *d)
 {
 	EVP_CIPHER_CTX_free(d->cipher_ctx); /* frees and cleanses the key schedule */
 	EVP_MAC_CTX_free(d->mac_ctx);
+	acc_gcm_free(d->gcm);
 	OPENSSL_cleanse(d, sizeof(*d));
 	d->suite = NULL;
 	d->cipher_ctx = NULL;
 	d->mac_ctx = NULL;
+	d->gcm = NULL;
 }
 
 static void
@@ -199,6 +204,11 @@ rec_seal_aead(struct rec_dir *d, uint8_t type, const uint8_t *pt, size_t len, st
 	} else {
 		rec_aad12(aad, d->seq, type, 0x0303, len);
 	}
+	if (d->gcm != NULL) {
+		acc_gcm_seal(d->gcm, nonce, aad, tls13 ? REC_HDR_LEN : 13, body + exp, body + exp, inner,
+			     body + exp + inner);
+		return HSK_OK;
+	}
 	if (!EVP_CipherInit_ex2(c, NULL, NULL, nonce, 1, NULL) ||
 	    !EVP_EncryptUpdate(c, NULL, &outl, aad, tls13 ? REC_HDR_LEN : 13) ||
 	    !EVP_EncryptUpdate(c, body + exp, &outl, body + exp, (int)inner) ||
@@ -296,14 +306,20 @@ rec_open_aead(struct rec_dir *d, struct rec_hdr *h, uint8_t *frag, uint8_t **pt,
 	} else {
 		rec_aad12(aad, d->seq, h->type, h->version, n);
 	}
-	if (!EVP_CipherInit_ex2(c, NULL, NULL, nonce, 0, NULL) ||
-	    !EVP_DecryptUpdate(c, NULL, &outl, aad, tls13 ? REC_HDR_LEN : 13) ||
-	    !EVP_DecryptUpdate(c, frag + exp, &outl, frag + exp, (int)n) ||
-	    !EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, 16, frag + exp + n))
-		return HSK_ALERT(HSK_AD_INTERNAL_ERROR);
-	fin = EVP_DecryptFinal_ex(c, frag + exp + outl, &outl);
-	if (fin <= 0)
-		return HSK_ALERT(HSK_AD_BAD_RECORD_MAC);
+	if (d->gcm != NULL) {
+		if (!acc_gcm_open(d->gcm, nonce, aad, tls13 ? REC_HDR_LEN : 13, frag + exp, frag + exp, n,
+				  frag + exp + n))
+			return HSK_ALERT(HSK_AD_BAD_RECORD_MAC);
+	} else {
+		if (!EVP_CipherInit_ex2(c, NULL, NULL, nonce, 0, NULL) ||
+		    !EVP_DecryptUpdate(c, NULL, &outl, aad, tls13 ? REC_HDR_LEN : 13) ||
+		    !EVP_DecryptUpdate(c, frag + exp, &outl, frag + exp, (int)n) ||
+		    !EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, 16, frag + exp + n))
+			return HSK_ALERT(HSK_AD_INTERNAL_ERROR);
+		fin = EVP_DecryptFinal_ex(c, frag + exp + outl, &outl);
+		if (fin <= 0)
+			return HSK_ALERT(HSK_AD_BAD_RECORD_MAC);
+	}
 	if (tls13) {
 		/* Strip the zero padding; the last non-zero byte is the real
 		 * content type (RFC 8446 5.4). */
