@@ -14,7 +14,7 @@
 #include <intel-ipsec-mb.h>
 
 struct acc_gcm {
-	struct gcm_key_data k; /* 64-byte aligned by its declaration */
+	struct gcm_key_data k; /* on a 64-byte boundary (acc_gcm_new) */
 	size_t key_len;
 };
 
@@ -60,7 +60,8 @@ acc_gcm_new(const uint8_t *key, size_t key_len)
 
 	if (acc_gcm_impl() == NULL || (key_len != 16 && key_len != 32))
 		return NULL;
-	g = aligned_alloc(64, sizeof(*g));
+	/* aligned_alloc wants a size that is a multiple of the alignment */
+	g = aligned_alloc(64, (sizeof(*g) + 63) / 64 * 64);
 	if (g == NULL)
 		return NULL;
 	g->key_len = key_len;
