@@ -93,14 +93,14 @@ TEST(AccGcm, MatchesEvpAndRejectsTampering)
 		acc_gcm *g = acc_gcm_new(key.data(), key.size());
 		ASSERT_NE(g, nullptr);
 		bool in_place = round % 2 == 0;
-		if (in_place)
+		if (in_place && len > 0)
 			memcpy(out.data(), pt.data(), len);
 		acc_gcm_seal(g, iv, aad.data(), aad.size(), in_place ? out.data() : pt.data(), out.data(), len,
 			     out.data() + len);
 		ASSERT_EQ(out, evp_seal(key, iv, aad, pt)) << "round " << round << " len " << len;
 		std::vector<uint8_t> back(len + 1);
 		EXPECT_TRUE(acc_gcm_open(g, iv, aad.data(), aad.size(), out.data(), back.data(), len, out.data() + len));
-		EXPECT_EQ(memcmp(back.data(), pt.data(), len), 0);
+		EXPECT_TRUE(len == 0 || memcmp(back.data(), pt.data(), len) == 0);
 		// one flipped bit anywhere: the tag does not verify
 		std::vector<uint8_t> bad = out;
 		bad[(size_t)rand() % bad.size()] ^= (uint8_t)(1u << (rand() % 8));

@@ -925,6 +925,19 @@ TEST(Tls13, ClientAuthOptionalAndUnknownCa)
 	EXPECT_EQ(p2.server_err, HSK_ALERT(HSK_AD_UNKNOWN_CA));
 }
 
+TEST(Tls13, PaddedRecordsFromTheClient)
+{
+	// RFC 8446 5.4: the client pads every record to a multiple of 512
+	// bytes; the server strips the zeros and finds the content type.
+	Server s;
+	auto c = client13();
+	SSL_CTX_set_block_padding(c.get(), 512);
+	Pair p(s, c.get());
+	ASSERT_TRUE(p.handshake()) << std::hex << p.server_err;
+	EXPECT_EQ(p.client_to_server("padded"), "padded");
+	EXPECT_EQ(p.client_to_server(std::string(3000, 'p')), std::string(3000, 'p'));
+}
+
 TEST(Tls13, TamperedClientFinished)
 {
 	Server s;
