@@ -19,7 +19,7 @@
 #include <openssl/rsa.h>
 
 #include "acc_exec.h"
-#include "acc_gcm.h"
+#include "acc_imb_gcm.h"
 #include "acc_ifma.h"
 #include "acc_key.h"
 
@@ -129,13 +129,13 @@ kx_rate(struct acc_exec *ex, unsigned per_flush, double secs)
 }
 
 /* AES-128-GCM seals of one 16 KiB record per second, in place: ipsec-mb
- * (acc_gcm) or OpenSSL's EVP with the context reused, as the record
+ * (acc_imb_gcm) or OpenSSL's EVP with the context reused, as the record
  * layer uses them. */
 static double
 gcm_rate(bool ours, double secs)
 {
 	static uint8_t buf[16384 + 16], key[16], iv[12], aad[13];
-	struct acc_gcm *g = ours ? acc_gcm_new(key, sizeof(key)) : NULL;
+	struct acc_imb_gcm *g = ours ? acc_imb_gcm_new(key, sizeof(key)) : NULL;
 	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
 	unsigned long done = 0;
 	double t0 = now_s(), t;
@@ -147,7 +147,7 @@ gcm_rate(bool ours, double secs)
 		for (int i = 0; i < 16; i++, done++) {
 			iv[11]++;
 			if (ours) {
-				acc_gcm_seal(g, iv, aad, sizeof(aad), buf, buf, 16384, buf + 16384);
+				acc_imb_gcm_seal(g, iv, aad, sizeof(aad), buf, buf, 16384, buf + 16384);
 			} else if (!EVP_EncryptInit_ex2(c, NULL, NULL, iv, NULL) ||
 				   !EVP_EncryptUpdate(c, NULL, &n, aad, sizeof(aad)) ||
 				   !EVP_EncryptUpdate(c, buf, &n, buf, 16384) || !EVP_EncryptFinal_ex(c, buf + n, &n) ||
@@ -157,7 +157,7 @@ gcm_rate(bool ours, double secs)
 		}
 		t = now_s();
 	} while (t - t0 < secs);
-	acc_gcm_free(g);
+	acc_imb_gcm_free(g);
 	EVP_CIPHER_CTX_free(c);
 	return (double)done / (t - t0);
 }
@@ -247,7 +247,7 @@ main(int argc, char **argv)
 			printf("  %4u %10.1f %10.1f\n", k, 1e6 * k / median(a, rounds), 1e6 * k / median(b, rounds));
 		}
 	}
-	if (acc_gcm_impl() != NULL) {
+	if (acc_imb_gcm_impl() != NULL) {
 		double a[MAX_ROUNDS], b[MAX_ROUNDS], ra, rb;
 
 		for (int r = 0; r < rounds; r++) {
@@ -257,7 +257,7 @@ main(int argc, char **argv)
 		ra = median(a, rounds);
 		rb = median(b, rounds);
 		printf("%-22s %12.0f %12.0f %8.2f   (%s: %.1f GB/s, EVP %.1f GB/s)\n", "AES-128-GCM 16 KiB", ra, rb,
-		       ra / rb, acc_gcm_impl(), ra * 16384 / 1e9, rb * 16384 / 1e9);
+		       ra / rb, acc_imb_gcm_impl(), ra * 16384 / 1e9, rb * 16384 / 1e9);
 	} else {
 		printf("AES-128-GCM: ipsec-mb not available\n");
 	}

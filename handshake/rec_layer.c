@@ -11,7 +11,7 @@
 
 #include "hsk_algs.h"
 #include "hsk_suite.h"
-#include "acc_gcm.h"
+#include "acc_imb_gcm.h"
 #include "rec_layer.h"
 
 #define REC_CBC_BLOCK 16
@@ -57,7 +57,7 @@ rec_dir_init(struct rec_dir *d, const struct hsk_suite *s, uint16_t version, boo
 	    s->mac_key_len > sizeof(d->mac_key))
 		return HSK_ALERT(HSK_AD_INTERNAL_ERROR);
 	if (s->cipher == HSK_CIPHER_AES128_GCM || s->cipher == HSK_CIPHER_AES256_GCM)
-		d->gcm = acc_gcm_new(key, s->key_len); /* NULL: EVP below */
+		d->gcm = acc_imb_gcm_new(key, s->key_len); /* NULL: EVP below */
 	cctx = d->gcm != NULL ? NULL : EVP_CIPHER_CTX_new();
 	if (d->gcm == NULL && (cctx == NULL || !EVP_CipherInit_ex2(cctx, cipher, key, NULL, encrypt ? 1 : 0, NULL)))
 		goto fail;
@@ -97,7 +97,7 @@ rec_dir_clear(struct rec_dir *d)
 {
 	EVP_CIPHER_CTX_free(d->cipher_ctx); /* frees and cleanses the key schedule */
 	EVP_MAC_CTX_free(d->mac_ctx);
-	acc_gcm_free(d->gcm);
+	acc_imb_gcm_free(d->gcm);
 	OPENSSL_cleanse(d, sizeof(*d));
 	d->suite = NULL;
 	d->cipher_ctx = NULL;
@@ -205,7 +205,7 @@ rec_seal_aead(struct rec_dir *d, uint8_t type, const uint8_t *pt, size_t len, st
 		rec_aad12(aad, d->seq, type, 0x0303, len);
 	}
 	if (d->gcm != NULL) {
-		acc_gcm_seal(d->gcm, nonce, aad, tls13 ? REC_HDR_LEN : 13, body + exp, body + exp, inner,
+		acc_imb_gcm_seal(d->gcm, nonce, aad, tls13 ? REC_HDR_LEN : 13, body + exp, body + exp, inner,
 			     body + exp + inner);
 		return HSK_OK;
 	}
@@ -307,7 +307,7 @@ rec_open_aead(struct rec_dir *d, struct rec_hdr *h, uint8_t *frag, uint8_t **pt,
 		rec_aad12(aad, d->seq, h->type, h->version, n);
 	}
 	if (d->gcm != NULL) {
-		if (!acc_gcm_open(d->gcm, nonce, aad, tls13 ? REC_HDR_LEN : 13, frag + exp, frag + exp, n,
+		if (!acc_imb_gcm_open(d->gcm, nonce, aad, tls13 ? REC_HDR_LEN : 13, frag + exp, frag + exp, n,
 				  frag + exp + n))
 			return HSK_ALERT(HSK_AD_BAD_RECORD_MAC);
 	} else {
