@@ -18,7 +18,7 @@
 #include "acc_key_priv.h"
 #include "acc_ossl.h"
 #include "acc_rsa_pad.h"
-#include "acc_x25519.h"
+#include "acc_ifma_x25519.h"
 
 #define ACC_LANES 8
 #define ACC_GROUPS 16
@@ -263,10 +263,10 @@ acc_exec_x25519(struct acc_exec *ex, struct acc_job **jobs, size_t n)
 			owner[m++] = j;
 		}
 	}
-	for (size_t start = 0; start < m; start += ACC_X25519_LANES) {
-		size_t k = m - start < ACC_X25519_LANES ? m - start : ACC_X25519_LANES;
+	for (size_t start = 0; start < m; start += ACC_IFMA_X25519_LANES) {
+		size_t k = m - start < ACC_IFMA_X25519_LANES ? m - start : ACC_IFMA_X25519_LANES;
 
-		acc_x25519_lanes(k, scalar + start, point + start, out + start, ok + start);
+		acc_ifma_x25519_lanes(k, scalar + start, point + start, out + start, ok + start);
 		ex->stats.lane_passes++;
 	}
 	for (size_t i = 0; i < m; i++) {
@@ -283,10 +283,10 @@ acc_exec_x25519(struct acc_exec *ex, struct acc_job **jobs, size_t n)
 }
 
 /* X25519 on the lanes in whole passes of 8 multiplications, and a
- * partial pass only from ACC_X25519_PARTIAL of them: bench/acc_bench
+ * partial pass only from ACC_IFMA_X25519_PARTIAL of them: bench/acc_bench
  * measured a pass at about 2.1 of OpenSSL's multiplications (release
  * build). */
-#define ACC_X25519_PARTIAL 3
+#define ACC_IFMA_X25519_PARTIAL 3
 
 /* How many of the leading X25519 jobs of a batch go to the lanes. */
 static size_t
@@ -298,8 +298,8 @@ acc_exec_x25519_takes(const struct acc_exec *ex, struct acc_job **jobs, size_t n
 		return 0;
 	while (fit < n && acc_exec_x25519_fits(jobs[fit]))
 		mults += jobs[fit++]->op == ACC_OP_KX_KEYGEN_DERIVE ? 2 : 1;
-	full = mults - mults % ACC_X25519_LANES;
-	if (mults % ACC_X25519_LANES >= ACC_X25519_PARTIAL)
+	full = mults - mults % ACC_IFMA_X25519_LANES;
+	if (mults % ACC_IFMA_X25519_LANES >= ACC_IFMA_X25519_PARTIAL)
 		return fit;
 	while (taken < fit) {
 		size_t k = jobs[taken]->op == ACC_OP_KX_KEYGEN_DERIVE ? 2 : 1;

@@ -17,7 +17,7 @@
 #include "acc_ifma.h"
 #include "acc_ifma_rsa.h"
 #include "acc_rsa_pad.h"
-#include "acc_x25519.h"
+#include "acc_ifma_x25519.h"
 
 namespace {
 
@@ -250,7 +250,7 @@ unhex(const char *h)
 	return v;
 }
 
-// One lane, through acc_x25519_lanes.
+// One lane, through acc_ifma_x25519_lanes.
 std::vector<uint8_t>
 x25519_one(const std::vector<uint8_t> &k, const uint8_t *u, bool *okp = nullptr)
 {
@@ -258,13 +258,13 @@ x25519_one(const std::vector<uint8_t> &k, const uint8_t *u, bool *okp = nullptr)
 	const uint8_t *kp[1] = {k.data()}, *up[1] = {u};
 	uint8_t *op[1] = {out};
 	bool ok;
-	acc_x25519_lanes(1, kp, up, op, &ok);
+	acc_ifma_x25519_lanes(1, kp, up, op, &ok);
 	if (okp != nullptr)
 		*okp = ok;
 	return std::vector<uint8_t>(out, out + 32);
 }
 
-TEST(AccX25519, Rfc7748Vectors)
+TEST(AccIfmaX25519, Rfc7748Vectors)
 {
 	NEED_IFMA();
 	// 5.2, a single multiplication
@@ -302,7 +302,7 @@ TEST(AccX25519, Rfc7748Vectors)
 
 // Random scalars and points (including non-canonical u >= p and the top
 // bit set) in 1..8 lanes against OpenSSL.
-TEST(AccX25519, MatchesOpenSSL)
+TEST(AccIfmaX25519, MatchesOpenSSL)
 {
 	NEED_IFMA();
 	int zeros = 0;
@@ -321,7 +321,7 @@ TEST(AccX25519, MatchesOpenSSL)
 			up[l] = (round % 7 == 3 && l % 2) ? nullptr : u[l];
 			op[l] = out[l];
 		}
-		acc_x25519_lanes(count, kp, up, op, ok);
+		acc_ifma_x25519_lanes(count, kp, up, op, ok);
 		for (size_t l = 0; l < count; l++) {
 			uint8_t want[32];
 			size_t wl = 32;

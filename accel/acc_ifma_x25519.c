@@ -1,4 +1,4 @@
-/* X25519 on eight lanes of AVX-512 IFMA (acc_x25519.h).
+/* X25519 on eight lanes of AVX-512 IFMA (acc_ifma_x25519.h).
  *
  * A field element is five limbs in radix 2^51, each below 2^52 between
  * operations (vpmadd52 multiplies the low 52 bits of its inputs, so every
@@ -10,7 +10,7 @@
 #include <immintrin.h>
 #include <string.h>
 
-#include "acc_x25519.h"
+#include "acc_ifma_x25519.h"
 
 #define X_TARGET __attribute__((target("avx512f,avx512ifma,avx512vl,avx512dq")))
 #define X_INLINE static inline __attribute__((always_inline)) X_TARGET
@@ -276,15 +276,15 @@ x_ladder(uint64_t scalar[8][4], uint64_t u[5][8], uint64_t res[5][8])
 }
 
 void
-acc_x25519_lanes(size_t count, const uint8_t *const *scalar, const uint8_t *const *point, uint8_t *const *out,
+acc_ifma_x25519_lanes(size_t count, const uint8_t *const *scalar, const uint8_t *const *point, uint8_t *const *out,
 		 bool *ok)
 {
 	static const uint8_t base[32] = { 9 };
 	uint64_t sc[8][4], u[5][8] __attribute__((aligned(64))), res[5][8] __attribute__((aligned(64)));
 
-	if (count > ACC_X25519_LANES)
-		count = ACC_X25519_LANES;
-	for (size_t l = 0; l < ACC_X25519_LANES; l++) {
+	if (count > ACC_IFMA_X25519_LANES)
+		count = ACC_IFMA_X25519_LANES;
+	for (size_t l = 0; l < ACC_IFMA_X25519_LANES; l++) {
 		size_t src = l < count ? l : 0; /* idle lanes repeat lane 0 */
 		uint8_t k[32];
 

@@ -4,8 +4,8 @@
  * ladder with mask swaps, inversion by Fermat. No branch and no memory
  * address depends on a scalar or a point. Call only when
  * acc_ifma_available(). */
-#ifndef ACC_X25519_H
-#define ACC_X25519_H
+#ifndef ACC_IFMA_X25519_H
+#define ACC_IFMA_X25519_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -15,12 +15,12 @@
 extern "C" {
 #endif
 
-#define ACC_X25519_LANES 8
+#define ACC_IFMA_X25519_LANES 8
 
 /* out[i] = X25519(scalar[i], point[i]) for i < count (count <= 8); the
  * base point 9 where point[i] is NULL. ok[i] is false when the result is
  * all zeros (a point of small order: RFC 7748 6.1, RFC 8446 7.4.2). */
-void acc_x25519_lanes(size_t count, const uint8_t *const *scalar, const uint8_t *const *point,
+void acc_ifma_x25519_lanes(size_t count, const uint8_t *const *scalar, const uint8_t *const *point,
 		      uint8_t *const *out, bool *ok);
 
 #ifdef __cplusplus
