@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The userspace stack (dataplane/ns_*) against the Linux kernel as its peer:
+# inside a network namespace this test creates, tests/ns_tap_peer runs the
+# stack on a TAP device with 198.18.0.2/24 (the benchmarking range); the
+# kernel side gets 198.18.0.1/24 and pings it (ARP first, then ICMP echo,
+# up to a full 1500-byte datagram). The namespace is deleted at the end.
+# Needs root (CI has it); elsewhere the test is skipped.
+cd "$(dirname "$0")/../.." || exit 1
+. tests/integration/lib.sh
+
+if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null || ! command -v ping >/dev/null; then
+	echo "skip: needs root, ip and ping"
+	exit 77
+fi
+PEER=$(dirname "$BIN")/tests/ns_tap_peer
+NS=tlso-ns-$$
+ns_cleanup() {
+	[ -n "${PEER_PID:-}" ] && kill "$PEER_PID" 2>/dev/null
+	ip netns del "$NS" 2>/dev/null
+}
+trap 'ns_cleanup; cleanup' EXIT
+ip netns add "$NS" || exit 1
+in_ns() { ip netns exec "$NS" "$@"; }
+
+ip netns exec "$NS" "$PEER" tlsotap0 198.18.0.2 24 30 >"$TMP/peer.log" 2>&1 &
+PEER_PID=$!
+for _ in $(seq 50); do
+	grep -q ready "$TMP/peer.log" 2>/dev/null && break
+	sleep 0.1
+done
+in_ns ip link set lo up
+in_ns ip addr add 198.18.0.1/24 dev tlsotap0
+in_ns ip link set tlsotap0 up
+
+check "ping: 5 echo replies from the stack" in_ns ping -c 5 -i 0.2 -W 2 198.18.0.2
+check "ping: a full 1500-byte datagram (DF) and back" in_ns ping -c 2 -i 0.2 -W 2 -s 1472 -M do 198.18.0.2
+check "the kernel learned our MAC through ARP" sh -c "ip netns exec $NS ip neigh show 198.18.0.2 | grep -q 02:00:00:00:00:02"
+check "an address we do not own gets no answer" sh -c "! ip netns exec $NS ping -c 1 -W 1 198.18.0.3"
+kill -TERM "$PEER_PID" 2>/dev/null
+wait "$PEER_PID"
+PEER_PID=
+counters() {
+	cat "$TMP/peer.log"
+	python3 - "$TMP/peer.log" <<'PY'
+import re, sys
+m = re.search(r"arp_answered (\d+) .*icmp_echo (\d+) malformed (\d+)", open(sys.argv[1]).read())
+answered, echo, malformed = map(int, m.groups())
+sys.exit(0 if answered >= 1 and echo >= 7 and malformed == 0 else 1)
+PY
+}
+check "the stack counted the ARP answers and 7 echoes, nothing malformed" counters
+finish
