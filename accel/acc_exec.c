@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <openssl/rsa.h>
 
 #include "acc_exec.h"
@@ -18,7 +17,7 @@
 #include "acc_key_priv.h"
 #include "acc_ossl.h"
 #include "acc_rsa_pad.h"
-#include "acc_ifma_x25519.h"
+#include "acc_ifma_kx.h"
 
 #define ACC_LANES 8
 #define ACC_GROUPS 16
@@ -201,128 +200,15 @@ acc_exec_ifma_sign(struct acc_exec *ex, struct acc_job **jobs, size_t n)
 	OPENSSL_cleanse(em, sizeof(em));
 }
 
-/* An X25519 job the lanes can run: keygen (a fresh private key, or one
- * set by the caller), derive with a private key we hold as bytes, or both.
- * Ephemeral keys made by OpenSSL (impl set) stay with OpenSSL. */
-static bool
-acc_exec_x25519_fits(const struct acc_job *j)
-{
-	if (j->alg != ACC_GROUP_X25519 || j->eph == NULL || j->eph->impl != NULL)
-		return false;
-	switch (j->op) {
-	case ACC_OP_KX_KEYGEN:
-		return j->out_cap >= 32;
-	case ACC_OP_KX_DERIVE:
-		return j->eph->priv_len == 32 && j->in_len == 32 && j->out_cap >= 32;
-	case ACC_OP_KX_KEYGEN_DERIVE:
-		return j->in_len == 32 && j->out_cap >= 32 && j->secret_cap >= 32;
-	default:
-		return false;
-	}
-}
-
-/* X25519 jobs on the lanes: a keygen is one scalar multiplication of the
- * base point, a derive one of the peer's point, keygen-and-derive both;
- * eight multiplications per pass. A job whose private key cannot be drawn
- * fails; a derive that gives zeros (a small-order peer point) fails, as
- * with OpenSSL. */
-static void
-acc_exec_x25519(struct acc_exec *ex, struct acc_job **jobs, size_t n)
-{
-	const uint8_t *scalar[2 * ACC_LANES], *point[2 * ACC_LANES];
-	uint8_t *out[2 * ACC_LANES];
-	struct acc_job *owner[2 * ACC_LANES];
-	bool ok[2 * ACC_LANES];
-	size_t m = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		struct acc_job *j = jobs[i];
-		struct acc_eph *eph = j->eph;
-
-		j->status = ACC_DONE;
-		j->out_len = 0;
-		if (j->op != ACC_OP_KX_DERIVE && !(j->op == ACC_OP_KX_KEYGEN && eph->priv_len == 32)) {
-			acc_eph_clear(eph);
-			if (RAND_priv_bytes(eph->priv, 32) != 1) {
-				j->status = ACC_FAILED;
-				continue;
-			}
-			eph->priv_len = 32;
-		}
-		eph->group = ACC_GROUP_X25519;
-		if (j->op != ACC_OP_KX_DERIVE) { /* our public value */
-			scalar[m] = eph->priv;
-			point[m] = NULL;
-			out[m] = j->out;
-			owner[m++] = j;
-		}
-		if (j->op != ACC_OP_KX_KEYGEN) { /* the shared secret */
-			scalar[m] = eph->priv;
-			point[m] = j->in;
-			out[m] = j->op == ACC_OP_KX_DERIVE ? j->out : j->secret;
-			owner[m++] = j;
-		}
-	}
-	for (size_t start = 0; start < m; start += ACC_IFMA_X25519_LANES) {
-		size_t k = m - start < ACC_IFMA_X25519_LANES ? m - start : ACC_IFMA_X25519_LANES;
-
-		acc_ifma_x25519_lanes(k, scalar + start, point + start, out + start, ok + start);
-		ex->stats.lane_passes++;
-	}
-	for (size_t i = 0; i < m; i++) {
-		struct acc_job *j = owner[i];
-
-		if (!ok[i])
-			j->status = ACC_FAILED;
-		else if (out[i] == j->secret)
-			j->secret_len = 32;
-		else
-			j->out_len = 32;
-	}
-	ex->stats.lane_jobs += n;
-}
-
-/* X25519 on the lanes in whole passes of 8 multiplications, and a
- * partial pass only from ACC_IFMA_X25519_PARTIAL of them: bench/acc_bench
- * measured a pass at about 2.1 of OpenSSL's multiplications (release
- * build). */
-#define ACC_IFMA_X25519_PARTIAL 3
-
-/* How many of the leading X25519 jobs of a batch go to the lanes. */
-static size_t
-acc_exec_x25519_takes(const struct acc_exec *ex, struct acc_job **jobs, size_t n)
-{
-	size_t fit = 0, mults = 0, full, taken = 0, m = 0;
-
-	if (ex->ifma == NULL)
-		return 0;
-	while (fit < n && acc_exec_x25519_fits(jobs[fit]))
-		mults += jobs[fit++]->op == ACC_OP_KX_KEYGEN_DERIVE ? 2 : 1;
-	full = mults - mults % ACC_IFMA_X25519_LANES;
-	if (mults % ACC_IFMA_X25519_LANES >= ACC_IFMA_X25519_PARTIAL)
-		return fit;
-	while (taken < fit) {
-		size_t k = jobs[taken]->op == ACC_OP_KX_KEYGEN_DERIVE ? 2 : 1;
-		if (m + k > full)
-			break;
-		m += k;
-		taken++;
-	}
-	return taken;
-}
-
 static void
 acc_exec_run_batch(struct acc_exec *ex, struct acc_job **jobs, size_t n)
 {
 	size_t lanes = acc_exec_ifma_takes(ex, jobs, n);
 
-	if (lanes > 0) {
+	if (lanes > 0)
 		acc_exec_ifma_sign(ex, jobs, lanes);
-	} else {
-		lanes = acc_exec_x25519_takes(ex, jobs, n);
-		if (lanes > 0)
-			acc_exec_x25519(ex, jobs, lanes);
-	}
+	else if (ex->ifma != NULL)
+		lanes = acc_ifma_kx_run(ex->ossl, jobs, n, &ex->stats);
 	for (size_t i = lanes; i < n; i++)
 		acc_ossl_run(ex->ossl, jobs[i]);
 	ex->stats.batches++;

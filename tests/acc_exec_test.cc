@@ -676,7 +676,7 @@ TEST(AccExecIfma, X25519AgreesWithOpenSSLPeers)
 	ASSERT_EQ(j[0].status, ACC_DONE);
 	EXPECT_EQ(std::vector<uint8_t>(sec[0], sec[0] + 32), peer_secret(0));
 	acc_exec_stats(ex, &st0);
-	EXPECT_EQ(st0.lane_jobs, 24u);
+	EXPECT_EQ(st0.lane_jobs, st1.lane_jobs);
 	// a small-order peer point fails on the lanes as on OpenSSL
 	for (int i = 0; i < n; i++) {
 		memset(ppub[i], 0, 32);
