@@ -54,7 +54,7 @@ struct ns_arp_entry {
 
 typedef void (*ns_tx_fn)(void *arg, const uint8_t *frame, size_t len);
 /* An IPv4 payload of protocol TCP for one of our addresses. */
-typedef void (*ns_l4_fn)(void *arg, uint32_t src, uint32_t dst, const uint8_t *seg, size_t len);
+typedef void (*ns_l4_fn)(void *arg, uint32_t src, uint32_t dst, const uint8_t *seg, size_t len, uint64_t now_ms);
 
 struct ns_if {
 	uint8_t mac[6];

@@ -51,7 +51,7 @@ ns_ip_input(struct ns_if *nif, const uint8_t *pkt, size_t len, uint64_t now_ms)
 			break;
 		}
 		nif->stats.tcp_in++;
-		nif->tcp_in(nif->tcp_arg, src, dst, pkt + hlen, total - hlen);
+		nif->tcp_in(nif->tcp_arg, src, dst, pkt + hlen, total - hlen, now_ms);
 		break;
 	default:
 		nif->stats.other_proto++;

@@ -111,7 +111,7 @@ TEST(NsIp, TcpIsHandedUp)
 	} got;
 	i.in(eth(kOurMac, kPeerMac, 0x0800, ipv4(kPeerIp, kOurIp, 6, Bytes(20, 0))));
 	EXPECT_EQ(i.nif.stats.other_proto, 1u); // no TCP layer yet
-	i.nif.tcp_in = [](void *arg, uint32_t s, uint32_t d, const uint8_t *, size_t n) {
+	i.nif.tcp_in = [](void *arg, uint32_t s, uint32_t d, const uint8_t *, size_t n, uint64_t) {
 		auto *g = static_cast<Got *>(arg);
 		g->src = s;
 		g->dst = d;
