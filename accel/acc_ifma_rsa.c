@@ -5,6 +5,7 @@
  * one pass, so a lone handshake pays one pass, and eight pay two. The
  * recombination, blinding and check are scalar libcrypto BIGNUM work
  * (a few microseconds against the exponentiations' hundreds). */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,8 @@
 #include "acc_ifma_rsa.h"
 
 #define BLIND_SLOTS 4
+
+static _Atomic uint64_t acc_ifma_rsa_key_ids;
 #define BLIND_REFRESH 256 /* uses of one blinding pair (squared in between) before a fresh one: the inversion costs about a millisecond */
 
 struct acc_ifma_half {
@@ -28,6 +31,7 @@ struct acc_ifma_half {
 };
 
 struct acc_ifma_rsa_key {
+	uint64_t id;     /* unique for the process: a freed key's address may come back */
 	size_t n;        /* limbs per half */
 	size_t bytes;    /* of the modulus */
 	size_t exp_bits;
@@ -37,7 +41,7 @@ struct acc_ifma_rsa_key {
 };
 
 struct acc_ifma_blind {
-	const struct acc_ifma_rsa_key *key;
+	uint64_t key_id; /* 0: unused */
 	BIGNUM *a, *ai;  /* r^e and r^-1 mod n */
 	unsigned uses;
 };
@@ -106,6 +110,7 @@ acc_ifma_rsa_key_new(EVP_PKEY *pkey)
 	ctx = BN_CTX_new();
 	if (k == NULL || ctx == NULL)
 		goto out;
+	k->id = atomic_fetch_add(&acc_ifma_rsa_key_ids, 1) + 1;
 	if (EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_N, &k->nn) != 1 ||
 	    EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &k->e) != 1 ||
 	    EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_FACTOR1, &p) != 1 ||
@@ -212,12 +217,12 @@ acc_ifma_blinding(struct acc_ifma_rsa *r, const struct acc_ifma_rsa_key *k)
 	struct acc_ifma_blind *bl = NULL;
 
 	for (size_t i = 0; i < BLIND_SLOTS && bl == NULL; i++)
-		if (r->blind[i].key == k)
+		if (r->blind[i].key_id == k->id)
 			bl = &r->blind[i];
 	if (bl == NULL) {
 		bl = &r->blind[r->next_blind];
 		r->next_blind = (r->next_blind + 1) % BLIND_SLOTS;
-		bl->key = k;
+		bl->key_id = k->id;
 		bl->uses = BLIND_REFRESH;
 	}
 	if (bl->a == NULL && ((bl->a = BN_new()) == NULL || (bl->ai = BN_new()) == NULL))

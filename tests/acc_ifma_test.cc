@@ -11,6 +11,7 @@
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 
+#include <cstdio>
 #include <memory>
 #include <vector>
 
@@ -188,6 +189,40 @@ TEST(AccIfmaRsa, PrivateMatchesOpenSSLBitForBit)
 		acc_ifma_rsa_key_free(k);
 		EVP_PKEY_free(pk);
 	}
+	acc_ifma_rsa_free(r);
+}
+
+TEST(AccIfmaRsa, ANewKeyAtAFreedKeysAddressGetsItsOwnBlinding)
+{
+	// The worker's blinding values are per key; a key freed and another
+	// allocated in its place must not inherit them (found by this suite:
+	// every result then failed its check).
+	NEED_IFMA();
+	acc_ifma_rsa *r = acc_ifma_rsa_new();
+	const void *first = nullptr;
+	bool reused = false;
+	for (int round = 0; round < 4; round++) {
+		EVP_PKEY *pk = rsa_key(2048);
+		acc_ifma_rsa_key *k = acc_ifma_rsa_key_new(pk);
+		ASSERT_NE(k, nullptr);
+		if (round == 0)
+			first = k;
+		else
+			reused = reused || k == first;
+		std::vector<uint8_t> in(256), out(256);
+		RAND_bytes(in.data(), 256);
+		in[0] &= 0x7f;
+		const uint8_t *ip[1] = {in.data()};
+		uint8_t *op[1] = {out.data()};
+		bool ok[1];
+		EXPECT_EQ(acc_ifma_rsa_private(r, k, 1, ip, op, ok), 0u) << round;
+		EXPECT_TRUE(ok[0]);
+		EXPECT_EQ(out, ossl_raw(pk, in));
+		acc_ifma_rsa_key_free(k);
+		EVP_PKEY_free(pk);
+	}
+	if (!reused)
+		std::printf("note: the allocator did not reuse the address this time\n");
 	acc_ifma_rsa_free(r);
 }
 

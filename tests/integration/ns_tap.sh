@@ -10,8 +10,8 @@
 cd "$(dirname "$0")/../.." || exit 1
 . tests/integration/lib.sh
 
-if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null || ! command -v ping >/dev/null; then
-	echo "skip: needs root, ip and ping"
+if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null || ! command -v ping >/dev/null || [ ! -c /dev/net/tun ]; then
+	echo "skip: needs root, ip, ping and /dev/net/tun"
 	exit 77
 fi
 PEER=$(dirname "$BIN")/tests/ns_tap_peer
@@ -21,7 +21,10 @@ ns_cleanup() {
 	ip netns del "$NS" 2>/dev/null
 }
 trap 'ns_cleanup; cleanup' EXIT
-ip netns add "$NS" || exit 1
+if ! ip netns add "$NS"; then
+	echo "skip: cannot create a network namespace here"
+	exit 77
+fi
 in_ns() { ip netns exec "$NS" "$@"; }
 
 ip netns exec "$NS" "$PEER" tlsotap0 198.18.0.2 24 30 >"$TMP/peer.log" 2>&1 &
