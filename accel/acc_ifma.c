@@ -35,29 +35,29 @@ acc_ifma_k0(uint64_t m0)
 }
 
 void
-acc_ifma_from_bytes(uint64_t *limbs, size_t stride, size_t n, const uint8_t *le, size_t len)
+acc_ifma_from_bytes(uint64_t *limbs, size_t stride, size_t n, unsigned radix, const uint8_t *le, size_t len)
 {
 	for (size_t i = 0; i < n; i++) {
 		uint64_t v = 0;
-		size_t bit = 52 * i;
+		size_t bit = radix * i;
 
-		for (size_t k = 0; k < 8; k++) { /* 64 bits from bit & ~7: enough, bit % 8 <= 4 */
+		for (size_t k = 0; k < 8; k++) { /* 64 bits from bit & ~7: enough, bit % 8 + radix <= 64 */
 			size_t at = bit / 8 + k;
 			if (at < len)
 				v |= (uint64_t)le[at] << (8 * k);
 		}
 		v >>= bit % 8;
-		limbs[i * stride] = v & MASK52;
+		limbs[i * stride] = v & ((1ULL << radix) - 1);
 	}
 }
 
 void
-acc_ifma_to_bytes(const uint64_t *limbs, size_t stride, size_t n, uint8_t *le, size_t len)
+acc_ifma_to_bytes(const uint64_t *limbs, size_t stride, size_t n, unsigned radix, uint8_t *le, size_t len)
 {
 	memset(le, 0, len);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t v = limbs[i * stride];
-		size_t bit = 52 * i;
+		size_t bit = radix * i;
 
 		for (size_t k = 0; k < 8 && v != 0; k++) {
 			size_t at = bit / 8 + k;

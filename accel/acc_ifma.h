@@ -54,11 +54,14 @@ bool acc_ifma_available(void);
  * of a used one (their results are ignored). */
 void acc_ifma_modexp(struct acc_ifma_batch *b);
 
-/* Radix helpers (scalar): little-endian bytes <-> n limbs of 52 bits at
- * limbs[0], limbs[stride], ... (stride ACC_IFMA_LANES for one lane of an
- * acc_ifma_num, 1 for a plain array). */
-void acc_ifma_from_bytes(uint64_t *limbs, size_t stride, size_t n, const uint8_t *le, size_t len);
-void acc_ifma_to_bytes(const uint64_t *limbs, size_t stride, size_t n, uint8_t *le, size_t len);
+/* Radix helpers (scalar): little-endian bytes <-> n limbs of radix bits
+ * (52 here, 51 for X25519) at limbs[0], limbs[stride], ... (stride
+ * ACC_IFMA_LANES for one lane of an acc_ifma_num, 1 for a plain array).
+ * Bytes beyond len read as zero; limbs must be below 2^radix. */
+void acc_ifma_from_bytes(uint64_t *limbs, size_t stride, size_t n, unsigned radix, const uint8_t *le,
+			 size_t len);
+void acc_ifma_to_bytes(const uint64_t *limbs, size_t stride, size_t n, unsigned radix, uint8_t *le,
+		       size_t len);
 
 /* -m0^-1 mod 2^52 for an odd m0. */
 uint64_t acc_ifma_k0(uint64_t m0);

@@ -61,7 +61,6 @@ acc_ifma_kx_run(struct acc_ossl *ossl, struct acc_job **jobs, size_t n, struct a
 		if (!kx_wants_fresh_key(j))
 			continue;
 		acc_eph_clear(eph);
-		eph->group = ACC_GROUP_X25519;
 		if (RAND_priv_bytes(eph->priv, 32) == 1)
 			eph->priv_len = 32;
 		else

@@ -59,7 +59,7 @@ acc_ifma_bn_limbs(const BIGNUM *x, uint64_t *limbs, size_t stride, size_t n)
 	uint8_t le[ACC_IFMA_MAX_LIMBS * 52 / 8 + 8];
 
 	BN_bn2lebinpad(x, le, (int)sizeof(le));
-	acc_ifma_from_bytes(limbs, stride, n, le, sizeof(le));
+	acc_ifma_from_bytes(limbs, stride, n, 52, le, sizeof(le));
 	OPENSSL_cleanse(le, sizeof(le));
 }
 
@@ -273,7 +273,7 @@ acc_ifma_run_halves(struct acc_ifma_rsa *r, const struct acc_ifma_rsa_key *k, BI
 		}
 		acc_ifma_modexp(b);
 		for (size_t l = 0; l < ACC_IFMA_LANES && start + l < nh; l++) {
-			acc_ifma_to_bytes(&b->out[0][l], ACC_IFMA_LANES, k->n, le, len);
+			acc_ifma_to_bytes(&b->out[0][l], ACC_IFMA_LANES, k->n, 52, le, len);
 			BN_lebin2bn(le, (int)len, res[start + l]);
 		}
 	}

@@ -10,6 +10,7 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "acc_ifma.h"
 #include "acc_ifma_x25519.h"
 
 #define X_TARGET __attribute__((target("avx512f,avx512ifma,avx512vl,avx512dq")))
@@ -180,38 +181,6 @@ fe_freeze(fe *a)
 	a->v[4] = _mm512_and_si512(a->v[4], m);
 }
 
-/* 32 little-endian bytes (top bit ignored) into limbs of lane l. */
-static void
-x_load(uint64_t limbs[5][8], size_t l, const uint8_t in[32])
-{
-	uint8_t b[40] = { 0 };
-
-	memcpy(b, in, 32);
-	b[31] &= 0x7f;
-	for (size_t k = 0; k < 5; k++) {
-		size_t bit = 51 * k;
-		uint64_t v = 0;
-		for (size_t i = 0; i < 8; i++)
-			v |= (uint64_t)b[bit / 8 + i] << (8 * i);
-		limbs[k][l] = (v >> (bit % 8)) & M51;
-	}
-}
-
-static void
-x_store(const uint64_t limbs[5][8], size_t l, uint8_t out[32])
-{
-	memset(out, 0, 32);
-	for (size_t k = 0; k < 5; k++) {
-		size_t bit = 51 * k;
-		for (size_t i = 0; i < 8; i++) {
-			size_t at = bit / 8 + i;
-			uint64_t part = i == 0 ? limbs[k][l] << (bit % 8) : limbs[k][l] >> (8 * i - bit % 8);
-			if (at < 32)
-				out[at] |= (uint8_t)part;
-		}
-	}
-}
-
 static X_TARGET void
 x_ladder(uint64_t scalar[8][4], uint64_t u[5][8], uint64_t res[5][8])
 {
@@ -286,7 +255,7 @@ acc_ifma_x25519_lanes(size_t count, const uint8_t *const *scalar, const uint8_t 
 		count = ACC_IFMA_X25519_LANES;
 	for (size_t l = 0; l < ACC_IFMA_X25519_LANES; l++) {
 		size_t src = l < count ? l : 0; /* idle lanes repeat lane 0 */
-		uint8_t k[32];
+		uint8_t k[32], u_le[32];
 
 		memcpy(k, scalar[src], 32);
 		k[0] &= 248; /* RFC 7748 5: clamping */
@@ -299,13 +268,15 @@ acc_ifma_x25519_lanes(size_t count, const uint8_t *const *scalar, const uint8_t 
 			sc[l][w] = v;
 		}
 		explicit_bzero(k, sizeof(k));
-		x_load(u, l, point[src] != NULL ? point[src] : base);
+		memcpy(u_le, point[src] != NULL ? point[src] : base, 32);
+		u_le[31] &= 0x7f; /* RFC 7748 5: the top bit of u is ignored */
+		acc_ifma_from_bytes(&u[0][l], ACC_IFMA_X25519_LANES, 5, 51, u_le, 32);
 	}
 	x_ladder(sc, u, res);
 	for (size_t l = 0; l < count; l++) {
 		uint8_t any = 0;
 
-		x_store(res, l, out[l]);
+		acc_ifma_to_bytes(&res[0][l], ACC_IFMA_X25519_LANES, 5, 51, out[l], 32);
 		for (size_t i = 0; i < 32; i++)
 			any |= out[l][i];
 		ok[l] = any != 0;

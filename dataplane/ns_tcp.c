@@ -160,38 +160,43 @@ ns_tcp_ooo_keep(struct ns_tcp *t, struct ns_tcp_conn *c, uint32_t seq, const uin
 	c->n_ooo++;
 }
 
-/* Deliver held segments the in-order data has reached. false when the
- * connection went away in a callback. */
+/* Hand the application the bytes of [seq, seq + len) from rcv_nxt on
+ * (seq <= rcv_nxt); rcv_nxt advances by what it took. false when the
+ * connection went away in the callback. */
+static bool
+ns_tcp_deliver(struct ns_tcp *t, struct ns_tcp_conn *c, uint32_t seq, const uint8_t *p, size_t len)
+{
+	uint32_t off = c->rcv_nxt - seq;
+	size_t took;
+
+	if (!seq_lt(c->rcv_nxt, seq + (uint32_t)len))
+		return true; /* nothing new */
+	took = len - off;
+	if (t->ops->data != NULL)
+		took = t->ops->data(t->arg, c, p + off, len - off);
+	if (c->state == NS_TCP_FREE)
+		return false;
+	if (took > len - off)
+		took = len - off;
+	c->rcv_nxt += (uint32_t)took;
+	return true;
+}
+
+/* Deliver held segments the in-order data has reached; each is dropped
+ * once used (a rest the application could not take comes again from the
+ * peer) or found old. false when the connection went away. */
 static bool
 ns_tcp_ooo_deliver(struct ns_tcp *t, struct ns_tcp_conn *c)
 {
-	bool progress = true;
-
-	while (progress && c->n_ooo > 0) {
-		progress = false;
-		for (size_t i = 0; i < c->n_ooo; i++) {
-			uint32_t seq = c->ooo[i].seq, len = c->ooo[i].len;
-			size_t took = 0;
-
-			if (!seq_le(seq, c->rcv_nxt))
-				continue;
-			if (seq_lt(c->rcv_nxt, seq + len)) {
-				uint32_t off = c->rcv_nxt - seq;
-				took = len - off;
-				if (t->ops->data != NULL)
-					took = t->ops->data(t->arg, c, c->ooo_buf + c->ooo[i].at + off, len - off);
-				if (c->state == NS_TCP_FREE)
-					return false;
-				if (took > len - off)
-					took = len - off;
-				c->rcv_nxt += (uint32_t)took;
-			}
-			/* used, or old: drop the entry (a rest the application
-			 * could not take comes again from the peer) */
-			c->ooo[i] = c->ooo[--c->n_ooo];
-			progress = took > 0 || true;
-			break;
+	for (size_t i = 0; i < c->n_ooo;) {
+		if (!seq_le(c->ooo[i].seq, c->rcv_nxt)) {
+			i++;
+			continue;
 		}
+		if (!ns_tcp_deliver(t, c, c->ooo[i].seq, c->ooo_buf + c->ooo[i].at, c->ooo[i].len))
+			return false;
+		c->ooo[i] = c->ooo[--c->n_ooo];
+		i = 0; /* rcv_nxt moved: look again from the start */
 	}
 	if (c->n_ooo == 0)
 		c->ooo_used = 0;
@@ -557,24 +562,13 @@ ns_tcp_input(void *tcp, uint32_t src, uint32_t dst, const uint8_t *p, size_t len
 		need_ack = true;
 		if (c->state != NS_TCP_ESTABLISHED && c->state != NS_TCP_FIN_WAIT_1 && c->state != NS_TCP_FIN_WAIT_2) {
 			/* after the peer's FIN: nothing more may come */
-		} else if (seq_le(s.seq, c->rcv_nxt) && seq_lt(c->rcv_nxt, s.seq + (uint32_t)s.len)) {
-			uint32_t off = c->rcv_nxt - s.seq;
-			size_t took = s.len - off;
-
-			if (t->ops->data != NULL)
-				took = t->ops->data(t->arg, c, s.data + off, s.len - off);
-			if (c->state == NS_TCP_FREE)
+		} else if (seq_le(s.seq, c->rcv_nxt)) {
+			if (!ns_tcp_deliver(t, c, s.seq, s.data, s.len) || !ns_tcp_ooo_deliver(t, c))
 				return;
-			if (took > s.len - off)
-				took = s.len - off;
-			c->rcv_nxt += (uint32_t)took;
-			if (!ns_tcp_ooo_deliver(t, c))
-				return;
-		} else if (seq_lt(c->rcv_nxt, s.seq)) {
+		} else {
 			/* ahead of a gap: kept, and the duplicate ACK asks for the gap */
 			t->stats.out_of_order++;
 			ns_tcp_ooo_keep(t, c, s.seq, s.data, s.len);
-			need_ack = true;
 			s.flags &= (uint8_t)~F_FIN; /* a FIN after a gap comes again */
 		}
 	}

@@ -4,6 +4,8 @@
 // the RFC 7748 X25519 vector, queueing and counters.
 #include <gtest/gtest.h>
 
+#include "test_hex.h"
+
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -348,14 +350,7 @@ INSTANTIATE_TEST_SUITE_P(Groups, AccKx,
 					   KxCase{ ACC_GROUP_FFDHE2048, "DH", "ffdhe2048" },
 					   KxCase{ ACC_GROUP_FFDHE3072, "DH", "ffdhe3072" }));
 
-std::vector<uint8_t>
-unhex(const std::string &h)
-{
-	std::vector<uint8_t> v;
-	for (size_t i = 0; i + 1 < h.size(); i += 2)
-		v.push_back((uint8_t)std::stoi(h.substr(i, 2), nullptr, 16));
-	return v;
-}
+using test_hex::unhex;
 
 // RFC 7748 6.1: Alice's private key, Bob's public key, the shared secret.
 TEST(AccExec, X25519Rfc7748Vector)

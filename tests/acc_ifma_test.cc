@@ -6,6 +6,8 @@
 // OpenSSL. Skipped on a CPU without AVX-512 IFMA.
 #include <gtest/gtest.h>
 
+#include "test_hex.h"
+
 #include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -60,10 +62,10 @@ TEST(AccIfma, RadixRoundTrip)
 		uint64_t limbs[ACC_IFMA_MAX_LIMBS];
 		size_t len = 1 + (size_t)t * 2;
 		RAND_bytes(in, sizeof(in));
-		acc_ifma_from_bytes(limbs, 1, ACC_IFMA_MAX_LIMBS, in, len);
+		acc_ifma_from_bytes(limbs, 1, ACC_IFMA_MAX_LIMBS, 52, in, len);
 		for (size_t i = 0; i < ACC_IFMA_MAX_LIMBS; i++)
 			ASSERT_LT(limbs[i], 1ULL << 52);
-		acc_ifma_to_bytes(limbs, 1, ACC_IFMA_MAX_LIMBS, out, len);
+		acc_ifma_to_bytes(limbs, 1, ACC_IFMA_MAX_LIMBS, 52, out, len);
 		ASSERT_EQ(memcmp(in, out, len), 0) << len;
 	}
 }
@@ -105,9 +107,9 @@ modexp_case(size_t n, int bits_m, size_t exp_bits)
 		BN_set_bit(rr.b, (int)(2 * 52 * n));
 		BN_mod(rr.b, rr.b, m[l].b, ctx);
 		auto ml = le_of(m[l].b, len), rl = le_of(rr.b, len), xl = le_of(x[l].b, len);
-		acc_ifma_from_bytes(&b->mod[0][l], 8, n, ml.data(), len);
-		acc_ifma_from_bytes(&b->rr[0][l], 8, n, rl.data(), len);
-		acc_ifma_from_bytes(&b->base[0][l], 8, n, xl.data(), len);
+		acc_ifma_from_bytes(&b->mod[0][l], 8, n, 52, ml.data(), len);
+		acc_ifma_from_bytes(&b->rr[0][l], 8, n, 52, rl.data(), len);
+		acc_ifma_from_bytes(&b->base[0][l], 8, n, 52, xl.data(), len);
 		b->k0[l] = acc_ifma_k0(b->mod[0][l]);
 		std::vector<uint8_t> el(ACC_IFMA_MAX_EXP_WORDS * 8);
 		BN_bn2lebinpad(e[l].b, el.data(), (int)el.size());
@@ -116,7 +118,7 @@ modexp_case(size_t n, int bits_m, size_t exp_bits)
 	acc_ifma_modexp(b.get());
 	for (int l = 0; l < 8; l++) {
 		std::vector<uint8_t> out(len);
-		acc_ifma_to_bytes(&b->out[0][l], 8, n, out.data(), len);
+		acc_ifma_to_bytes(&b->out[0][l], 8, n, 52, out.data(), len);
 		BN_lebin2bn(out.data(), (int)len, got.b);
 		EXPECT_EQ(BN_cmp(got.b, want[l].b), 0) << "n=" << n << " lane " << l;
 	}
@@ -276,14 +278,7 @@ TEST(AccRsaPad, Pkcs1IdenticalToOpenSSLAndPssVerifies)
 	EVP_PKEY_free(pk);
 }
 
-std::vector<uint8_t>
-unhex(const char *h)
-{
-	std::vector<uint8_t> v;
-	for (size_t i = 0; h[i] && h[i + 1]; i += 2)
-		v.push_back((uint8_t)std::stoi(std::string(h + i, 2), nullptr, 16));
-	return v;
-}
+using test_hex::unhex;
 
 // One lane, through acc_ifma_x25519_lanes.
 std::vector<uint8_t>

@@ -5,6 +5,8 @@
 // the EVP fallback.
 #include <gtest/gtest.h>
 
+#include "test_hex.h"
+
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -16,14 +18,7 @@
 
 namespace {
 
-std::vector<uint8_t>
-unhex(const char *h)
-{
-	std::vector<uint8_t> v;
-	for (size_t i = 0; h[i] && h[i + 1]; i += 2)
-		v.push_back((uint8_t)std::stoi(std::string(h + i, 2), nullptr, 16));
-	return v;
-}
+using test_hex::unhex;
 
 #define NEED_IPSECMB()                                                        \
 	do {                                                                  \

@@ -3,6 +3,8 @@
 // TLS1-PRF KDF with random inputs.
 #include <gtest/gtest.h>
 
+#include "test_hex.h"
+
 #include <openssl/core_names.h>
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
@@ -15,14 +17,7 @@
 
 namespace {
 
-std::vector<uint8_t>
-unhex(const std::string &h)
-{
-	std::vector<uint8_t> v;
-	for (size_t i = 0; i + 1 < h.size(); i += 2)
-		v.push_back((uint8_t)std::stoi(h.substr(i, 2), nullptr, 16));
-	return v;
-}
+using test_hex::unhex;
 
 // OpenSSL's TLS1-PRF: out = PRF(secret, label, seed) with seed = label||s1||s2.
 std::vector<uint8_t>
