@@ -5,6 +5,10 @@
 
 #include "cfg.h"
 #include "dp_kernel.h"
+#include "tlso_build.h"
+#if TLSO_HAVE_DPDK
+#include "dp_dpdk.h"
+#endif
 #include "dp_log.h"
 #include "dp_tickets.h"
 #include "hsk_algs.h"
@@ -136,10 +140,6 @@ main(int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
-	if (cfg.dataplane == CFG_DATAPLANE_DPDK) {
-		dp_log(DP_LOG_ERROR, "the dpdk dataplane is not built yet: use --dataplane kernel");
-		goto out;
-	}
 	if (cfg.mode == CFG_MODE_PROXY) {
 		dp_log(DP_LOG_ERROR, "proxy mode is not built yet: use --mode respond");
 		goto out;
@@ -153,7 +153,12 @@ main(int argc, char **argv)
 	rotation = dp_tickets_start(tickets, cfg.ticket_key_file, cfg.ticket_rotation_s);
 	if (rotation == NULL)
 		goto out;
-	rc = dp_kernel_run(&cfg, ctxs, cache) == 0 ? 0 : 1;
+#if TLSO_HAVE_DPDK
+	if (cfg.dataplane == CFG_DATAPLANE_DPDK)
+		rc = dp_dpdk_run(&cfg, ctxs, cache) == 0 ? 0 : 1;
+	else
+#endif
+		rc = dp_kernel_run(&cfg, ctxs, cache) == 0 ? 0 : 1;
 out:
 	dp_tickets_stop(rotation);
 	hsk_tickets_free(tickets);

@@ -12,6 +12,7 @@ enum { F_FIN = 0x01, F_SYN = 0x02, F_RST = 0x04, F_PSH = 0x08, F_ACK = 0x10 };
 
 struct seg {
 	uint16_t sport, dport, wnd, mss;
+	int16_t wscale;            /* -1: no window-scale option */
 	uint32_t seq, ack;
 	uint8_t flags;
 	const uint8_t *data;
@@ -36,13 +37,15 @@ ns_tcp_pseudo(uint32_t src, uint32_t dst, size_t len)
 	return (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + NS_IP_TCP + (uint32_t)len;
 }
 
-/* One segment out; opt_mss adds the MSS option (SYN-ACK). */
+enum { OPT_MSS = 1, OPT_WS = 2 };
+
+/* One segment out; opts adds the MSS and window-scale options (SYN-ACK). */
 static void
 ns_tcp_emit(struct ns_tcp *t, uint32_t laddr, uint32_t raddr, uint16_t lport, uint16_t rport, uint32_t seq,
-	    uint32_t ack, uint8_t flags, uint16_t wnd, const uint8_t *data, size_t len, bool opt_mss)
+	    uint32_t ack, uint8_t flags, uint16_t wnd, const uint8_t *data, size_t len, unsigned opts)
 {
 	uint8_t s[NS_ETH_MAX - NS_ETH_HDR - NS_IP_HDR];
-	size_t hlen = opt_mss ? 24 : 20;
+	size_t hlen = 20 + (opts & OPT_MSS ? 4 : 0) + (opts & OPT_WS ? 4 : 0);
 	struct hsk_wr w;
 	uint16_t sum;
 
@@ -58,10 +61,16 @@ ns_tcp_emit(struct ns_tcp *t, uint32_t laddr, uint32_t raddr, uint16_t lport, ui
 	hsk_wr_u16(&w, wnd);
 	hsk_wr_u16(&w, 0); /* checksum */
 	hsk_wr_u16(&w, 0); /* urgent pointer */
-	if (opt_mss) {
+	if (opts & OPT_MSS) {
 		hsk_wr_u8(&w, 2);
 		hsk_wr_u8(&w, 4);
 		hsk_wr_u16(&w, NS_TCP_MSS);
+	}
+	if (opts & OPT_WS) { /* NOP, then kind 3 length 3 shift */
+		hsk_wr_u8(&w, 1);
+		hsk_wr_u8(&w, 3);
+		hsk_wr_u8(&w, 3);
+		hsk_wr_u8(&w, NS_TCP_RCV_WSCALE);
 	}
 	hsk_wr_bytes(&w, data, len);
 	sum = (uint16_t)~ns_csum(s, w.len, ns_tcp_pseudo(laddr, raddr, w.len));
@@ -71,22 +80,52 @@ ns_tcp_emit(struct ns_tcp *t, uint32_t laddr, uint32_t raddr, uint16_t lport, ui
 	(void)ns_ip_output(t->nif, laddr, raddr, NS_IP_TCP, s, w.len, t->now_ms);
 }
 
-/* The window to announce: what the application can take. */
-static uint16_t
+/* The window to announce: what the application can take (bytes). */
+static uint32_t
 ns_tcp_rcv_wnd(struct ns_tcp *t, struct ns_tcp_conn *c)
 {
 	size_t w = t->ops->rcv_space != NULL && c->state >= NS_TCP_ESTABLISHED ? t->ops->rcv_space(t->arg, c)
 										 : NS_TCP_RCV_WND;
-	return (uint16_t)(w < NS_TCP_RCV_WND ? w : NS_TCP_RCV_WND);
+	return (uint32_t)(w < NS_TCP_RCV_WND ? w : NS_TCP_RCV_WND);
 }
 
 static void
 ns_tcp_emit_c(struct ns_tcp *t, struct ns_tcp_conn *c, uint32_t seq, uint8_t flags, const uint8_t *data,
-	      size_t len, bool opt_mss)
+	      size_t len, unsigned opts)
 {
-	c->adv_wnd = ns_tcp_rcv_wnd(t, c);
-	ns_tcp_emit(t, c->laddr, c->raddr, c->lport, c->rport, seq, c->rcv_nxt, flags, c->adv_wnd, data, len,
-		    opt_mss);
+	/* the SYN-ACK's window is never scaled (RFC 7323 2.2) */
+	unsigned shift = (flags & F_SYN) ? 0 : c->rcv_wscale;
+	uint32_t wnd = ns_tcp_rcv_wnd(t, c) >> shift;
+
+	if (wnd > 0xffff)
+		wnd = 0xffff;
+	c->adv_wnd = wnd << shift;
+	ns_tcp_emit(t, c->laddr, c->raddr, c->lport, c->rport, seq, c->rcv_nxt, flags, (uint16_t)wnd, data, len,
+		    opts);
+}
+
+static unsigned
+ns_tcp_synack_opts(const struct ns_tcp_conn *c)
+{
+	return OPT_MSS | (c->ws_ok ? OPT_WS : 0);
+}
+
+/* Send the segment that starts at seq (retransmissions): up to one MSS of
+ * what was sent from there, or our FIN alone. */
+static void
+ns_tcp_emit_at(struct ns_tcp *t, struct ns_tcp_conn *c, uint32_t seq)
+{
+	size_t off = seq - c->snd_una, sent = c->snd_nxt - c->snd_una - (c->fin_sent ? 1 : 0), n;
+
+	if (off > sent)
+		return;
+	n = sent - off < c->mss ? sent - off : c->mss;
+	if (n > c->buf_len - off)
+		n = c->buf_len > off ? c->buf_len - off : 0;
+	if (n > 0)
+		ns_tcp_emit_c(t, c, seq, F_ACK | F_PSH, c->buf + off, n, 0);
+	else if (c->fin_sent)
+		ns_tcp_emit_c(t, c, seq, F_FIN | F_ACK, NULL, 0, 0);
 }
 
 int
@@ -102,6 +141,7 @@ ns_tcp_init(struct ns_tcp *t, struct ns_if *nif, const struct ns_tcp_ops *ops, v
 	for (size_t i = 0; i < NS_TCP_CONNS; i++) {
 		t->conns[i].buf = slab + i * (NS_TCP_SNDBUF + NS_TCP_OOO_BYTES);
 		t->conns[i].ooo_buf = t->conns[i].buf + NS_TCP_SNDBUF;
+		t->conns[i].tcp = t;
 	}
 	t->nif = nif;
 	t->ops = ops;
@@ -137,6 +177,7 @@ ns_tcp_release(struct ns_tcp *t, struct ns_tcp_conn *c)
 	memset(c, 0, sizeof(*c));
 	c->buf = buf;
 	c->ooo_buf = ooo;
+	c->tcp = t;
 }
 
 /* Keep a segment that arrived ahead of rcv_nxt (within the window), if
@@ -217,7 +258,7 @@ ns_tcp_time_wait(struct ns_tcp *t, struct ns_tcp_conn *c)
 static void
 ns_tcp_reset(struct ns_tcp *t, struct ns_tcp_conn *c)
 {
-	ns_tcp_emit_c(t, c, c->snd_nxt, F_RST | F_ACK, NULL, 0, false);
+	ns_tcp_emit_c(t, c, c->snd_nxt, F_RST | F_ACK, NULL, 0, 0);
 	t->stats.reset_out++;
 	ns_tcp_release(t, c);
 }
@@ -240,27 +281,36 @@ ns_tcp_output(struct ns_tcp *t, struct ns_tcp_conn *c)
 		return false;
 	for (;;) {
 		uint32_t in_flight = c->snd_nxt - c->snd_una;
+		uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
 		size_t done = in_flight - (c->fin_sent ? 1 : 0), n;
 
-		if (c->fin_sent || done >= c->buf_len || in_flight >= c->snd_wnd)
+		if (c->fin_sent || done >= c->buf_len || in_flight >= wnd) {
+			/* data waits for a zero window: probe it (persist timer) */
+			if (!c->fin_sent && done < c->buf_len && c->snd_wnd == 0 && in_flight == 0)
+				ns_tcp_arm(t, c);
 			break;
+		}
 		n = c->buf_len - done;
 		if (n > c->mss)
 			n = c->mss;
-		if (n > c->snd_wnd - in_flight)
-			n = c->snd_wnd - in_flight;
-		ns_tcp_emit_c(t, c, c->snd_nxt, F_ACK | F_PSH, c->buf + done, n, false);
+		if (n > wnd - in_flight)
+			n = wnd - in_flight;
+		ns_tcp_emit_c(t, c, c->snd_nxt, F_ACK | F_PSH, c->buf + done, n, 0);
 		if (c->rtt_at == 0) {
 			c->rtt_at = t->now_ms;
 			c->rtt_seq = c->snd_nxt + (uint32_t)n;
 		}
 		c->snd_nxt += (uint32_t)n;
+		if (seq_lt(c->snd_max, c->snd_nxt))
+			c->snd_max = c->snd_nxt;
 		ns_tcp_arm(t, c);
 		sent = true;
 	}
 	if (c->close_requested && !c->fin_sent && c->snd_nxt - c->snd_una == c->buf_len) {
-		ns_tcp_emit_c(t, c, c->snd_nxt, F_FIN | F_ACK, NULL, 0, false);
+		ns_tcp_emit_c(t, c, c->snd_nxt, F_FIN | F_ACK, NULL, 0, 0);
 		c->snd_nxt++;
+		if (seq_lt(c->snd_max, c->snd_nxt))
+			c->snd_max = c->snd_nxt;
 		c->fin_sent = true;
 		ns_tcp_arm(t, c);
 		if (c->state == NS_TCP_ESTABLISHED)
@@ -292,7 +342,7 @@ ns_tcp_window_update(struct ns_tcp *t, struct ns_tcp_conn *c)
 {
 	if (c->state >= NS_TCP_ESTABLISHED && c->state != NS_TCP_TIME_WAIT && c->adv_wnd < c->mss &&
 	    ns_tcp_rcv_wnd(t, c) >= c->mss)
-		ns_tcp_emit_c(t, c, c->snd_nxt, F_ACK, NULL, 0, false);
+		ns_tcp_emit_c(t, c, c->snd_nxt, F_ACK, NULL, 0, 0);
 }
 
 void
@@ -302,6 +352,18 @@ ns_tcp_close(struct ns_tcp *t, struct ns_tcp_conn *c)
 		return;
 	c->close_requested = true;
 	ns_tcp_output(t, c);
+}
+
+void
+ns_tcp_abort(struct ns_tcp *t, struct ns_tcp_conn *c)
+{
+	if (c->state == NS_TCP_FREE)
+		return;
+	c->told_gone = true;
+	if (c->state != NS_TCP_TIME_WAIT)
+		ns_tcp_reset(t, c);
+	else
+		ns_tcp_release(t, c);
 }
 
 /* RFC 6298 2.2-2.3 with a sample r. */
@@ -332,6 +394,7 @@ ns_tcp_parse(const uint8_t *p, size_t len, struct seg *s)
 	const uint8_t *o;
 
 	memset(s, 0, sizeof(*s));
+	s->wscale = -1;
 	if (hsk_rd_u16(&r, &s->sport) != HSK_OK || hsk_rd_u16(&r, &s->dport) != HSK_OK ||
 	    hsk_rd_u32(&r, &s->seq) != HSK_OK || hsk_rd_u32(&r, &s->ack) != HSK_OK || hsk_rd_u8(&r, &off) != HSK_OK ||
 	    hsk_rd_u8(&r, &flags) != HSK_OK || hsk_rd_u16(&r, &s->wnd) != HSK_OK || hsk_rd_u16(&r, &sum) != HSK_OK ||
@@ -356,6 +419,8 @@ ns_tcp_parse(const uint8_t *p, size_t len, struct seg *s)
 			return false;
 		if (kind == 2 && olen == 4)
 			s->mss = (uint16_t)(v[0] << 8 | v[1]);
+		else if (kind == 3 && olen == 3)
+			s->wscale = v[0] > 14 ? 14 : v[0]; /* RFC 7323 2.3 */
 	}
 	s->data = r.cur;
 	s->len = hsk_rd_left(&r);
@@ -410,11 +475,92 @@ ns_tcp_refuse(struct ns_tcp *t, uint32_t src, uint32_t dst, const struct seg *s)
 		return;
 	t->stats.reset_out++;
 	if (s->flags & F_ACK)
-		ns_tcp_emit(t, dst, src, s->dport, s->sport, s->ack, 0, F_RST, 0, NULL, 0, false);
+		ns_tcp_emit(t, dst, src, s->dport, s->sport, s->ack, 0, F_RST, 0, NULL, 0, 0);
 	else
 		ns_tcp_emit(t, dst, src, s->dport, s->sport, 0,
 			    s->seq + (uint32_t)s->len + ((s->flags & F_SYN) ? 1 : 0) + ((s->flags & F_FIN) ? 1 : 0),
-			    F_RST | F_ACK, 0, NULL, 0, false);
+			    F_RST | F_ACK, 0, NULL, 0, 0);
+}
+
+/* ---- congestion control: RFC 5681 slow start and congestion
+ * avoidance, fast retransmit and NewReno fast recovery (RFC 6582) ---- */
+
+static void
+ns_tcp_cc_init(struct ns_tcp_conn *c)
+{
+	c->cwnd = 10u * c->mss;                 /* RFC 6928 initial window */
+	c->ssthresh = 0xffffffffu;
+	c->dupacks = 0;
+	c->in_recovery = false;
+}
+
+static uint32_t
+ns_tcp_flight(const struct ns_tcp_conn *c)
+{
+	return c->snd_nxt - c->snd_una;
+}
+
+static void
+ns_tcp_cc_halve(struct ns_tcp_conn *c)
+{
+	uint32_t half = ns_tcp_flight(c) / 2;
+
+	c->ssthresh = half > 2u * c->mss ? half : 2u * c->mss;
+}
+
+/* A duplicate ACK (nothing new acknowledged, data outstanding). */
+static void
+ns_tcp_dupack(struct ns_tcp *t, struct ns_tcp_conn *c)
+{
+	c->dupacks++;
+	if (c->in_recovery) {
+		c->cwnd += c->mss; /* a segment left the network */
+		return;
+	}
+	/* the third: the segment at snd_una was lost; not again for data
+	 * sent before an earlier loss was repaired (RFC 6582 4.1) */
+	if (c->dupacks < 3) {
+		/* RFC 3042 limited transmit: a new segment for each of the
+		 * first two, so that a small window still yields three */
+		c->cwnd += c->mss;
+		ns_tcp_output(t, c);
+		c->cwnd -= c->mss;
+		return;
+	}
+	if (c->dupacks == 3 && seq_lt(c->recover, c->snd_una + 1)) {
+		t->stats.fast_retransmits++;
+		ns_tcp_cc_halve(c);
+		c->recover = c->snd_nxt;
+		c->in_recovery = true;
+		c->rtt_at = 0; /* Karn */
+		ns_tcp_emit_at(t, c, c->snd_una);
+		c->cwnd = c->ssthresh + 3u * c->mss;
+	}
+}
+
+/* New data acknowledged: snd_una moved to ack by acked bytes. */
+static void
+ns_tcp_cc_ack(struct ns_tcp *t, struct ns_tcp_conn *c, uint32_t ack, uint32_t acked)
+{
+	c->dupacks = 0;
+	if (c->in_recovery) {
+		if (seq_lt(ack, c->recover)) {
+			/* partial ACK: the next hole is lost too; resend it, deflate */
+			ns_tcp_emit_at(t, c, ack);
+			t->stats.fast_retransmits++;
+			c->cwnd = c->cwnd > acked ? c->cwnd - acked + c->mss : c->mss;
+			return;
+		}
+		c->in_recovery = false; /* full ACK */
+		c->cwnd = c->ssthresh;
+		return;
+	}
+	if (c->cwnd < c->ssthresh)
+		c->cwnd += acked < c->mss ? acked : c->mss;
+	else
+		c->cwnd += c->mss * c->mss / c->cwnd > 0 ? c->mss * c->mss / c->cwnd : 1;
+	if (c->cwnd > 4u * NS_TCP_SNDBUF)
+		c->cwnd = 4u * NS_TCP_SNDBUF;
 }
 
 static void
@@ -438,27 +584,47 @@ ns_tcp_passive_open(struct ns_tcp *t, uint32_t src, uint32_t dst, const struct s
 	if (getrandom(&c->iss, sizeof(c->iss), GRND_NONBLOCK) != (ssize_t)sizeof(c->iss))
 		c->iss = (uint32_t)t->now_ms * 2654435761u ^ (uint32_t)(uintptr_t)c;
 	c->snd_una = c->iss;
-	c->snd_nxt = c->iss + 1;
-	c->snd_wnd = s->wnd;
+	c->snd_nxt = c->snd_max = c->iss + 1;
+	c->recover = c->iss;
+	c->snd_wnd = s->wnd; /* a SYN's window is not scaled */
+	if (s->wscale >= 0) { /* RFC 7323: both sides sent the option */
+		c->ws_ok = true;
+		c->snd_wscale = (uint8_t)s->wscale;
+		c->rcv_wscale = NS_TCP_RCV_WSCALE;
+	}
 	c->mss = s->mss ? (s->mss < NS_TCP_MSS ? s->mss : NS_TCP_MSS) : 536; /* RFC 9293 3.7.1 default */
+	ns_tcp_cc_init(c);
 	c->rto_ms = NS_TCP_RTO_INIT_MS;
-	ns_tcp_emit_c(t, c, c->iss, F_SYN | F_ACK, NULL, 0, true);
+	ns_tcp_emit_c(t, c, c->iss, F_SYN | F_ACK, NULL, 0, ns_tcp_synack_opts(c));
 	ns_tcp_arm(t, c);
 }
 
-/* The acknowledgment field of a segment on a synchronized connection. */
-static void
+/* The acknowledgment field of a segment on a synchronized connection;
+ * returns the bytes it freed in the send buffer. */
+static uint32_t
 ns_tcp_ack(struct ns_tcp *t, struct ns_tcp_conn *c, const struct seg *s)
 {
 	uint32_t acked, data;
 
-	if (seq_lt(c->snd_nxt, s->ack)) { /* acks what we never sent */
-		ns_tcp_emit_c(t, c, c->snd_nxt, F_ACK, NULL, 0, false);
-		return;
+	if (seq_lt(c->snd_max, s->ack)) { /* acks what we never sent */
+		ns_tcp_emit_c(t, c, c->snd_nxt, F_ACK, NULL, 0, 0);
+		return 0;
 	}
-	c->snd_wnd = s->wnd;
-	if (!seq_lt(c->snd_una, s->ack))
-		return; /* a duplicate: nothing new (fast retransmit: not yet) */
+	if (seq_lt(c->snd_nxt, s->ack)) {
+		/* after a timeout rewound snd_nxt: the peer had more than we
+		 * resent (our FIN too, when it acks one past the data) */
+		c->snd_nxt = s->ack;
+		if (c->close_requested && !c->fin_sent && s->ack - c->snd_una == c->buf_len + 1) {
+			c->fin_sent = true;
+			c->state = c->state == NS_TCP_CLOSE_WAIT ? NS_TCP_LAST_ACK : NS_TCP_FIN_WAIT_1;
+		}
+	}
+	c->snd_wnd = (uint32_t)s->wnd << c->snd_wscale;
+	if (!seq_lt(c->snd_una, s->ack)) {
+		if (s->ack == c->snd_una && s->len == 0 && !(s->flags & F_FIN) && c->snd_nxt != c->snd_una)
+			ns_tcp_dupack(t, c);
+		return 0;
+	}
 	acked = s->ack - c->snd_una;
 	data = c->fin_sent && s->ack == c->snd_nxt ? acked - 1 : acked;
 	if (data > c->buf_len)
@@ -466,6 +632,7 @@ ns_tcp_ack(struct ns_tcp *t, struct ns_tcp_conn *c, const struct seg *s)
 	memmove(c->buf, c->buf + data, c->buf_len - data);
 	c->buf_len -= data;
 	c->snd_una = s->ack;
+	ns_tcp_cc_ack(t, c, s->ack, acked);
 	if (c->rtt_at != 0 && seq_le(c->rtt_seq, s->ack)) {
 		ns_tcp_rtt(c, (uint32_t)(t->now_ms - c->rtt_at));
 		c->rtt_at = 0;
@@ -480,6 +647,7 @@ ns_tcp_ack(struct ns_tcp *t, struct ns_tcp_conn *c, const struct seg *s)
 		else if (c->state == NS_TCP_LAST_ACK)
 			ns_tcp_release(t, c);
 	}
+	return data;
 }
 
 void
@@ -489,6 +657,7 @@ ns_tcp_input(void *tcp, uint32_t src, uint32_t dst, const uint8_t *p, size_t len
 	struct ns_tcp_conn *c;
 	struct seg s;
 	bool need_ack = false;
+	uint32_t freed = 0;
 
 	t->now_ms = now_ms;
 	t->stats.segs_in++;
@@ -511,26 +680,26 @@ ns_tcp_input(void *tcp, uint32_t src, uint32_t dst, const uint8_t *p, size_t len
 			t->stats.reset_in++;
 			ns_tcp_release(t, c);
 		} else if (seq_lt(c->rcv_nxt, s.seq) && seq_lt(s.seq, c->rcv_nxt + NS_TCP_RCV_WND)) {
-			ns_tcp_emit_c(t, c, c->snd_nxt, F_ACK, NULL, 0, false);
+			ns_tcp_emit_c(t, c, c->snd_nxt, F_ACK, NULL, 0, 0);
 		}
 		return;
 	}
 	if (s.flags & F_SYN) {
 		if (c->state == NS_TCP_SYN_RCVD && s.seq == c->irs) /* our SYN-ACK was lost */
-			ns_tcp_emit_c(t, c, c->iss, F_SYN | F_ACK, NULL, 0, true);
+			ns_tcp_emit_c(t, c, c->iss, F_SYN | F_ACK, NULL, 0, ns_tcp_synack_opts(c));
 		else
-			ns_tcp_emit_c(t, c, c->snd_nxt, F_ACK, NULL, 0, false); /* RFC 5961 4 */
+			ns_tcp_emit_c(t, c, c->snd_nxt, F_ACK, NULL, 0, 0); /* RFC 5961 4 */
 		return;
 	}
 	if (!(s.flags & F_ACK))
 		return;
 	if (c->state == NS_TCP_SYN_RCVD) {
 		if (s.ack != c->snd_nxt) {
-			ns_tcp_emit(t, dst, src, s.dport, s.sport, s.ack, 0, F_RST, 0, NULL, 0, false);
+			ns_tcp_emit(t, dst, src, s.dport, s.sport, s.ack, 0, F_RST, 0, NULL, 0, 0);
 			return;
 		}
 		c->snd_una = s.ack;
-		c->snd_wnd = s.wnd;
+		c->snd_wnd = (uint32_t)s.wnd << c->snd_wscale;
 		c->state = NS_TCP_ESTABLISHED;
 		c->rto_at = 0;
 		c->retries = 0;
@@ -539,7 +708,7 @@ ns_tcp_input(void *tcp, uint32_t src, uint32_t dst, const uint8_t *p, size_t len
 		if (c->state == NS_TCP_FREE)
 			return;
 	} else {
-		ns_tcp_ack(t, c, &s);
+		freed = ns_tcp_ack(t, c, &s);
 		if (c->state == NS_TCP_FREE)
 			return;
 		/* after a window below one segment, say when it opens */
@@ -549,7 +718,7 @@ ns_tcp_input(void *tcp, uint32_t src, uint32_t dst, const uint8_t *p, size_t len
 	if (c->state == NS_TCP_TIME_WAIT) {
 		if (s.flags & F_FIN) { /* the peer's FIN again: our ACK was lost */
 			c->time_wait_until = now_ms + NS_TCP_TIME_WAIT_MS;
-			ns_tcp_emit_c(t, c, c->snd_nxt, F_ACK, NULL, 0, false);
+			ns_tcp_emit_c(t, c, c->snd_nxt, F_ACK, NULL, 0, 0);
 		}
 		return;
 	}
@@ -583,7 +752,7 @@ ns_tcp_input(void *tcp, uint32_t src, uint32_t dst, const uint8_t *p, size_t len
 			c->state = NS_TCP_CLOSING;
 			break;
 		case NS_TCP_FIN_WAIT_2:
-			ns_tcp_emit_c(t, c, c->snd_nxt, F_ACK, NULL, 0, false);
+			ns_tcp_emit_c(t, c, c->snd_nxt, F_ACK, NULL, 0, 0);
 			ns_tcp_time_wait(t, c);
 			return;
 		default:
@@ -594,8 +763,13 @@ ns_tcp_input(void *tcp, uint32_t src, uint32_t dst, const uint8_t *p, size_t len
 		if (c->state == NS_TCP_FREE || c->state == NS_TCP_TIME_WAIT)
 			return;
 	}
+	if (freed > 0 && t->ops->writable != NULL && (c->state == NS_TCP_ESTABLISHED || c->state == NS_TCP_CLOSE_WAIT)) {
+		t->ops->writable(t->arg, c);
+		if (c->state == NS_TCP_FREE)
+			return;
+	}
 	if (!ns_tcp_output(t, c) && need_ack)
-		ns_tcp_emit_c(t, c, c->snd_nxt, F_ACK, NULL, 0, false);
+		ns_tcp_emit_c(t, c, c->snd_nxt, F_ACK, NULL, 0, 0);
 }
 
 void
@@ -611,6 +785,16 @@ ns_tcp_timers(struct ns_tcp *t, uint64_t now_ms)
 		}
 		if (c->rto_at == 0 || now_ms < c->rto_at)
 			continue;
+		if (c->state != NS_TCP_SYN_RCVD && c->snd_wnd == 0 && c->snd_nxt == c->snd_una && c->buf_len > 0) {
+			/* RFC 9293 3.8.6.1: probe the zero window with an old
+			 * sequence number (the peer answers with its window),
+			 * backing off, for as long as it takes */
+			t->stats.window_probes++;
+			ns_tcp_emit_c(t, c, c->snd_una - 1, F_ACK, NULL, 0, 0);
+			c->rto_ms = c->rto_ms * 2 > NS_TCP_RTO_MAX_MS ? NS_TCP_RTO_MAX_MS : c->rto_ms * 2;
+			c->rto_at = now_ms + c->rto_ms;
+			continue;
+		}
 		if (++c->retries > NS_TCP_RETRIES) {
 			t->stats.timeouts++;
 			ns_tcp_reset(t, c);
@@ -622,10 +806,17 @@ ns_tcp_timers(struct ns_tcp *t, uint64_t now_ms)
 		c->rto_at = 0;
 		c->rtt_at = 0; /* Karn: no sample from a retransmitted segment */
 		if (c->state == NS_TCP_SYN_RCVD) {
-			ns_tcp_emit_c(t, c, c->iss, F_SYN | F_ACK, NULL, 0, true);
+			ns_tcp_emit_c(t, c, c->iss, F_SYN | F_ACK, NULL, 0, ns_tcp_synack_opts(c));
 			ns_tcp_arm(t, c);
 			continue;
 		}
+		/* RFC 5681 3.1 (5.5 of RFC 6298): one segment, slow start again */
+		if (c->retries == 1)
+			ns_tcp_cc_halve(c);
+		c->cwnd = c->mss;
+		c->recover = c->snd_nxt;
+		c->in_recovery = false;
+		c->dupacks = 0;
 		c->snd_nxt = c->snd_una;
 		if (c->fin_sent) {
 			c->fin_sent = false;

@@ -28,10 +28,11 @@ extern "C" {
 
 #define NS_TCP_CONNS 256
 #define NS_TCP_SNDBUF 65536        /* bytes queued per connection, sent or not */
-#define NS_TCP_RCV_WND 65535       /* what we announce (no window scaling yet) */
+#define NS_TCP_RCV_WND 65535       /* the most we announce */
+#define NS_TCP_RCV_WSCALE 2        /* our window-scale shift when the peer scales */
 #define NS_TCP_MSS 1460
 #define NS_TCP_RTO_INIT_MS 1000
-#define NS_TCP_RTO_MIN_MS 200
+#define NS_TCP_RTO_MIN_MS 50         /* above Linux's 40 ms delayed ACK; see below */
 #define NS_TCP_RTO_MAX_MS 60000
 #define NS_TCP_RETRIES 8           /* then the connection is reset */
 #define NS_TCP_TIME_WAIT_MS 30000
@@ -56,8 +57,16 @@ struct ns_tcp_conn {
 	uint32_t laddr, raddr;
 	uint16_t lport, rport;
 	uint32_t iss, snd_una, snd_nxt, snd_wnd, irs, rcv_nxt;
+	uint32_t snd_max;          /* the highest snd_nxt (a timeout rewinds snd_nxt) */
 	uint16_t mss;              /* the peer's */
-	uint16_t adv_wnd;          /* the window we announced last */
+	uint32_t adv_wnd;          /* the window we announced last (bytes) */
+	bool ws_ok;                /* window scaling negotiated (RFC 7323) */
+	uint8_t snd_wscale;        /* the peer's shift (0 without scaling) */
+	uint8_t rcv_wscale;        /* ours */
+	/* congestion control (RFC 5681, NewReno RFC 6582) */
+	uint32_t cwnd, ssthresh, recover;
+	uint16_t dupacks;
+	bool in_recovery;
 	bool close_requested;      /* our FIN goes after the queued data */
 	bool fin_sent;
 	/* send buffer: bytes from snd_una on (the unacknowledged, then the unsent) */
@@ -80,6 +89,7 @@ struct ns_tcp_conn {
 	uint8_t n_ooo;
 	uint16_t ooo_used;
 	void *app;
+	struct ns_tcp *tcp;        /* the table it belongs to */
 };
 
 struct ns_tcp;
@@ -97,11 +107,14 @@ struct ns_tcp_ops {
 	void (*peer_closed)(void *arg, struct ns_tcp_conn *c);
 	/* The connection is gone (closed, reset or timed out); c is reused after. */
 	void (*gone)(void *arg, struct ns_tcp_conn *c);
+	/* Acknowledged bytes left the send buffer: ns_tcp_send takes more. */
+	void (*writable)(void *arg, struct ns_tcp_conn *c);
 };
 
 struct ns_tcp_stats {
 	uint64_t segs_in, segs_out, bad_csum, syn, established, reset_in, reset_out;
 	uint64_t out_of_order, ooo_dropped, retransmits, timeouts, table_full;
+	uint64_t fast_retransmits, window_probes;
 };
 
 struct ns_tcp {
@@ -126,6 +139,8 @@ size_t ns_tcp_send(struct ns_tcp *t, struct ns_tcp_conn *c, const uint8_t *p, si
 void ns_tcp_window_update(struct ns_tcp *t, struct ns_tcp_conn *c);
 /* FIN after what is queued. */
 void ns_tcp_close(struct ns_tcp *t, struct ns_tcp_conn *c);
+/* RST now; c is released (ops->gone is not called for it). */
+void ns_tcp_abort(struct ns_tcp *t, struct ns_tcp_conn *c);
 /* Retransmissions and TIME_WAIT expiry; call every few milliseconds. */
 void ns_tcp_timers(struct ns_tcp *t, uint64_t now_ms);
 /* The input hook (set on nif by ns_tcp_init); exposed for tests. */

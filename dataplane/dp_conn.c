@@ -1,0 +1,476 @@
+/* Respond mode over any byte stream (dp_conn.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dp_conn.h"
+#include "dp_log.h"
+
+#define DP_APP_TIMER_MS 200
+#define DP_SERVICE_ROUNDS 64
+
+static uint8_t dp_body[16384];
+
+/* ---- connections ---- */
+
+static void
+dp_conn_release(struct dp_conn *c)
+{
+	struct dp_app *a = c->app;
+
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		a->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	a->n_conns--;
+	hsk_conn_free(c->tls);
+	free(c);
+}
+
+/* Close the transport now; the object goes when its crypto job is back.
+ * Returns whether c still exists. */
+static bool
+dp_conn_kill(struct dp_conn *c)
+{
+	if (c->io != NULL) {
+		c->ops->close(c->io, c->dead);
+		c->io = NULL;
+		c->app->stats.closed++;
+	}
+	c->dead = true;
+	if (hsk_conn_crypto_pending(c->tls))
+		return true;
+	dp_conn_release(c);
+	return false;
+}
+
+struct dp_conn *
+dp_conn_new(struct dp_app *a, const struct hsk_ctx *ctx, const struct dp_io_ops *ops, void *io)
+{
+	struct dp_conn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->tls = hsk_conn_new(ctx, &a->hw);
+	if (c->tls == NULL) {
+		free(c);
+		return NULL;
+	}
+	c->ops = ops;
+	c->io = io;
+	c->app = a;
+	c->writable = true;
+	c->started_ms = c->active_ms = a->now_ms;
+	dp_http_init(&c->http);
+	hsk_conn_set_user(c->tls, c);
+	c->next = a->conns;
+	if (a->conns != NULL)
+		a->conns->prev = c;
+	a->conns = c;
+	a->n_conns++;
+	a->stats.accepted++;
+	return c;
+}
+
+/* Send what the engine has for the transport. */
+static bool
+dp_conn_flush(struct dp_conn *c)
+{
+	const uint8_t *p;
+	size_t n;
+	bool progress = false;
+
+	while (c->writable && c->io != NULL && (n = hsk_conn_out(c->tls, &p)) > 0) {
+		ssize_t r = c->ops->send(c->io, p, n);
+
+		if (r > 0) {
+			hsk_conn_out_done(c->tls, (size_t)r);
+			c->active_ms = c->app->now_ms; /* the peer is reading */
+			progress = true;
+		} else if (r == 0 || r == DP_IO_AGAIN) {
+			c->writable = false;
+		} else {
+			c->closing = true;
+			c->dead = true; /* peer gone: nothing more can be sent */
+			return false;
+		}
+	}
+	return progress;
+}
+
+/* Queue a response for the request just parsed. */
+static void
+dp_conn_answer(struct dp_conn *c, int status, bool keep_alive, bool head_only)
+{
+	uint64_t body = status == 200 ? c->app->cfg->response_size : 0;
+
+	c->head_len = dp_http_head(c->head, sizeof(c->head), status, body, keep_alive);
+	c->head_off = 0;
+	c->body_left = head_only ? 0 : body;
+	c->close_after = !keep_alive;
+	c->app->stats.requests++;
+}
+
+static bool
+dp_conn_responding(const struct dp_conn *c)
+{
+	return c->head_off < c->head_len || c->body_left > 0;
+}
+
+/* Write the pending response into the engine as far as it takes it. */
+static bool
+dp_conn_respond(struct dp_conn *c)
+{
+	bool progress = false;
+	size_t taken;
+
+	while (c->head_off < c->head_len) {
+		if (hsk_conn_app_write(c->tls, (const uint8_t *)c->head + c->head_off,
+				       c->head_len - c->head_off, &taken) != HSK_OK) {
+			c->closing = true;
+			return false;
+		}
+		if (taken == 0)
+			return progress;
+		c->head_off += taken;
+		progress = true;
+	}
+	while (c->body_left > 0) {
+		size_t n = c->body_left < sizeof(dp_body) ? (size_t)c->body_left : sizeof(dp_body);
+
+		if (hsk_conn_app_write(c->tls, dp_body, n, &taken) != HSK_OK) {
+			c->closing = true;
+			return false;
+		}
+		if (taken == 0)
+			return progress;
+		c->body_left -= taken;
+		progress = true;
+	}
+	if (progress && c->close_after) {
+		hsk_conn_close(c->tls);
+		c->closing = true;
+	}
+	return progress;
+}
+
+/* Decrypted bytes -> HTTP parser -> responses, one at a time. */
+static bool
+dp_conn_requests(struct dp_conn *c)
+{
+	struct dp_http_req req;
+	bool progress = false;
+
+	while (!dp_conn_responding(c) && !c->closing) {
+		uint8_t buf[4096];
+		size_t n;
+
+		switch (dp_http_next(&c->http, &req)) {
+		case DP_HTTP_REQUEST:
+			dp_conn_answer(c, 200, req.keep_alive, req.head);
+			return true;
+		case DP_HTTP_BAD:
+			dp_conn_answer(c, 400, false, false);
+			return true;
+		case DP_HTTP_TOO_LARGE:
+			dp_conn_answer(c, 431, false, false);
+			return true;
+		case DP_HTTP_NONE:
+		default:
+			break;
+		}
+		if (hsk_conn_app_pending(c->tls) == 0)
+			return progress;
+		n = hsk_conn_app_read(c->tls, buf, sizeof(buf) < DP_HTTP_MAX_HEAD - c->http.len
+							   ? sizeof(buf)
+							   : DP_HTTP_MAX_HEAD - c->http.len);
+		if (n == 0)
+			return progress;
+		(void)dp_http_feed(&c->http, buf, n);
+		if (hsk_conn_app_pending(c->tls) == 0)
+			c->need_recv = true; /* the engine stopped at this record */
+		progress = true;
+	}
+	return progress;
+}
+
+static void
+dp_conn_result(struct dp_conn *c, hsk_err err)
+{
+	if (err == HSK_OK || err == HSK_WANT_INPUT || err == HSK_WANT_CRYPTO)
+		return;
+	/* An alert (ours or the peer's) or close_notify: send what the
+	 * engine still has (our alert or close_notify), then close. */
+	if (HSK_IS_ALERT(err))
+		dp_log(DP_LOG_DEBUG, "worker %u: sent alert %s", c->app->id, hsk_alert_name(HSK_ALERT_CODE(err)));
+	c->closing = true;
+}
+
+/* Pull from the transport into the engine's buffer. */
+static bool
+dp_conn_read(struct dp_conn *c)
+{
+	size_t space;
+	uint8_t *buf = hsk_conn_in_buf(c->tls, &space);
+	ssize_t r;
+
+	if (space == 0)
+		return false;
+	r = c->ops->recv(c->io, buf, space);
+	if (r > 0) {
+		hsk_conn_in_commit(c->tls, (size_t)r);
+		c->need_recv = true;
+		c->active_ms = c->app->now_ms;
+		/* A short read drained the socket: skip the read that would
+		 * only say "again" (edge-triggered: new bytes raise a new
+		 * event). Not after a FIN, whose edge is already consumed. */
+		if ((size_t)r < space && !c->rdhup)
+			c->readable = false;
+		return true;
+	}
+	if (r == 0) {
+		c->closing = true; /* FIN: nothing more will come */
+		return true;
+	}
+	c->readable = false;
+	if (r != DP_IO_AGAIN) {
+		c->closing = true;
+		c->dead = true;
+	}
+	return false;
+}
+
+bool
+dp_conn_service(struct dp_conn *c)
+{
+	for (int round = 0; round < DP_SERVICE_ROUNDS && !c->dead; round++) {
+		bool progress = false;
+
+		progress |= dp_conn_requests(c);
+		progress |= dp_conn_respond(c);
+		if (c->need_recv && !hsk_conn_crypto_pending(c->tls) && hsk_conn_app_pending(c->tls) == 0) {
+			size_t zero = 0;
+
+			c->need_recv = false;
+			dp_conn_result(c, hsk_conn_recv(c->tls, NULL, &zero));
+			progress = true;
+		}
+		progress |= dp_conn_flush(c);
+		if (c->readable && c->ops->recv != NULL && !c->closing && !hsk_conn_crypto_pending(c->tls))
+			progress |= dp_conn_read(c);
+		if (c->closing && !hsk_conn_crypto_pending(c->tls)) {
+			const uint8_t *p;
+
+			if (c->dead || hsk_conn_out(c->tls, &p) == 0)
+				return dp_conn_kill(c);
+		}
+		if (!progress)
+			break;
+	}
+	if (c->dead && !hsk_conn_crypto_pending(c->tls))
+		return dp_conn_kill(c);
+	if (c->ops->room != NULL && c->io != NULL)
+		c->ops->room(c->io);
+	return true;
+}
+
+size_t
+dp_conn_room(struct dp_conn *c)
+{
+	size_t space = 0;
+
+	if (c->closing || c->dead || hsk_conn_crypto_pending(c->tls))
+		return 0;
+	(void)hsk_conn_in_buf(c->tls, &space);
+	return space;
+}
+
+size_t
+dp_conn_push(struct dp_conn *c, const uint8_t *p, size_t len)
+{
+	size_t took = 0;
+
+	while (took < len) {
+		size_t space = dp_conn_room(c), n;
+		uint8_t *buf;
+
+		if (space == 0)
+			break;
+		buf = hsk_conn_in_buf(c->tls, &space);
+		n = len - took < space ? len - took : space;
+		memcpy(buf, p + took, n);
+		hsk_conn_in_commit(c->tls, n);
+		took += n;
+		c->need_recv = true;
+		c->active_ms = c->app->now_ms;
+		if (!dp_conn_service(c))
+			break;
+	}
+	return took;
+}
+
+bool
+dp_conn_eof(struct dp_conn *c)
+{
+	c->closing = true;
+	return dp_conn_service(c);
+}
+
+void
+dp_conn_gone(struct dp_conn *c)
+{
+	c->io = NULL;
+	c->closing = true;
+	c->dead = true;
+	c->app->stats.closed++;
+	(void)dp_conn_kill(c);
+}
+
+/* ---- the worker's side ---- */
+
+static void
+dp_app_on_done(struct acc_job *job, void *arg)
+{
+	struct dp_app *a = arg;
+	struct hsk_conn *t = hsk_conn_from_job(job);
+	struct dp_conn *c;
+
+	if (t == NULL)
+		return;
+	c = hsk_conn_user(t);
+	c->run_next = a->runnable;
+	a->runnable = c;
+}
+
+static void
+dp_app_run_completed(struct dp_app *a)
+{
+	struct dp_conn *c, *next;
+
+	c = a->runnable;
+	a->runnable = NULL;
+	for (; c != NULL; c = next) {
+		next = c->run_next;
+		if (c->dead) {
+			dp_conn_release(c);
+			continue;
+		}
+		dp_conn_result(c, hsk_conn_resume(c->tls));
+		(void)dp_conn_service(c);
+	}
+}
+
+static void
+dp_app_timers(struct dp_app *a)
+{
+	const struct cfg *cfg = a->cfg;
+	struct dp_conn *c, *next;
+
+	for (c = a->conns; c != NULL; c = next) {
+		bool est;
+
+		next = c->next;
+		if (c->dead || hsk_conn_crypto_pending(c->tls))
+			continue;
+		est = hsk_conn_established(c->tls);
+		if (est ? cfg->idle_timeout_ms == 0 || a->now_ms - c->active_ms < cfg->idle_timeout_ms
+			: a->now_ms - c->started_ms < cfg->handshake_timeout_ms)
+			continue;
+		a->stats.timeouts++;
+		if (!est || c->closing) {
+			(void)dp_conn_kill(c); /* nothing moved since: give up */
+		} else {
+			/* idle: close_notify, then close once it is sent */
+			hsk_conn_close(c->tls);
+			c->closing = true;
+			c->active_ms = a->now_ms;
+			(void)dp_conn_service(c);
+		}
+	}
+}
+
+int
+dp_app_init(struct dp_app *a, unsigned id, const struct cfg *cfg, struct hsk_sess_cache *cache)
+{
+	static const char *backends[] = { "auto", "openssl", "ifma" };
+	const char *backend = backends[cfg->accel <= CFG_ACCEL_IFMA ? cfg->accel : 0];
+
+	memset(dp_body, 'x', sizeof(dp_body)); /* the same bytes from every thread */
+	a->id = id;
+	a->cfg = cfg;
+	a->hw.id = id;
+	a->hw.cache = cache;
+	a->hw.exec = acc_exec_new(backend);
+	if (a->hw.exec == NULL) {
+		dp_log(DP_LOG_ERROR, "worker %u: crypto backend '%s' is not available here", id, backend);
+		return -1;
+	}
+	return 0;
+}
+
+void
+dp_app_tick(struct dp_app *a, uint64_t now_ms)
+{
+	a->now_ms = now_ms;
+	a->hw.now_s = now_ms / 1000;
+}
+
+bool
+dp_app_busy(const struct dp_app *a)
+{
+	return (a->hw.exec != NULL && acc_exec_pending(a->hw.exec) > 0) || a->runnable != NULL;
+}
+
+void
+dp_app_flush(struct dp_app *a)
+{
+	if (acc_exec_pending(a->hw.exec) > 0)
+		acc_exec_flush(a->hw.exec, dp_app_on_done, a);
+	dp_app_run_completed(a);
+	if (a->now_ms >= a->next_timer_ms) {
+		dp_app_timers(a);
+		a->next_timer_ms = a->now_ms + DP_APP_TIMER_MS;
+	}
+}
+
+void
+dp_app_teardown(struct dp_app *a)
+{
+	/* Complete every job so that no connection is left pending. */
+	while (a->hw.exec != NULL && acc_exec_pending(a->hw.exec) > 0)
+		acc_exec_flush(a->hw.exec, dp_app_on_done, a);
+	a->runnable = NULL;
+	while (a->conns != NULL) {
+		struct dp_conn *c = a->conns;
+
+		if (c->io != NULL)
+			c->ops->close(c->io, true);
+		dp_conn_release(c);
+	}
+	hsk_worker_release(&a->hw);
+	if (a->hw.exec != NULL)
+		acc_exec_stats(a->hw.exec, &a->acc);
+	acc_exec_free(a->hw.exec);
+	a->hw.exec = NULL;
+}
+
+void
+dp_app_log_stats(const struct dp_app *a, int cpu)
+{
+	struct acc_stats as = a->acc;
+
+	if (a->hw.exec != NULL)
+		acc_exec_stats(a->hw.exec, &as); /* racy read of counters, for a log line */
+	dp_log(DP_LOG_INFO,
+	       "worker %u (cpu %d): accepted %llu, handshakes full %llu resumed %llu failed %llu, "
+	       "requests %llu, timeouts %llu; crypto jobs %llu in %llu batches (%llu jobs in %llu "
+	       "IFMA passes, %llu fault rechecks)",
+	       a->id, cpu, (unsigned long long)a->stats.accepted,
+	       (unsigned long long)__atomic_load_n(&a->hw.handshakes_full, __ATOMIC_RELAXED),
+	       (unsigned long long)__atomic_load_n(&a->hw.handshakes_resumed, __ATOMIC_RELAXED),
+	       (unsigned long long)__atomic_load_n(&a->hw.handshake_failures, __ATOMIC_RELAXED),
+	       (unsigned long long)a->stats.requests, (unsigned long long)a->stats.timeouts,
+	       (unsigned long long)as.jobs, (unsigned long long)as.batches, (unsigned long long)as.lane_jobs,
+	       (unsigned long long)as.lane_passes, (unsigned long long)as.fault_rechecks);
+}

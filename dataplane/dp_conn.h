@@ -1,0 +1,117 @@
+/* Respond mode over any byte stream: one TLS engine instance, the HTTP
+ * request parser and the response being written, per connection; and a
+ * worker's set of them (struct dp_app) with its executor, its completion
+ * list and its timeouts. Both dataplanes use it: the kernel one over
+ * non-blocking sockets, the dpdk one over the userspace TCP. The
+ * transport is a small table of operations, so nothing here knows which.
+ *
+ * Input either comes pulled (ops->recv, a socket: dp_conn_service reads
+ * while c->readable) or pushed (dp_conn_push, the userspace TCP handing
+ * over in-order bytes). Output goes through ops->send until it takes no
+ * more; the transport says when it can take more again (c->writable and
+ * dp_conn_service). One thread per dp_app; no locks. */
+#ifndef DP_CONN_H
+#define DP_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "acc_exec.h"
+#include "cfg.h"
+#include "dp_http.h"
+#include "hsk_conn.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { DP_IO_AGAIN = -2, DP_IO_ERROR = -1 };
+
+struct dp_io_ops {
+	/* Bytes taken (0: no room now); DP_IO_ERROR: the transport is gone. */
+	ssize_t (*send)(void *io, const uint8_t *p, size_t n);
+	/* Bytes read; 0 at the end of the stream; DP_IO_AGAIN: nothing now.
+	 * NULL for transports that push (dp_conn_push). */
+	ssize_t (*recv)(void *io, uint8_t *buf, size_t cap);
+	/* Close the transport after what was sent (or at once when dead). */
+	void (*close)(void *io, bool dead);
+	/* Optional: the engine may take more input now (a window update). */
+	void (*room)(void *io);
+};
+
+struct dp_app;
+
+struct dp_conn {
+	uint8_t kind;          /* the dataplane's event tag (first byte) */
+	bool readable;         /* ops->recv may have bytes */
+	bool writable;         /* ops->send may take bytes */
+	bool rdhup;            /* the peer's FIN was signalled: read to the end */
+	bool need_recv;        /* the engine has bytes (or room) to process */
+	bool closing;          /* close once the output is sent */
+	bool dead;             /* transport gone; freed when no job is pending */
+	bool close_after;      /* the current response ends the connection */
+	const struct dp_io_ops *ops;
+	void *io;
+	struct dp_conn *prev, *next, *run_next;
+	struct dp_app *app;
+	struct hsk_conn *tls;
+	uint64_t started_ms, active_ms;
+	size_t head_len, head_off;
+	uint64_t body_left;
+	char head[256];
+	struct dp_http http;
+};
+
+struct dp_app_stats {
+	uint64_t accepted, closed, timeouts, requests;
+};
+
+/* One worker's connections. */
+struct dp_app {
+	unsigned id;
+	const struct cfg *cfg;
+	struct hsk_worker hw;
+	struct dp_conn *conns;
+	struct dp_conn *runnable;  /* crypto jobs completed in this iteration */
+	size_t n_conns;
+	uint64_t now_ms, next_timer_ms;
+	struct dp_app_stats stats;
+	struct acc_stats acc;      /* the executor's counters, kept at teardown */
+};
+
+/* Create the executor of the configured backend. 0, or -1 (logged). */
+int dp_app_init(struct dp_app *a, unsigned id, const struct cfg *cfg, struct hsk_sess_cache *cache);
+/* Complete every job, release every connection (closing transports
+ * dead), free the executor. */
+void dp_app_teardown(struct dp_app *a);
+/* The clock of this iteration (milliseconds, monotonic). */
+void dp_app_tick(struct dp_app *a, uint64_t now_ms);
+/* Whether the next poll must not sleep (jobs queued or completed). */
+bool dp_app_busy(const struct dp_app *a);
+/* End of the poll iteration: run the crypto batch, resume its owners,
+ * and every DP_APP_TIMER_MS the handshake and idle timeouts. */
+void dp_app_flush(struct dp_app *a);
+/* Its counters into a log line. */
+void dp_app_log_stats(const struct dp_app *a, int cpu);
+
+/* A new connection over (ops, io); NULL without memory (the caller
+ * closes its transport). */
+struct dp_conn *dp_conn_new(struct dp_app *a, const struct hsk_ctx *ctx, const struct dp_io_ops *ops, void *io);
+/* Move bytes until nothing moves. false when c was freed. */
+bool dp_conn_service(struct dp_conn *c);
+/* Pushed input: returns how many bytes the engine took (it takes none
+ * while a crypto job is pending or the connection is closing). */
+size_t dp_conn_push(struct dp_conn *c, const uint8_t *p, size_t len);
+/* What dp_conn_push would take now. */
+size_t dp_conn_room(struct dp_conn *c);
+/* The peer ended its stream (pushed transports). false when c was freed. */
+bool dp_conn_eof(struct dp_conn *c);
+/* The transport went away under the connection (reset, timeout). */
+void dp_conn_gone(struct dp_conn *c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

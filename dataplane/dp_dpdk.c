@@ -1,0 +1,567 @@
+/* The dpdk dataplane (DESIGN.md "Dataplanes"): EAL, one port, one RX/TX
+ * queue pair per worker lcore, and on each worker the userspace stack with
+ * the engine on top (dp_ns). A poll iteration: one RX burst from its queue,
+ * the frames other workers steered to it, the crypto batch, completions,
+ * TCP timers, then one TX flush.
+ *
+ * Steering. With RSS on the TCP 4-tuple (a port that has it and a queue
+ * per worker), a flow always arrives on one queue and its worker owns it.
+ * Otherwise (one queue, fewer queues than workers, no RSS) each worker
+ * that polls a queue hashes every TCP frame's 4-tuple and hands frames of
+ * other workers' flows to them through a ring; a worker without a TX
+ * queue sends through the ring of one that has. ARP frames go to every
+ * worker (each keeps its own ARP cache). Frames carry software checksums. */
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "dp_dpdk.h"
+#include "dp_log.h"
+#include "dp_ns.h"
+
+#define DPK_BURST 32
+#define DPK_RX_DESC 1024
+#define DPK_TX_DESC 1024
+#define DPK_MBUFS 8191           /* per worker: descriptors, rings, bursts in flight */
+#define DPK_MBUF_CACHE 256
+#define DPK_RING 4096
+#define DPK_PREFIX_LEN 24
+
+struct dpk_stats {
+	uint64_t rx, tx, tx_dropped, steered_out, steered_in, ring_full, no_mbuf, multiseg;
+	uint64_t busy_cycles, idle_cycles, iterations;
+};
+
+struct dpk;
+
+struct dpk_worker {
+	struct dp_ns ns;
+	struct dpk *k;
+	unsigned id, lcore;
+	int rxq, txq;                /* -1: none (steering through rings) */
+	struct rte_mempool *pool;
+	struct rte_ring *rx_ring;    /* frames steered to us */
+	struct rte_ring *tx_ring;    /* frames of workers without a TX queue (if we have one) */
+	struct rte_ring *tx_via;     /* where we send without a TX queue */
+	struct rte_mbuf *tx[DPK_BURST];
+	unsigned n_tx;
+	uint64_t last_ms;
+	struct dpk_stats st;
+	int start_rc;
+};
+
+struct dpk {
+	const struct cfg *cfg;
+	uint16_t port;
+	unsigned n;                  /* workers */
+	unsigned nq;                 /* queue pairs */
+	bool steer;                  /* software steering of TCP flows */
+	uint64_t tsc_per_ms;
+	struct dpk_worker *ws;
+};
+
+static atomic_bool dpk_stop;
+static atomic_bool dpk_dump;
+
+static void
+dpk_signal(int sig)
+{
+	if (sig == SIGUSR1)
+		atomic_store(&dpk_dump, true);
+	else
+		atomic_store(&dpk_stop, true);
+}
+
+static uint64_t
+dpk_now_ms(const struct dpk *k)
+{
+	return rte_rdtsc() / k->tsc_per_ms;
+}
+
+/* ---- TX ---- */
+
+static void
+dpk_tx_flush(struct dpk *k, struct dpk_worker *w)
+{
+	unsigned sent = 0;
+
+	if (w->n_tx == 0)
+		return;
+	if (w->txq >= 0) {
+		for (int tries = 0; tries < 4 && sent < w->n_tx; tries++)
+			sent += rte_eth_tx_burst(k->port, (uint16_t)w->txq, w->tx + sent, (uint16_t)(w->n_tx - sent));
+	} else {
+		sent = rte_ring_enqueue_burst(w->tx_via, (void **)w->tx, w->n_tx, NULL);
+	}
+	w->st.tx += sent;
+	if (sent < w->n_tx) {
+		w->st.tx_dropped += w->n_tx - sent;
+		rte_pktmbuf_free_bulk(w->tx + sent, w->n_tx - sent);
+	}
+	w->n_tx = 0;
+}
+
+/* The stack's frame out (ns_tx_fn). */
+static void
+dpk_tx(void *arg, const uint8_t *frame, size_t len)
+{
+	struct dpk_worker *w = arg;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
+	char *p;
+
+	if (m == NULL) {
+		w->st.no_mbuf++;
+		return;
+	}
+	p = rte_pktmbuf_append(m, (uint16_t)len);
+	if (p == NULL) {
+		rte_pktmbuf_free(m);
+		w->st.no_mbuf++;
+		return;
+	}
+	memcpy(p, frame, len);
+	w->tx[w->n_tx++] = m;
+	if (w->n_tx == DPK_BURST)
+		dpk_tx_flush(w->k, w);
+}
+
+/* ---- RX and steering ---- */
+
+/* The worker owning a frame's TCP flow (hash of the 4-tuple), or -1 for
+ * frames any worker may take. -2: ARP, for every worker. */
+static int
+dpk_owner(const struct dpk *k, const uint8_t *f, size_t len)
+{
+	size_t ihl;
+	uint32_t h;
+
+	if (len < NS_ETH_HDR + 2)
+		return -1;
+	if (f[12] == 0x08 && f[13] == 0x06)
+		return -2;
+	if (f[12] != 0x08 || f[13] != 0x00 || len < NS_ETH_HDR + NS_IP_HDR + 4)
+		return -1;
+	ihl = (size_t)(f[NS_ETH_HDR] & 0x0f) * 4;
+	if (f[NS_ETH_HDR + 9] != NS_IP_TCP || len < NS_ETH_HDR + ihl + 4)
+		return -1;
+	/* src address, dst address, then both ports */
+	memcpy(&h, f + NS_ETH_HDR + 12, 4);
+	h *= 2654435761u;
+	{
+		uint32_t d, ports;
+		memcpy(&d, f + NS_ETH_HDR + 16, 4);
+		memcpy(&ports, f + NS_ETH_HDR + ihl, 4);
+		h = (h ^ d) * 2246822519u;
+		h = (h ^ ports) * 3266489917u;
+		h ^= h >> 15;
+	}
+	return (int)(h % k->n);
+}
+
+static void
+dpk_input(struct dpk_worker *w, struct rte_mbuf *m)
+{
+	if (m->nb_segs != 1 && rte_pktmbuf_linearize(m) != 0) {
+		w->st.multiseg++;
+	} else {
+		dp_ns_input(&w->ns, rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m));
+	}
+	rte_pktmbuf_free(m);
+}
+
+static void
+dpk_give(struct dpk_worker *to, struct dpk_worker *from, struct rte_mbuf *m)
+{
+	if (rte_ring_enqueue(to->rx_ring, m) != 0) {
+		from->st.ring_full++;
+		rte_pktmbuf_free(m);
+	} else {
+		from->st.steered_out++;
+	}
+}
+
+/* A frame from our queue: ours, another worker's, or everyone's. */
+static void
+dpk_rx_one(struct dpk *k, struct dpk_worker *w, struct rte_mbuf *m)
+{
+	int owner = dpk_owner(k, rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m));
+
+	if (owner == -2) {
+		/* ARP: every worker learns it (the mbuf is shared read-only) */
+		if (k->n > 1) {
+			rte_mbuf_refcnt_update(m, (int16_t)(k->n - 1));
+			for (unsigned i = 0; i < k->n; i++)
+				if (i != w->id)
+					dpk_give(&k->ws[i], w, m);
+		}
+		owner = -1;
+	}
+	if (!k->steer)
+		owner = -1; /* RSS: the queue a flow arrives on is its owner's */
+	if (owner < 0 || (unsigned)owner == w->id)
+		dpk_input(w, m);
+	else
+		dpk_give(&k->ws[owner], w, m);
+}
+
+/* ---- the worker ---- */
+
+static void
+dpk_log_stats(const struct dpk *k)
+{
+	for (unsigned i = 0; i < k->n; i++) {
+		const struct dpk_worker *w = &k->ws[i];
+		uint64_t all = w->st.busy_cycles + w->st.idle_cycles;
+
+		dp_app_log_stats(&w->ns.app, (int)w->lcore);
+		dp_log(DP_LOG_INFO,
+		       "worker %u (lcore %u): busy %.1f%% of %llu cycles (%llu iterations); rx %llu tx %llu "
+		       "(dropped %llu), steered out %llu, ring full %llu, no mbuf %llu; tcp: syn %llu "
+		       "established %llu timeouts %llu (retransmissions) fast retransmits %llu resets after "
+		       "retries %llu out-of-order %llu table full %llu; "
+		       "ip: malformed %llu fragments %llu not for us %llu",
+		       w->id, w->lcore, all ? 100.0 * (double)w->st.busy_cycles / (double)all : 0.0,
+		       (unsigned long long)all, (unsigned long long)w->st.iterations, (unsigned long long)w->st.rx,
+		       (unsigned long long)w->st.tx, (unsigned long long)w->st.tx_dropped,
+		       (unsigned long long)w->st.steered_out, (unsigned long long)w->st.ring_full,
+		       (unsigned long long)w->st.no_mbuf, (unsigned long long)w->ns.tcp.stats.syn,
+		       (unsigned long long)w->ns.tcp.stats.established,
+		       (unsigned long long)w->ns.tcp.stats.retransmits,
+		       (unsigned long long)w->ns.tcp.stats.fast_retransmits, (unsigned long long)w->ns.tcp.stats.timeouts,
+		       (unsigned long long)w->ns.tcp.stats.out_of_order, (unsigned long long)w->ns.tcp.stats.table_full,
+		       (unsigned long long)w->ns.nif.stats.malformed, (unsigned long long)w->ns.nif.stats.ip_fragments,
+		       (unsigned long long)w->ns.nif.stats.not_for_us);
+	}
+}
+
+static void
+dpk_worker_loop(struct dpk *k, struct dpk_worker *w)
+{
+	struct rte_mbuf *pkts[DPK_BURST];
+	uint64_t t0 = rte_rdtsc();
+
+	while (!atomic_load_explicit(&dpk_stop, memory_order_relaxed)) {
+		unsigned got = 0, n;
+		uint64_t now_ms = dpk_now_ms(k), t1;
+		bool busy;
+
+		dp_ns_tick(&w->ns, now_ms);
+		if (w->rxq >= 0) {
+			n = rte_eth_rx_burst(k->port, (uint16_t)w->rxq, pkts, DPK_BURST);
+			w->st.rx += n;
+			for (unsigned i = 0; i < n; i++)
+				dpk_rx_one(k, w, pkts[i]);
+			got += n;
+		}
+		n = rte_ring_dequeue_burst(w->rx_ring, (void **)pkts, DPK_BURST, NULL);
+		for (unsigned i = 0; i < n; i++)
+			dpk_input(w, pkts[i]);
+		got += n;
+		busy = got > 0 || dp_app_busy(&w->ns.app);
+		/* the end of the iteration: crypto batch, completions, timers */
+		dp_app_flush(&w->ns.app);
+		if (now_ms != w->last_ms) {
+			ns_tcp_timers(&w->ns.tcp, now_ms);
+			w->last_ms = now_ms;
+		}
+		busy |= w->n_tx > 0;
+		dpk_tx_flush(k, w);
+		if (w->tx_ring != NULL) {
+			n = rte_ring_dequeue_burst(w->tx_ring, (void **)pkts, DPK_BURST, NULL);
+			if (n > 0) {
+				unsigned sent = rte_eth_tx_burst(k->port, (uint16_t)w->txq, pkts, (uint16_t)n);
+
+				if (sent < n)
+					rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+				busy = true;
+			}
+		}
+		t1 = rte_rdtsc();
+		if (busy)
+			w->st.busy_cycles += t1 - t0;
+		else
+			w->st.idle_cycles += t1 - t0;
+		t0 = t1;
+		w->st.iterations++;
+		if (w->id == 0 && atomic_load_explicit(&dpk_dump, memory_order_relaxed)) {
+			atomic_store(&dpk_dump, false);
+			dpk_log_stats(k);
+		}
+	}
+}
+
+static int
+dpk_worker_main(void *arg)
+{
+	struct dpk_worker *w = arg;
+
+	if (w->start_rc == 0)
+		dpk_worker_loop(w->k, w);
+	return 0;
+}
+
+/* ---- setup ---- */
+
+static bool
+dpk_has_lcore_arg(const struct cfg *cfg)
+{
+	for (size_t i = 0; i < cfg->n_eal_args; i++) {
+		const char *a = cfg->eal_args[i];
+		if (strcmp(a, "-l") == 0 || strcmp(a, "-c") == 0 || strncmp(a, "--lcores", 8) == 0 ||
+		    strncmp(a, "-l", 2) == 0 || strncmp(a, "-c", 2) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int
+dpk_eal(const struct cfg *cfg, unsigned n)
+{
+	char *argv[CFG_MAX_EAL_ARGS + 4], lcores[512];
+	int argc = 0;
+
+	argv[argc++] = (char *)"tlsoffload";
+	for (size_t i = 0; i < cfg->n_eal_args; i++)
+		argv[argc++] = cfg->eal_args[i];
+	if (!dpk_has_lcore_arg(cfg)) {
+		/* the workers' cores: --cores, else the first n */
+		size_t off = 0;
+
+		for (unsigned i = 0; i < n && off < sizeof(lcores) - 8; i++)
+			off += (size_t)snprintf(lcores + off, sizeof(lcores) - off, "%s%u", i ? "," : "",
+						cfg->n_cores ? cfg->cores[i] : i);
+		argv[argc++] = (char *)"-l";
+		argv[argc++] = lcores;
+	}
+	argv[argc] = NULL;
+	if (rte_eal_init(argc, argv) < 0) {
+		dp_log(DP_LOG_ERROR, "dpdk: EAL init failed: %s", rte_strerror(rte_errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+dpk_port(struct dpk *k)
+{
+	struct rte_eth_conf conf;
+	struct rte_eth_dev_info info;
+	uint16_t port, found = 0;
+	int rc;
+
+	RTE_ETH_FOREACH_DEV(port) {
+		if (found++ == 0)
+			k->port = port;
+	}
+	if (found == 0) {
+		dp_log(DP_LOG_ERROR, "dpdk: no port (give a PCI device or --vdev=net_tap0,iface=NAME after --)");
+		return -1;
+	}
+	if (found > 1)
+		dp_log(DP_LOG_WARN, "dpdk: %u ports; serving on the first (port %u)", found, k->port);
+	rc = rte_eth_dev_info_get(k->port, &info);
+	if (rc != 0) {
+		dp_log(DP_LOG_ERROR, "dpdk: port %u: %s", k->port, rte_strerror(-rc));
+		return -1;
+	}
+	k->nq = k->n;
+	if (k->nq > info.max_rx_queues)
+		k->nq = info.max_rx_queues;
+	if (k->nq > info.max_tx_queues)
+		k->nq = info.max_tx_queues;
+	memset(&conf, 0, sizeof(conf));
+	k->steer = true;
+	if (k->nq == k->n && k->n > 1 && (info.flow_type_rss_offloads & RTE_ETH_RSS_NONFRAG_IPV4_TCP)) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_NONFRAG_IPV4_TCP & info.flow_type_rss_offloads;
+		k->steer = false;
+	}
+	if (k->n == 1)
+		k->steer = false;
+	rc = rte_eth_dev_configure(k->port, (uint16_t)k->nq, (uint16_t)k->nq, &conf);
+	if (rc != 0) {
+		dp_log(DP_LOG_ERROR, "dpdk: port %u: configure %u queues: %s", k->port, k->nq, rte_strerror(-rc));
+		return -1;
+	}
+	for (unsigned q = 0; q < k->nq; q++) {
+		struct dpk_worker *w = &k->ws[q];
+		int sock = rte_eth_dev_socket_id(k->port);
+
+		if (sock < 0)
+			sock = (int)rte_socket_id();
+		rc = rte_eth_rx_queue_setup(k->port, (uint16_t)q, DPK_RX_DESC, (unsigned)sock, NULL, w->pool);
+		if (rc == 0)
+			rc = rte_eth_tx_queue_setup(k->port, (uint16_t)q, DPK_TX_DESC, (unsigned)sock, NULL);
+		if (rc != 0) {
+			dp_log(DP_LOG_ERROR, "dpdk: port %u: queue %u: %s", k->port, q, rte_strerror(-rc));
+			return -1;
+		}
+	}
+	rc = rte_eth_dev_start(k->port);
+	if (rc != 0) {
+		dp_log(DP_LOG_ERROR, "dpdk: port %u: start: %s", k->port, rte_strerror(-rc));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+dpk_worker_init(struct dpk *k, unsigned i, unsigned lcore)
+{
+	struct dpk_worker *w = &k->ws[i];
+	char name[RTE_MEMPOOL_NAMESIZE];
+	int sock = (int)rte_lcore_to_socket_id(lcore);
+
+	w->k = k;
+	w->id = i;
+	w->lcore = lcore;
+	w->rxq = w->txq = -1;
+	snprintf(name, sizeof(name), "tlso_mb%u", i);
+	w->pool = rte_pktmbuf_pool_create(name, DPK_MBUFS, DPK_MBUF_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE, sock);
+	if (w->pool == NULL) {
+		dp_log(DP_LOG_ERROR,
+		       "dpdk: worker %u: cannot allocate %u mbufs (%u KiB): %s; give EAL more memory (-m, hugepages)",
+		       i, DPK_MBUFS, (unsigned)(DPK_MBUFS * (RTE_MBUF_DEFAULT_BUF_SIZE + 128) / 1024),
+		       rte_strerror(rte_errno));
+		return -1;
+	}
+	snprintf(name, sizeof(name), "tlso_rx%u", i);
+	w->rx_ring = rte_ring_create(name, DPK_RING, sock, RING_F_SC_DEQ);
+	if (w->rx_ring == NULL) {
+		dp_log(DP_LOG_ERROR, "dpdk: worker %u: ring: %s", i, rte_strerror(rte_errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+dpk_worker_free(struct dpk_worker *w)
+{
+	struct rte_mbuf *m;
+
+	if (w->k == NULL)
+		return;
+	for (unsigned i = 0; i < w->n_tx; i++)
+		rte_pktmbuf_free(w->tx[i]);
+	w->n_tx = 0;
+	while (w->rx_ring != NULL && rte_ring_dequeue(w->rx_ring, (void **)&m) == 0)
+		rte_pktmbuf_free(m);
+	while (w->tx_ring != NULL && rte_ring_dequeue(w->tx_ring, (void **)&m) == 0)
+		rte_pktmbuf_free(m);
+	if (w->ns.cfg != NULL)
+		dp_ns_free(&w->ns);
+	rte_ring_free(w->rx_ring);
+	rte_ring_free(w->tx_ring);
+}
+
+int
+dp_dpdk_run(const struct cfg *cfg, struct hsk_ctx *ctxs, struct hsk_sess_cache *cache)
+{
+	struct dpk k = { .cfg = cfg };
+	struct rte_ether_addr mac;
+	struct sigaction sa;
+	unsigned lcore, i;
+	char err[256];
+	int rc = -1;
+
+	k.n = cfg->n_cores ? (unsigned)cfg->n_cores : cfg->workers;
+	if (dpk_eal(cfg, k.n) != 0)
+		return -1;
+	if (rte_lcore_count() < k.n) {
+		dp_log(DP_LOG_ERROR, "dpdk: %u workers need %u lcores; EAL has %u", k.n, k.n, rte_lcore_count());
+		goto out_eal;
+	}
+	k.tsc_per_ms = rte_get_tsc_hz() / 1000;
+	if (k.tsc_per_ms == 0)
+		k.tsc_per_ms = 1;
+	k.ws = calloc(k.n, sizeof(*k.ws));
+	if (k.ws == NULL)
+		goto out_eal;
+	i = 0;
+	RTE_LCORE_FOREACH(lcore) {
+		if (i == k.n)
+			break;
+		if (dpk_worker_init(&k, i, lcore) != 0)
+			goto out;
+		i++;
+	}
+	if (dpk_port(&k) != 0)
+		goto out;
+	rte_eth_macaddr_get(k.port, &mac);
+	for (i = 0; i < k.n; i++) {
+		struct dpk_worker *w = &k.ws[i];
+
+		if (i < k.nq) {
+			w->rxq = w->txq = (int)i;
+			if (k.nq < k.n) {
+				char name[RTE_RING_NAMESIZE];
+
+				snprintf(name, sizeof(name), "tlso_tx%u", i);
+				w->tx_ring = rte_ring_create(name, DPK_RING, (int)rte_socket_id(), RING_F_SC_DEQ);
+				if (w->tx_ring == NULL) {
+					dp_log(DP_LOG_ERROR, "dpdk: tx ring: %s", rte_strerror(rte_errno));
+					goto out;
+				}
+			}
+		}
+	}
+	for (i = k.nq; i < k.n; i++)
+		k.ws[i].tx_via = k.ws[i % k.nq].tx_ring;
+	for (i = 0; i < k.n; i++) {
+		struct dpk_worker *w = &k.ws[i];
+
+		if (dp_ns_init(&w->ns, i, cfg, ctxs, cache, mac.addr_bytes, DPK_PREFIX_LEN, 0, dpk_tx, w, err,
+			       sizeof(err)) != 0) {
+			dp_log(DP_LOG_ERROR, "dpdk: worker %u: %s", i, err);
+			goto out;
+		}
+		dp_ns_tick(&w->ns, dpk_now_ms(&k));
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = dpk_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	for (size_t l = 0; l < cfg->n_listeners; l++)
+		dp_log(DP_LOG_INFO, "listening on %s:%u (%zu certificate%s)", cfg->listeners[l].addr.host,
+		       cfg->listeners[l].addr.port, ctxs[l].n_certs, ctxs[l].n_certs == 1 ? "" : "s");
+	dp_log(DP_LOG_INFO,
+	       "dpdk dataplane: port %u (%s) mac %02x:%02x:%02x:%02x:%02x:%02x, %u worker%s, %u queue pair%s, %s, "
+	       "crypto backend %s, respond mode (%zu-byte body)",
+	       k.port, rte_eth_dev_get_name_by_port(k.port, err) == 0 ? err : "?",
+	       mac.addr_bytes[0], mac.addr_bytes[1], mac.addr_bytes[2], mac.addr_bytes[3], mac.addr_bytes[4],
+	       mac.addr_bytes[5], k.n, k.n == 1 ? "" : "s", k.nq, k.nq == 1 ? "" : "s",
+	       k.n == 1 ? "no steering" : k.steer ? "software steering" : "RSS on the TCP 4-tuple",
+	       acc_exec_backend(k.ws[0].ns.app.hw.exec), cfg->response_size);
+	for (i = 1; i < k.n; i++)
+		rte_eal_remote_launch(dpk_worker_main, &k.ws[i], k.ws[i].lcore);
+	dpk_worker_loop(&k, &k.ws[0]); /* the main lcore is worker 0 */
+	rte_eal_mp_wait_lcore();
+	dp_log(DP_LOG_INFO, "shutting down");
+	dpk_log_stats(&k);
+	rc = 0;
+	rte_eth_dev_stop(k.port);
+	rte_eth_dev_close(k.port);
+out:
+	atomic_store(&dpk_stop, true);
+	rte_eal_mp_wait_lcore();
+	if (k.ws != NULL)
+		for (i = 0; i < k.n; i++)
+			dpk_worker_free(&k.ws[i]);
+	free(k.ws);
+out_eal:
+	rte_eal_cleanup();
+	return rc;
+}

@@ -1,0 +1,189 @@
+/* Respond-mode connections over the userspace stack (dp_ns.h). */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dp_ns.h"
+
+/* ---- the transport seen by dp_conn: io is the ns_tcp_conn ---- */
+
+static ssize_t
+dp_ns_send(void *io, const uint8_t *p, size_t n)
+{
+	struct ns_tcp_conn *c = io;
+
+	if (c->state != NS_TCP_ESTABLISHED && c->state != NS_TCP_CLOSE_WAIT)
+		return DP_IO_ERROR;
+	return (ssize_t)ns_tcp_send(c->tcp, c, p, n);
+}
+
+static void
+dp_ns_close(void *io, bool dead)
+{
+	struct ns_tcp_conn *c = io;
+
+	c->app = NULL; /* what still comes for it is not ours */
+	if (dead)
+		ns_tcp_abort(c->tcp, c);
+	else
+		ns_tcp_close(c->tcp, c);
+}
+
+static void
+dp_ns_room(void *io)
+{
+	struct ns_tcp_conn *c = io;
+
+	ns_tcp_window_update(c->tcp, c);
+}
+
+static const struct dp_io_ops dp_ns_ops = { dp_ns_send, NULL, dp_ns_close, dp_ns_room };
+
+/* ---- TCP's callbacks ---- */
+
+static void *
+dp_ns_accept(void *arg, struct ns_tcp_conn *c)
+{
+	struct dp_ns *d = arg;
+
+	for (size_t i = 0; i < d->cfg->n_listeners; i++) {
+		const struct cfg_addr *a = &d->cfg->listeners[i].addr;
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)&a->sa;
+
+		if (a->port == c->lport && ntohl(sin->sin_addr.s_addr) == c->laddr)
+			return dp_conn_new(&d->app, &d->ctxs[i], &dp_ns_ops, c);
+	}
+	return NULL;
+}
+
+static size_t
+dp_ns_data(void *arg, struct ns_tcp_conn *c, const uint8_t *p, size_t len)
+{
+	(void)arg;
+	if (c->app == NULL)
+		return len; /* closed by us: taken and dropped */
+	return dp_conn_push(c->app, p, len);
+}
+
+static size_t
+dp_ns_rcv_space(void *arg, struct ns_tcp_conn *c)
+{
+	(void)arg;
+	return c->app != NULL ? dp_conn_room(c->app) : NS_TCP_RCV_WND;
+}
+
+static void
+dp_ns_peer_closed(void *arg, struct ns_tcp_conn *c)
+{
+	(void)arg;
+	if (c->app != NULL)
+		(void)dp_conn_eof(c->app);
+}
+
+static void
+dp_ns_gone(void *arg, struct ns_tcp_conn *c)
+{
+	struct dp_conn *dc = c->app;
+
+	(void)arg;
+	c->app = NULL;
+	if (dc != NULL)
+		dp_conn_gone(dc);
+}
+
+static void
+dp_ns_writable(void *arg, struct ns_tcp_conn *c)
+{
+	(void)arg;
+	if (c->app != NULL) {
+		struct dp_conn *dc = c->app;
+
+		dc->writable = true;
+		(void)dp_conn_service(dc);
+	}
+}
+
+static const struct ns_tcp_ops dp_ns_tcp_ops = {
+	.accept = dp_ns_accept,
+	.data = dp_ns_data,
+	.rcv_space = dp_ns_rcv_space,
+	.peer_closed = dp_ns_peer_closed,
+	.gone = dp_ns_gone,
+	.writable = dp_ns_writable,
+};
+
+int
+dp_ns_init(struct dp_ns *d, unsigned id, const struct cfg *cfg, struct hsk_ctx *ctxs,
+	   struct hsk_sess_cache *cache, const uint8_t mac[6], unsigned prefix_len, uint32_t gateway,
+	   ns_tx_fn tx, void *tx_arg, char *err, size_t errlen)
+{
+	memset(d, 0, sizeof(*d));
+	d->cfg = cfg;
+	d->ctxs = ctxs;
+	ns_if_init(&d->nif, mac, tx, tx_arg);
+	d->nif.gateway = gateway;
+	for (size_t i = 0; i < cfg->n_listeners; i++) {
+		const struct cfg_addr *a = &cfg->listeners[i].addr;
+		uint32_t ip;
+
+		if (a->family != AF_INET) {
+			snprintf(err, errlen, "%s: the dpdk dataplane serves IPv4 addresses only", a->host);
+			return -1;
+		}
+		ip = ntohl(((const struct sockaddr_in *)&a->sa)->sin_addr.s_addr);
+		if (ip == 0) {
+			snprintf(err, errlen, "%s:%u: the userspace stack needs the address it owns, not 0.0.0.0",
+				 a->host, a->port);
+			return -1;
+		}
+		if (!ns_if_is_ours(&d->nif, ip) && ns_if_add_addr(&d->nif, ip, prefix_len) != 0) {
+			snprintf(err, errlen, "%s: too many addresses", a->host);
+			return -1;
+		}
+	}
+	if (ns_tcp_init(&d->tcp, &d->nif, &dp_ns_tcp_ops, d) != 0) {
+		snprintf(err, errlen, "no memory for the TCP table");
+		return -1;
+	}
+	for (size_t i = 0; i < cfg->n_listeners; i++) {
+		bool dup = false;
+
+		for (size_t j = 0; j < i; j++)
+			dup |= cfg->listeners[j].addr.port == cfg->listeners[i].addr.port;
+		if (!dup && ns_tcp_listen(&d->tcp, cfg->listeners[i].addr.port) != 0) {
+			snprintf(err, errlen, "too many listening ports");
+			return -1;
+		}
+	}
+	if (dp_app_init(&d->app, id, cfg, cache) != 0) {
+		snprintf(err, errlen, "no crypto backend");
+		return -1;
+	}
+	return 0;
+}
+
+void
+dp_ns_tick(struct dp_ns *d, uint64_t now_ms)
+{
+	dp_app_tick(&d->app, now_ms);
+}
+
+void
+dp_ns_input(struct dp_ns *d, const uint8_t *frame, size_t len)
+{
+	ns_eth_input(&d->nif, frame, len, d->app.now_ms);
+}
+
+void
+dp_ns_poll_end(struct dp_ns *d)
+{
+	dp_app_flush(&d->app);
+	ns_tcp_timers(&d->tcp, d->app.now_ms);
+}
+
+void
+dp_ns_free(struct dp_ns *d)
+{
+	dp_app_teardown(&d->app);
+	ns_tcp_free(&d->tcp);
+}
