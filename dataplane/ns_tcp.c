@@ -1,132 +1,12 @@
-/* TCP, first part (ns_tcp.h). Sequence numbers compare modulo 2^32
- * (seq_lt); segments are parsed with the bounds-checked reader and built
- * in one buffer with the pseudo-header checksum. */
+/* TCP input and the connection states (ns_tcp.h). Sequence numbers
+ * compare modulo 2^32 (seq_lt); segments are parsed with the
+ * bounds-checked reader. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 
 #include "hsk_buf.h"
-#include "ns_tcp.h"
-
-enum { F_FIN = 0x01, F_SYN = 0x02, F_RST = 0x04, F_PSH = 0x08, F_ACK = 0x10 };
-
-struct seg {
-	uint16_t sport, dport, wnd, mss;
-	int16_t wscale;            /* -1: no window-scale option */
-	uint32_t seq, ack;
-	uint8_t flags;
-	const uint8_t *data;
-	size_t len;
-};
-
-static bool
-seq_lt(uint32_t a, uint32_t b)
-{
-	return (int32_t)(a - b) < 0;
-}
-
-static bool
-seq_le(uint32_t a, uint32_t b)
-{
-	return (int32_t)(a - b) <= 0;
-}
-
-static uint32_t
-ns_tcp_pseudo(uint32_t src, uint32_t dst, size_t len)
-{
-	return (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + NS_IP_TCP + (uint32_t)len;
-}
-
-enum { OPT_MSS = 1, OPT_WS = 2 };
-
-/* One segment out; opts adds the MSS and window-scale options (SYN-ACK). */
-static void
-ns_tcp_emit(struct ns_tcp *t, uint32_t laddr, uint32_t raddr, uint16_t lport, uint16_t rport, uint32_t seq,
-	    uint32_t ack, uint8_t flags, uint16_t wnd, const uint8_t *data, size_t len, unsigned opts)
-{
-	uint8_t s[NS_ETH_MAX - NS_ETH_HDR - NS_IP_HDR];
-	size_t hlen = 20 + (opts & OPT_MSS ? 4 : 0) + (opts & OPT_WS ? 4 : 0);
-	struct hsk_wr w;
-	uint16_t sum;
-
-	if (hlen + len > sizeof(s))
-		return;
-	hsk_wr_init(&w, s, sizeof(s));
-	hsk_wr_u16(&w, lport);
-	hsk_wr_u16(&w, rport);
-	hsk_wr_u32(&w, seq);
-	hsk_wr_u32(&w, ack);
-	hsk_wr_u8(&w, (uint8_t)(hlen / 4 << 4));
-	hsk_wr_u8(&w, flags);
-	hsk_wr_u16(&w, wnd);
-	hsk_wr_u16(&w, 0); /* checksum */
-	hsk_wr_u16(&w, 0); /* urgent pointer */
-	if (opts & OPT_MSS) {
-		hsk_wr_u8(&w, 2);
-		hsk_wr_u8(&w, 4);
-		hsk_wr_u16(&w, NS_TCP_MSS);
-	}
-	if (opts & OPT_WS) { /* NOP, then kind 3 length 3 shift */
-		hsk_wr_u8(&w, 1);
-		hsk_wr_u8(&w, 3);
-		hsk_wr_u8(&w, 3);
-		hsk_wr_u8(&w, NS_TCP_RCV_WSCALE);
-	}
-	hsk_wr_bytes(&w, data, len);
-	sum = (uint16_t)~ns_csum(s, w.len, ns_tcp_pseudo(laddr, raddr, w.len));
-	s[16] = (uint8_t)(sum >> 8);
-	s[17] = (uint8_t)sum;
-	t->stats.segs_out++;
-	(void)ns_ip_output(t->nif, laddr, raddr, NS_IP_TCP, s, w.len, t->now_ms);
-}
-
-/* The window to announce: what the application can take (bytes). */
-static uint32_t
-ns_tcp_rcv_wnd(struct ns_tcp *t, struct ns_tcp_conn *c)
-{
-	size_t w = t->ops->rcv_space != NULL && c->state >= NS_TCP_ESTABLISHED ? t->ops->rcv_space(t->arg, c)
-										 : NS_TCP_RCV_WND;
-	return (uint32_t)(w < NS_TCP_RCV_WND ? w : NS_TCP_RCV_WND);
-}
-
-static void
-ns_tcp_emit_c(struct ns_tcp *t, struct ns_tcp_conn *c, uint32_t seq, uint8_t flags, const uint8_t *data,
-	      size_t len, unsigned opts)
-{
-	/* the SYN-ACK's window is never scaled (RFC 7323 2.2) */
-	unsigned shift = (flags & F_SYN) ? 0 : c->rcv_wscale;
-	uint32_t wnd = ns_tcp_rcv_wnd(t, c) >> shift;
-
-	if (wnd > 0xffff)
-		wnd = 0xffff;
-	c->adv_wnd = wnd << shift;
-	ns_tcp_emit(t, c->laddr, c->raddr, c->lport, c->rport, seq, c->rcv_nxt, flags, (uint16_t)wnd, data, len,
-		    opts);
-}
-
-static unsigned
-ns_tcp_synack_opts(const struct ns_tcp_conn *c)
-{
-	return OPT_MSS | (c->ws_ok ? OPT_WS : 0);
-}
-
-/* Send the segment that starts at seq (retransmissions): up to one MSS of
- * what was sent from there, or our FIN alone. */
-static void
-ns_tcp_emit_at(struct ns_tcp *t, struct ns_tcp_conn *c, uint32_t seq)
-{
-	size_t off = seq - c->snd_una, sent = c->snd_nxt - c->snd_una - (c->fin_sent ? 1 : 0), n;
-
-	if (off > sent)
-		return;
-	n = sent - off < c->mss ? sent - off : c->mss;
-	if (n > c->buf_len - off)
-		n = c->buf_len > off ? c->buf_len - off : 0;
-	if (n > 0)
-		ns_tcp_emit_c(t, c, seq, F_ACK | F_PSH, c->buf + off, n, 0);
-	else if (c->fin_sent)
-		ns_tcp_emit_c(t, c, seq, F_FIN | F_ACK, NULL, 0, 0);
-}
+#include "ns_tcp_priv.h"
 
 int
 ns_tcp_init(struct ns_tcp *t, struct ns_if *nif, const struct ns_tcp_ops *ops, void *arg)
@@ -142,6 +22,11 @@ ns_tcp_init(struct ns_tcp *t, struct ns_if *nif, const struct ns_tcp_ops *ops, v
 		t->conns[i].buf = slab + i * (NS_TCP_SNDBUF + NS_TCP_OOO_BYTES);
 		t->conns[i].ooo_buf = t->conns[i].buf + NS_TCP_SNDBUF;
 		t->conns[i].tcp = t;
+	}
+	ns_tcp_table_init(t);
+	if (ns_tcp_cookie_init(t) != 0) {
+		free(slab);
+		return -1;
 	}
 	t->nif = nif;
 	t->ops = ops;
@@ -165,19 +50,6 @@ ns_tcp_listen(struct ns_tcp *t, uint16_t port)
 		return -1;
 	t->ports[t->n_ports++] = port;
 	return 0;
-}
-
-static void
-ns_tcp_release(struct ns_tcp *t, struct ns_tcp_conn *c)
-{
-	uint8_t *buf = c->buf, *ooo = c->ooo_buf;
-
-	if (!c->told_gone && c->state >= NS_TCP_ESTABLISHED && t->ops->gone != NULL)
-		t->ops->gone(t->arg, c);
-	memset(c, 0, sizeof(*c));
-	c->buf = buf;
-	c->ooo_buf = ooo;
-	c->tcp = t;
 }
 
 /* Keep a segment that arrived ahead of rcv_nxt (within the window), if
@@ -244,114 +116,24 @@ ns_tcp_ooo_deliver(struct ns_tcp *t, struct ns_tcp_conn *c)
 	return true;
 }
 
-static void
+void
 ns_tcp_time_wait(struct ns_tcp *t, struct ns_tcp_conn *c)
 {
 	c->state = NS_TCP_TIME_WAIT;
 	c->time_wait_until = t->now_ms + NS_TCP_TIME_WAIT_MS;
+	ns_tcp_timer_need(t, c);
 	c->rto_at = 0;
 	if (!c->told_gone && t->ops->gone != NULL)
 		t->ops->gone(t->arg, c);
 	c->told_gone = true;
 }
 
-static void
+void
 ns_tcp_reset(struct ns_tcp *t, struct ns_tcp_conn *c)
 {
 	ns_tcp_emit_c(t, c, c->snd_nxt, F_RST | F_ACK, NULL, 0, 0);
 	t->stats.reset_out++;
 	ns_tcp_release(t, c);
-}
-
-static void
-ns_tcp_arm(struct ns_tcp *t, struct ns_tcp_conn *c)
-{
-	if (c->rto_at == 0)
-		c->rto_at = t->now_ms + c->rto_ms;
-}
-
-/* Send what the window allows, then our FIN when asked for and all is
- * sent. Returns whether a segment went out. */
-static bool
-ns_tcp_output(struct ns_tcp *t, struct ns_tcp_conn *c)
-{
-	bool sent = false;
-
-	if (c->state < NS_TCP_ESTABLISHED || c->state == NS_TCP_TIME_WAIT)
-		return false;
-	for (;;) {
-		uint32_t in_flight = c->snd_nxt - c->snd_una;
-		uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
-		size_t done = in_flight - (c->fin_sent ? 1 : 0), n;
-
-		if (c->fin_sent || done >= c->buf_len || in_flight >= wnd) {
-			/* data waits for a zero window: probe it (persist timer) */
-			if (!c->fin_sent && done < c->buf_len && c->snd_wnd == 0 && in_flight == 0)
-				ns_tcp_arm(t, c);
-			break;
-		}
-		n = c->buf_len - done;
-		if (n > c->mss)
-			n = c->mss;
-		if (n > wnd - in_flight)
-			n = wnd - in_flight;
-		ns_tcp_emit_c(t, c, c->snd_nxt, F_ACK | F_PSH, c->buf + done, n, 0);
-		if (c->rtt_at == 0) {
-			c->rtt_at = t->now_ms;
-			c->rtt_seq = c->snd_nxt + (uint32_t)n;
-		}
-		c->snd_nxt += (uint32_t)n;
-		if (seq_lt(c->snd_max, c->snd_nxt))
-			c->snd_max = c->snd_nxt;
-		ns_tcp_arm(t, c);
-		sent = true;
-	}
-	if (c->close_requested && !c->fin_sent && c->snd_nxt - c->snd_una == c->buf_len) {
-		ns_tcp_emit_c(t, c, c->snd_nxt, F_FIN | F_ACK, NULL, 0, 0);
-		c->snd_nxt++;
-		if (seq_lt(c->snd_max, c->snd_nxt))
-			c->snd_max = c->snd_nxt;
-		c->fin_sent = true;
-		ns_tcp_arm(t, c);
-		if (c->state == NS_TCP_ESTABLISHED)
-			c->state = NS_TCP_FIN_WAIT_1;
-		else if (c->state == NS_TCP_CLOSE_WAIT)
-			c->state = NS_TCP_LAST_ACK;
-		sent = true;
-	}
-	return sent;
-}
-
-size_t
-ns_tcp_send(struct ns_tcp *t, struct ns_tcp_conn *c, const uint8_t *p, size_t len)
-{
-	size_t room = NS_TCP_SNDBUF - c->buf_len;
-
-	if (c->close_requested || (c->state != NS_TCP_ESTABLISHED && c->state != NS_TCP_CLOSE_WAIT))
-		return 0;
-	if (len > room)
-		len = room;
-	memcpy(c->buf + c->buf_len, p, len);
-	c->buf_len += len;
-	ns_tcp_output(t, c);
-	return len;
-}
-
-void
-ns_tcp_window_update(struct ns_tcp *t, struct ns_tcp_conn *c)
-{
-	if (c->state >= NS_TCP_ESTABLISHED && c->state != NS_TCP_TIME_WAIT && c->adv_wnd < c->mss &&
-	    ns_tcp_rcv_wnd(t, c) >= c->mss)
-		ns_tcp_emit_c(t, c, c->snd_nxt, F_ACK, NULL, 0, 0);
-}
-
-void
-ns_tcp_close(struct ns_tcp *t, struct ns_tcp_conn *c)
-{
-	if (c->state != NS_TCP_ESTABLISHED && c->state != NS_TCP_CLOSE_WAIT)
-		return;
-	c->close_requested = true;
-	ns_tcp_output(t, c);
 }
 
 void
@@ -364,25 +146,6 @@ ns_tcp_abort(struct ns_tcp *t, struct ns_tcp_conn *c)
 		ns_tcp_reset(t, c);
 	else
 		ns_tcp_release(t, c);
-}
-
-/* RFC 6298 2.2-2.3 with a sample r. */
-static void
-ns_tcp_rtt(struct ns_tcp_conn *c, uint32_t r)
-{
-	if (c->srtt_ms == 0 && c->rttvar_ms == 0) {
-		c->srtt_ms = r ? r : 1;
-		c->rttvar_ms = r / 2;
-	} else {
-		uint32_t d = c->srtt_ms > r ? c->srtt_ms - r : r - c->srtt_ms;
-		c->rttvar_ms = (3 * c->rttvar_ms + d) / 4;
-		c->srtt_ms = (7 * c->srtt_ms + r) / 8;
-	}
-	c->rto_ms = c->srtt_ms + (4 * c->rttvar_ms > 1 ? 4 * c->rttvar_ms : 1);
-	if (c->rto_ms < NS_TCP_RTO_MIN_MS)
-		c->rto_ms = NS_TCP_RTO_MIN_MS;
-	if (c->rto_ms > NS_TCP_RTO_MAX_MS)
-		c->rto_ms = NS_TCP_RTO_MAX_MS;
 }
 
 static bool
@@ -427,37 +190,6 @@ ns_tcp_parse(const uint8_t *p, size_t len, struct seg *s)
 	return true;
 }
 
-static struct ns_tcp_conn *
-ns_tcp_find(struct ns_tcp *t, uint32_t laddr, uint32_t raddr, uint16_t lport, uint16_t rport)
-{
-	for (size_t i = 0; i < NS_TCP_CONNS; i++) {
-		struct ns_tcp_conn *c = &t->conns[i];
-		if (c->state != NS_TCP_FREE && c->laddr == laddr && c->raddr == raddr && c->lport == lport &&
-		    c->rport == rport)
-			return c;
-	}
-	return NULL;
-}
-
-/* A free slot, else the TIME_WAIT that ends first (TIME_WAIT must not
- * hold memory without bound). */
-static struct ns_tcp_conn *
-ns_tcp_alloc(struct ns_tcp *t)
-{
-	struct ns_tcp_conn *tw = NULL;
-
-	for (size_t i = 0; i < NS_TCP_CONNS; i++) {
-		struct ns_tcp_conn *c = &t->conns[i];
-		if (c->state == NS_TCP_FREE)
-			return c;
-		if (c->state == NS_TCP_TIME_WAIT && (tw == NULL || c->time_wait_until < tw->time_wait_until))
-			tw = c;
-	}
-	if (tw != NULL)
-		ns_tcp_release(t, tw);
-	return tw;
-}
-
 static bool
 ns_tcp_listening(const struct ns_tcp *t, uint16_t port)
 {
@@ -482,121 +214,159 @@ ns_tcp_refuse(struct ns_tcp *t, uint32_t src, uint32_t dst, const struct seg *s)
 			    F_RST | F_ACK, 0, NULL, 0, 0);
 }
 
-/* ---- congestion control: RFC 5681 slow start and congestion
- * avoidance, fast retransmit and NewReno fast recovery (RFC 6582) ---- */
-
+/* The state both opens share once the peer's ISN (irs) is known. */
 static void
-ns_tcp_cc_init(struct ns_tcp_conn *c)
+ns_tcp_synced(struct ns_tcp_conn *c, const struct seg *s, uint16_t mss)
 {
-	c->cwnd = 10u * c->mss;                 /* RFC 6928 initial window */
-	c->ssthresh = 0xffffffffu;
-	c->dupacks = 0;
-	c->in_recovery = false;
+	c->irs = s->seq;
+	c->rcv_nxt = s->seq + 1;
+	c->recover = c->iss;
+	if (s->wscale >= 0 && c->rcv_wscale_offered) { /* RFC 7323: both sides sent the option */
+		c->ws_ok = true;
+		c->snd_wscale = (uint8_t)s->wscale;
+		c->rcv_wscale = NS_TCP_RCV_WSCALE;
+	}
+	c->mss = mss ? (mss < NS_TCP_MSS ? mss : NS_TCP_MSS) : 536; /* RFC 9293 3.7.1 default */
+	ns_tcp_cc_init(c);
 }
 
 static uint32_t
-ns_tcp_flight(const struct ns_tcp_conn *c)
+ns_tcp_iss(const struct ns_tcp *t, const struct ns_tcp_conn *c)
 {
-	return c->snd_nxt - c->snd_una;
-}
+	uint32_t iss;
 
-static void
-ns_tcp_cc_halve(struct ns_tcp_conn *c)
-{
-	uint32_t half = ns_tcp_flight(c) / 2;
-
-	c->ssthresh = half > 2u * c->mss ? half : 2u * c->mss;
-}
-
-/* A duplicate ACK (nothing new acknowledged, data outstanding). */
-static void
-ns_tcp_dupack(struct ns_tcp *t, struct ns_tcp_conn *c)
-{
-	c->dupacks++;
-	if (c->in_recovery) {
-		c->cwnd += c->mss; /* a segment left the network */
-		return;
-	}
-	/* the third: the segment at snd_una was lost; not again for data
-	 * sent before an earlier loss was repaired (RFC 6582 4.1) */
-	if (c->dupacks < 3) {
-		/* RFC 3042 limited transmit: a new segment for each of the
-		 * first two, so that a small window still yields three */
-		c->cwnd += c->mss;
-		ns_tcp_output(t, c);
-		c->cwnd -= c->mss;
-		return;
-	}
-	if (c->dupacks == 3 && seq_lt(c->recover, c->snd_una + 1)) {
-		t->stats.fast_retransmits++;
-		ns_tcp_cc_halve(c);
-		c->recover = c->snd_nxt;
-		c->in_recovery = true;
-		c->rtt_at = 0; /* Karn */
-		ns_tcp_emit_at(t, c, c->snd_una);
-		c->cwnd = c->ssthresh + 3u * c->mss;
-	}
-}
-
-/* New data acknowledged: snd_una moved to ack by acked bytes. */
-static void
-ns_tcp_cc_ack(struct ns_tcp *t, struct ns_tcp_conn *c, uint32_t ack, uint32_t acked)
-{
-	c->dupacks = 0;
-	if (c->in_recovery) {
-		if (seq_lt(ack, c->recover)) {
-			/* partial ACK: the next hole is lost too; resend it, deflate */
-			ns_tcp_emit_at(t, c, ack);
-			t->stats.fast_retransmits++;
-			c->cwnd = c->cwnd > acked ? c->cwnd - acked + c->mss : c->mss;
-			return;
-		}
-		c->in_recovery = false; /* full ACK */
-		c->cwnd = c->ssthresh;
-		return;
-	}
-	if (c->cwnd < c->ssthresh)
-		c->cwnd += acked < c->mss ? acked : c->mss;
-	else
-		c->cwnd += c->mss * c->mss / c->cwnd > 0 ? c->mss * c->mss / c->cwnd : 1;
-	if (c->cwnd > 4u * NS_TCP_SNDBUF)
-		c->cwnd = 4u * NS_TCP_SNDBUF;
+	/* a random initial sequence number (RFC 6528's goal: not guessable) */
+	if (getrandom(&iss, sizeof(iss), GRND_NONBLOCK) != (ssize_t)sizeof(iss))
+		iss = (uint32_t)t->now_ms * 2654435761u ^ (uint32_t)(uintptr_t)c;
+	return iss;
 }
 
 static void
 ns_tcp_passive_open(struct ns_tcp *t, uint32_t src, uint32_t dst, const struct seg *s)
 {
-	struct ns_tcp_conn *c = ns_tcp_alloc(t);
+	struct ns_tcp_conn *c = NULL;
 
-	if (c == NULL) {
-		t->stats.table_full++;
-		return; /* the peer retries its SYN */
-	}
 	t->stats.syn++;
+	if (t->n_syn_rcvd < NS_TCP_SYN_BACKLOG)
+		c = ns_tcp_alloc(t, dst, src, s->dport, s->sport);
+	if (c == NULL) {
+		/* no state: the SYN-ACK's sequence number is a cookie */
+		uint32_t cookie = ns_tcp_cookie_make(t, dst, src, s->dport, s->sport, s->seq, s->mss ? s->mss : 536,
+						     t->now_ms);
+
+		if (t->n_syn_rcvd < NS_TCP_SYN_BACKLOG)
+			t->stats.table_full++;
+		t->stats.syn_cookies_sent++;
+		ns_tcp_emit(t, dst, src, s->dport, s->sport, cookie, s->seq + 1, F_SYN | F_ACK, NS_TCP_RCV_WND, NULL,
+			    0, OPT_MSS);
+		return;
+	}
+	t->n_syn_rcvd++;
 	c->state = NS_TCP_SYN_RCVD;
-	c->laddr = dst;
-	c->raddr = src;
-	c->lport = s->dport;
-	c->rport = s->sport;
-	c->irs = s->seq;
-	c->rcv_nxt = s->seq + 1;
-	/* a random initial sequence number (RFC 6528's goal: not guessable) */
-	if (getrandom(&c->iss, sizeof(c->iss), GRND_NONBLOCK) != (ssize_t)sizeof(c->iss))
-		c->iss = (uint32_t)t->now_ms * 2654435761u ^ (uint32_t)(uintptr_t)c;
+	c->iss = ns_tcp_iss(t, c);
 	c->snd_una = c->iss;
 	c->snd_nxt = c->snd_max = c->iss + 1;
-	c->recover = c->iss;
 	c->snd_wnd = s->wnd; /* a SYN's window is not scaled */
-	if (s->wscale >= 0) { /* RFC 7323: both sides sent the option */
-		c->ws_ok = true;
-		c->snd_wscale = (uint8_t)s->wscale;
-		c->rcv_wscale = NS_TCP_RCV_WSCALE;
-	}
-	c->mss = s->mss ? (s->mss < NS_TCP_MSS ? s->mss : NS_TCP_MSS) : 536; /* RFC 9293 3.7.1 default */
-	ns_tcp_cc_init(c);
+	c->rcv_wscale_offered = true;
+	ns_tcp_synced(c, s, s->mss);
 	c->rto_ms = NS_TCP_RTO_INIT_MS;
 	ns_tcp_emit_c(t, c, c->iss, F_SYN | F_ACK, NULL, 0, ns_tcp_synack_opts(c));
 	ns_tcp_arm(t, c);
+}
+
+/* An ACK for no connection: the end of a handshake we answered with a
+ * cookie? Then the connection exists from now on. */
+static struct ns_tcp_conn *
+ns_tcp_cookie_open(struct ns_tcp *t, uint32_t src, uint32_t dst, const struct seg *s)
+{
+	struct ns_tcp_conn *c;
+	uint16_t mss;
+	struct seg syn;
+
+	if ((s->flags & (F_SYN | F_RST | F_ACK)) != F_ACK || !ns_tcp_listening(t, s->dport))
+		return NULL;
+	mss = ns_tcp_cookie_check(t, dst, src, s->dport, s->sport, s->seq - 1, s->ack - 1, t->now_ms);
+	if (mss == 0) {
+		t->stats.syn_cookies_bad++;
+		return NULL;
+	}
+	c = ns_tcp_alloc(t, dst, src, s->dport, s->sport);
+	if (c == NULL) {
+		t->stats.table_full++;
+		return NULL;
+	}
+	t->stats.syn_cookies_ok++;
+	syn = *s;
+	syn.seq = s->seq - 1;
+	syn.wscale = -1;
+	c->state = NS_TCP_SYN_RCVD;
+	t->n_syn_rcvd++;
+	c->iss = s->ack - 1;
+	c->snd_una = c->iss;
+	c->snd_nxt = c->snd_max = s->ack;
+	ns_tcp_synced(c, &syn, mss);
+	c->rto_ms = NS_TCP_RTO_INIT_MS;
+	return c;
+}
+
+struct ns_tcp_conn *
+ns_tcp_connect(struct ns_tcp *t, uint32_t laddr, uint32_t raddr, uint16_t rport, void *app)
+{
+	struct ns_tcp_conn *c = NULL;
+
+	/* an ephemeral port (49152-65535) free for this peer */
+	for (unsigned tries = 0; tries < 16384 && c == NULL; tries++) {
+		uint16_t port = (uint16_t)(49152 + t->next_port++ % 16384);
+
+		if (ns_tcp_find(t, laddr, raddr, port, rport) == NULL) {
+			c = ns_tcp_alloc(t, laddr, raddr, port, rport);
+			if (c == NULL)
+				return NULL;
+		}
+	}
+	if (c == NULL)
+		return NULL;
+	c->state = NS_TCP_SYN_SENT;
+	c->app = app;
+	c->iss = ns_tcp_iss(t, c);
+	c->snd_una = c->iss;
+	c->snd_nxt = c->snd_max = c->iss + 1;
+	c->mss = 536;
+	c->rcv_wscale_offered = true;
+	c->rto_ms = NS_TCP_RTO_INIT_MS;
+	ns_tcp_emit_c(t, c, c->iss, F_SYN, NULL, 0, OPT_MSS | OPT_WS);
+	ns_tcp_arm(t, c);
+	return c;
+}
+
+/* A segment for a connection in SYN_SENT (RFC 9293 3.10.7.3). */
+static void
+ns_tcp_syn_sent(struct ns_tcp *t, struct ns_tcp_conn *c, uint32_t src, uint32_t dst, const struct seg *s)
+{
+	if ((s->flags & F_ACK) && s->ack != c->snd_nxt) {
+		if (!(s->flags & F_RST))
+			ns_tcp_emit(t, dst, src, s->dport, s->sport, s->ack, 0, F_RST, 0, NULL, 0, 0);
+		return;
+	}
+	if (s->flags & F_RST) {
+		if (s->flags & F_ACK) { /* refused */
+			t->stats.reset_in++;
+			ns_tcp_release(t, c);
+		}
+		return;
+	}
+	if (!(s->flags & F_SYN) || !(s->flags & F_ACK))
+		return; /* a simultaneous open is not supported */
+	ns_tcp_synced(c, s, s->mss);
+	c->snd_una = s->ack;
+	c->snd_wnd = s->wnd; /* not scaled in a SYN */
+	c->state = NS_TCP_ESTABLISHED;
+	c->rto_at = 0;
+	c->retries = 0;
+	t->stats.established++;
+	ns_tcp_emit_c(t, c, c->snd_nxt, F_ACK, NULL, 0, 0);
+	if (t->ops->connected != NULL)
+		t->ops->connected(t->arg, c);
 }
 
 /* The acknowledgment field of a segment on a synchronized connection;
@@ -639,6 +409,7 @@ ns_tcp_ack(struct ns_tcp *t, struct ns_tcp_conn *c, const struct seg *s)
 	}
 	c->retries = 0;
 	c->rto_at = c->snd_una == c->snd_nxt ? 0 : t->now_ms + c->rto_ms;
+	ns_tcp_timer_need(t, c);
 	if (c->fin_sent && c->snd_una == c->snd_nxt) { /* our FIN is acknowledged */
 		if (c->state == NS_TCP_FIN_WAIT_1)
 			c->state = NS_TCP_FIN_WAIT_2;
@@ -667,10 +438,18 @@ ns_tcp_input(void *tcp, uint32_t src, uint32_t dst, const uint8_t *p, size_t len
 	}
 	c = ns_tcp_find(t, dst, src, s.dport, s.sport);
 	if (c == NULL) {
-		if ((s.flags & (F_SYN | F_ACK | F_RST)) == F_SYN && ns_tcp_listening(t, s.dport))
+		if ((s.flags & (F_SYN | F_ACK | F_RST)) == F_SYN && ns_tcp_listening(t, s.dport)) {
 			ns_tcp_passive_open(t, src, dst, &s);
-		else
+			return;
+		}
+		c = ns_tcp_cookie_open(t, src, dst, &s);
+		if (c == NULL) {
 			ns_tcp_refuse(t, src, dst, &s);
+			return;
+		}
+	}
+	if (c->state == NS_TCP_SYN_SENT) {
+		ns_tcp_syn_sent(t, c, src, dst, &s);
 		return;
 	}
 	if (s.flags & F_RST) {
@@ -701,6 +480,7 @@ ns_tcp_input(void *tcp, uint32_t src, uint32_t dst, const uint8_t *p, size_t len
 		c->snd_una = s.ack;
 		c->snd_wnd = (uint32_t)s.wnd << c->snd_wscale;
 		c->state = NS_TCP_ESTABLISHED;
+		t->n_syn_rcvd--;
 		c->rto_at = 0;
 		c->retries = 0;
 		t->stats.established++;
@@ -718,6 +498,7 @@ ns_tcp_input(void *tcp, uint32_t src, uint32_t dst, const uint8_t *p, size_t len
 	if (c->state == NS_TCP_TIME_WAIT) {
 		if (s.flags & F_FIN) { /* the peer's FIN again: our ACK was lost */
 			c->time_wait_until = now_ms + NS_TCP_TIME_WAIT_MS;
+			ns_tcp_timer_need(t, c);
 			ns_tcp_emit_c(t, c, c->snd_nxt, F_ACK, NULL, 0, 0);
 		}
 		return;
@@ -770,63 +551,4 @@ ns_tcp_input(void *tcp, uint32_t src, uint32_t dst, const uint8_t *p, size_t len
 	}
 	if (!ns_tcp_output(t, c) && need_ack)
 		ns_tcp_emit_c(t, c, c->snd_nxt, F_ACK, NULL, 0, 0);
-}
-
-void
-ns_tcp_timers(struct ns_tcp *t, uint64_t now_ms)
-{
-	t->now_ms = now_ms;
-	for (size_t i = 0; i < NS_TCP_CONNS; i++) {
-		struct ns_tcp_conn *c = &t->conns[i];
-
-		if (c->state == NS_TCP_TIME_WAIT && now_ms >= c->time_wait_until) {
-			ns_tcp_release(t, c);
-			continue;
-		}
-		if (c->rto_at == 0 || now_ms < c->rto_at)
-			continue;
-		if (c->state != NS_TCP_SYN_RCVD && c->snd_wnd == 0 && c->snd_nxt == c->snd_una && c->buf_len > 0) {
-			/* RFC 9293 3.8.6.1: probe the zero window with an old
-			 * sequence number (the peer answers with its window),
-			 * backing off, for as long as it takes */
-			t->stats.window_probes++;
-			ns_tcp_emit_c(t, c, c->snd_una - 1, F_ACK, NULL, 0, 0);
-			c->rto_ms = c->rto_ms * 2 > NS_TCP_RTO_MAX_MS ? NS_TCP_RTO_MAX_MS : c->rto_ms * 2;
-			c->rto_at = now_ms + c->rto_ms;
-			continue;
-		}
-		if (++c->retries > NS_TCP_RETRIES) {
-			t->stats.timeouts++;
-			ns_tcp_reset(t, c);
-			continue;
-		}
-		/* RFC 6298 5.4-5.6: back off, send again from snd_una */
-		t->stats.retransmits++;
-		c->rto_ms = c->rto_ms * 2 > NS_TCP_RTO_MAX_MS ? NS_TCP_RTO_MAX_MS : c->rto_ms * 2;
-		c->rto_at = 0;
-		c->rtt_at = 0; /* Karn: no sample from a retransmitted segment */
-		if (c->state == NS_TCP_SYN_RCVD) {
-			ns_tcp_emit_c(t, c, c->iss, F_SYN | F_ACK, NULL, 0, ns_tcp_synack_opts(c));
-			ns_tcp_arm(t, c);
-			continue;
-		}
-		/* RFC 5681 3.1 (5.5 of RFC 6298): one segment, slow start again */
-		if (c->retries == 1)
-			ns_tcp_cc_halve(c);
-		c->cwnd = c->mss;
-		c->recover = c->snd_nxt;
-		c->in_recovery = false;
-		c->dupacks = 0;
-		c->snd_nxt = c->snd_una;
-		if (c->fin_sent) {
-			c->fin_sent = false;
-			if (c->state == NS_TCP_FIN_WAIT_1)
-				c->state = NS_TCP_ESTABLISHED;
-			else if (c->state == NS_TCP_LAST_ACK)
-				c->state = NS_TCP_CLOSE_WAIT;
-			else if (c->state == NS_TCP_CLOSING)
-				c->state = NS_TCP_CLOSE_WAIT; /* FIN again, then LAST_ACK */
-		}
-		ns_tcp_output(t, c);
-	}
 }

@@ -1,15 +1,17 @@
-/* The userspace stack's TCP (RFC 9293), first part: passive open with the
- * MSS option, in-order delivery (a segment out of order is dropped and
- * answered with a duplicate ACK), sending from a bounded per-connection
- * buffer in MSS-sized segments within the peer's window, retransmission
- * on a timer with exponential backoff (RFC 6298: SRTT/RTTVAR, RTO at least
- * NS_TCP_RTO_MIN_MS), FIN and RST in every state, TIME_WAIT with a bound.
- * Flow control: the window we announce is what the application says it
- * can take, and bytes it does not take are not acknowledged. Segments
- * ahead of a gap wait in a bounded out-of-order queue. Not yet:
- * window scaling, SACK, fast retransmit and NewReno on our sends,
- * zero-window probes of our own, SYN cookies, active open, a timer wheel
- * (ns_tcp_timers scans the table).
+/* The userspace stack's TCP (RFC 9293). Passive open with the MSS and
+ * window-scale options (RFC 7323), SYN cookies when the half-open table
+ * is full, active open; in-order delivery with a bounded out-of-order
+ * queue; sending from a bounded per-connection buffer in MSS-sized
+ * segments within the peer's window and the congestion window (RFC 5681
+ * slow start and congestion avoidance, fast retransmit with limited
+ * transmit, NewReno recovery per RFC 6582); the retransmission timer of
+ * RFC 6298 with backoff (minimum NS_TCP_RTO_MIN_MS: below RFC 6298's 1 s
+ * as in datacenter stacks, above Linux's 40 ms delayed ACK); zero-window
+ * probes; FIN and RST in every state (RFC 5961 checks); TIME_WAIT
+ * reclaimed when the table is full. Flow control: the window we announce
+ * is what the application says it can take, and bytes it does not take
+ * are not acknowledged. Connections are found by a hash of the 4-tuple;
+ * timers sit on a wheel. Not done: SACK, timestamps, PAWS, IPv6.
  *
  * One ns_tcp per worker over its ns_if; no locks. The application sees
  * connections through callbacks and writes with ns_tcp_send. */
@@ -32,16 +34,21 @@ extern "C" {
 #define NS_TCP_RCV_WSCALE 2        /* our window-scale shift when the peer scales */
 #define NS_TCP_MSS 1460
 #define NS_TCP_RTO_INIT_MS 1000
-#define NS_TCP_RTO_MIN_MS 50         /* above Linux's 40 ms delayed ACK; see below */
+#define NS_TCP_RTO_MIN_MS 50       /* see above */
 #define NS_TCP_RTO_MAX_MS 60000
 #define NS_TCP_RETRIES 8           /* then the connection is reset */
 #define NS_TCP_TIME_WAIT_MS 30000
 #define NS_TCP_PORTS 8
 #define NS_TCP_OOO_BYTES 16384     /* out-of-order bytes held per connection */
 #define NS_TCP_OOO_SEGS 16
+#define NS_TCP_HASH 1024           /* buckets of the 4-tuple hash (power of 2) */
+#define NS_TCP_WHEEL 256           /* timer wheel slots ... */
+#define NS_TCP_TICK_MS 4           /* ... of 4 ms: one revolution is about 1 s */
+#define NS_TCP_SYN_BACKLOG 64      /* half-open connections; beyond, SYN cookies */
 
 enum ns_tcp_state {
 	NS_TCP_FREE = 0,
+	NS_TCP_SYN_SENT,           /* active open */
 	NS_TCP_SYN_RCVD,
 	NS_TCP_ESTABLISHED,
 	NS_TCP_CLOSE_WAIT,
@@ -61,6 +68,7 @@ struct ns_tcp_conn {
 	uint16_t mss;              /* the peer's */
 	uint32_t adv_wnd;          /* the window we announced last (bytes) */
 	bool ws_ok;                /* window scaling negotiated (RFC 7323) */
+	bool rcv_wscale_offered;   /* our SYN or SYN-ACK may carry the option */
 	uint8_t snd_wscale;        /* the peer's shift (0 without scaling) */
 	uint8_t rcv_wscale;        /* ours */
 	/* congestion control (RFC 5681, NewReno RFC 6582) */
@@ -90,6 +98,9 @@ struct ns_tcp_conn {
 	uint16_t ooo_used;
 	void *app;
 	struct ns_tcp *tcp;        /* the table it belongs to */
+	uint16_t hnext;            /* hash chain (slot index) */
+	uint16_t wnext, wprev;     /* timer wheel list */
+	uint64_t wheel_at;         /* the time of the wheel slot it is in; 0: none */
 };
 
 struct ns_tcp;
@@ -109,12 +120,16 @@ struct ns_tcp_ops {
 	void (*gone)(void *arg, struct ns_tcp_conn *c);
 	/* Acknowledged bytes left the send buffer: ns_tcp_send takes more. */
 	void (*writable)(void *arg, struct ns_tcp_conn *c);
+	/* An active open (ns_tcp_connect) completed; c->app is what was
+	 * given. A failed one gets gone(). */
+	void (*connected)(void *arg, struct ns_tcp_conn *c);
 };
 
 struct ns_tcp_stats {
 	uint64_t segs_in, segs_out, bad_csum, syn, established, reset_in, reset_out;
 	uint64_t out_of_order, ooo_dropped, retransmits, timeouts, table_full;
 	uint64_t fast_retransmits, window_probes;
+	uint64_t syn_cookies_sent, syn_cookies_ok, syn_cookies_bad, time_wait_reclaimed;
 };
 
 struct ns_tcp {
@@ -122,6 +137,14 @@ struct ns_tcp {
 	uint16_t ports[NS_TCP_PORTS];
 	size_t n_ports;
 	struct ns_tcp_conn conns[NS_TCP_CONNS];
+	uint16_t hash[NS_TCP_HASH];
+	uint16_t free[NS_TCP_CONNS];
+	size_t n_free;
+	size_t n_syn_rcvd;
+	uint16_t wheel[NS_TCP_WHEEL];
+	uint64_t wheel_tick;       /* the last tick looked at */
+	uint8_t cookie_key[16];
+	uint16_t next_port;        /* ephemeral ports of active opens */
 	const struct ns_tcp_ops *ops;
 	void *arg;
 	uint64_t now_ms;           /* the time of the last input or timer call */
@@ -133,6 +156,9 @@ int ns_tcp_init(struct ns_tcp *t, struct ns_if *nif, const struct ns_tcp_ops *op
 void ns_tcp_free(struct ns_tcp *t);
 int ns_tcp_listen(struct ns_tcp *t, uint16_t port);
 
+/* Active open from laddr (one of ours) to raddr:rport, from an ephemeral
+ * port; app is stored in c->app. NULL when the table is full. */
+struct ns_tcp_conn *ns_tcp_connect(struct ns_tcp *t, uint32_t laddr, uint32_t raddr, uint16_t rport, void *app);
 /* Queue bytes; returns how many fit in the send buffer. */
 size_t ns_tcp_send(struct ns_tcp *t, struct ns_tcp_conn *c, const uint8_t *p, size_t len);
 /* The application can take more: announce it (after a zero window). */
@@ -141,7 +167,8 @@ void ns_tcp_window_update(struct ns_tcp *t, struct ns_tcp_conn *c);
 void ns_tcp_close(struct ns_tcp *t, struct ns_tcp_conn *c);
 /* RST now; c is released (ops->gone is not called for it). */
 void ns_tcp_abort(struct ns_tcp *t, struct ns_tcp_conn *c);
-/* Retransmissions and TIME_WAIT expiry; call every few milliseconds. */
+/* Retransmissions, probes and TIME_WAIT expiry: the timer wheel's ticks
+ * up to now_ms (call every millisecond or so; cheap when nothing is due). */
 void ns_tcp_timers(struct ns_tcp *t, uint64_t now_ms);
 /* The input hook (set on nif by ns_tcp_init); exposed for tests. */
 void ns_tcp_input(void *tcp, uint32_t src, uint32_t dst, const uint8_t *seg, size_t len, uint64_t now_ms);

@@ -18,6 +18,7 @@ enum { FIN = 1, SYN = 2, RST = 4, PSH = 8, ACK = 16 };
 
 struct Seg {
 	uint16_t sport, dport, wnd, mss = 0;
+	int wscale = -1;
 	uint32_t seq, ack;
 	uint8_t flags;
 	std::string data;
@@ -26,14 +27,14 @@ struct Seg {
 // A TCP segment from the peer (198.18.0.1:40000) to us, in a frame.
 Bytes
 tcp_frame(uint32_t seq, uint32_t ack, uint8_t flags, const std::string &data = "", uint16_t dport = 7,
-	  bool mss = false, uint16_t wnd = 65535)
+	  bool mss = false, uint16_t wnd = 65535, int wscale = -1, uint16_t sport = 40000)
 {
 	Bytes s;
-	put16(s, 40000);
+	put16(s, sport);
 	put16(s, dport);
 	put32(s, seq);
 	put32(s, ack);
-	s.push_back((uint8_t)((mss ? 6 : 5) << 4));
+	s.push_back((uint8_t)((5 + (mss ? 1 : 0) + (wscale >= 0 ? 1 : 0)) << 4));
 	s.push_back(flags);
 	put16(s, wnd);
 	put16(s, 0);
@@ -42,6 +43,12 @@ tcp_frame(uint32_t seq, uint32_t ack, uint8_t flags, const std::string &data = "
 		s.push_back(2);
 		s.push_back(4);
 		put16(s, 1460);
+	}
+	if (wscale >= 0) {
+		s.push_back(1);
+		s.push_back(3);
+		s.push_back(3);
+		s.push_back((uint8_t)wscale);
 	}
 	s.insert(s.end(), data.begin(), data.end());
 	uint32_t pseudo = (kPeerIp >> 16) + (kPeerIp & 0xffff) + (kOurIp >> 16) + (kOurIp & 0xffff) + 6 + (uint32_t)s.size();
@@ -63,8 +70,17 @@ parse(const Bytes &f)
 	size_t hl = (size_t)(f[tcp + 12] >> 4) * 4;
 	g.flags = f[tcp + 13];
 	g.wnd = get16(f, tcp + 14);
-	if (hl >= 24 && f[tcp + 20] == 2)
-		g.mss = get16(f, tcp + 22);
+	for (size_t o = tcp + 20; o < tcp + hl && f[o] != 0;) { // options
+		if (f[o] == 1) {
+			o++;
+			continue;
+		}
+		if (f[o] == 2)
+			g.mss = get16(f, o + 2);
+		if (f[o] == 3)
+			g.wscale = f[o + 2];
+		o += f[o + 1];
+	}
 	g.data.assign(f.begin() + (long)(tcp + hl), f.begin() + (long)(ip + total));
 	// the checksum is right
 	uint32_t pseudo = (kOurIp >> 16) + (kOurIp & 0xffff) + (kPeerIp >> 16) + (kPeerIp & 0xffff) + 6 +
@@ -79,7 +95,8 @@ struct Tcp : Iface {
 	ns_tcp t;
 	std::string got;
 	size_t take = SIZE_MAX, space = 65535;
-	bool accepted = false, peer_closed = false, gone = false;
+	bool accepted = false, peer_closed = false, gone = false, connected = false;
+	int writable = 0;
 	ns_tcp_conn *conn = nullptr;
 	static const ns_tcp_ops ops;
 
@@ -100,9 +117,9 @@ struct Tcp : Iface {
 		return v;
 	}
 	// SYN, SYN-ACK, ACK: returns our ISS
-	uint32_t open(uint32_t irs = 1000)
+	uint32_t open(uint32_t irs = 1000, int wscale = -1)
 	{
-		in(tcp_frame(irs, 0, SYN, "", 7, true));
+		in(tcp_frame(irs, 0, SYN, "", 7, true, 65535, wscale));
 		auto v = segs();
 		EXPECT_EQ(v.size(), 1u);
 		uint32_t iss = v[0].seq;
@@ -128,6 +145,12 @@ const ns_tcp_ops Tcp::ops = {
 	[](void *a, ns_tcp_conn *) -> size_t { return static_cast<Tcp *>(a)->space; },
 	[](void *a, ns_tcp_conn *) { static_cast<Tcp *>(a)->peer_closed = true; },
 	[](void *a, ns_tcp_conn *) { static_cast<Tcp *>(a)->gone = true; },
+	[](void *a, ns_tcp_conn *) { static_cast<Tcp *>(a)->writable++; },
+	[](void *a, ns_tcp_conn *c) {
+		auto *s = static_cast<Tcp *>(a);
+		s->connected = true;
+		s->conn = c;
+	},
 };
 
 TEST(NsTcp, PassiveOpenAnnouncesMss)
@@ -321,6 +344,293 @@ TEST(NsTcp, ResetOnlyAtTheExactSequence)
 	s.in(tcp_frame(1001, iss + 1, RST));
 	EXPECT_TRUE(s.gone);
 	EXPECT_EQ(s.t.stats.reset_in, 1u);
+}
+
+// RFC 7323: the option is answered only when offered; windows scale after
+// the SYN in both directions.
+TEST(NsTcp, WindowScaleIsNegotiated)
+{
+	Tcp plain;
+	plain.in(tcp_frame(1000, 0, SYN, "", 7, true));
+	auto v = plain.segs();
+	ASSERT_EQ(v.size(), 1u);
+	EXPECT_EQ(v[0].wscale, -1);
+
+	Tcp s;
+	s.in(tcp_frame(1000, 0, SYN, "", 7, true, 65535, 7));
+	v = s.segs();
+	ASSERT_EQ(v.size(), 1u);
+	EXPECT_EQ(v[0].wscale, NS_TCP_RCV_WSCALE);
+	EXPECT_EQ(v[0].wnd, 65535); // a SYN-ACK's window is not scaled
+	uint32_t iss = v[0].seq;
+	s.in(tcp_frame(1001, iss + 1, ACK, "", 7, false, 1000)); // 1000 << 7 bytes
+	ASSERT_TRUE(s.accepted);
+	EXPECT_EQ(s.conn->snd_wnd, 1000u << 7);
+	s.space = 40000;
+	s.in(tcp_frame(1001, iss + 1, ACK, "x", 7, false, 1000));
+	v = s.segs();
+	ASSERT_EQ(v.size(), 1u);
+	EXPECT_EQ(v[0].wnd, 40000 >> NS_TCP_RCV_WSCALE);
+}
+
+// Three duplicate ACKs: the missing segment goes again at once (no
+// timeout), the window halves, and NewReno resends the next hole on a
+// partial ACK; the first two duplicates release new segments (RFC 3042).
+TEST(NsTcp, FastRetransmitAndNewRenoRecovery)
+{
+	Tcp s;
+	uint32_t iss = s.open();
+	std::string data(20 * 1000, 'a');
+	for (size_t i = 0; i < data.size(); i++)
+		data[i] = (char)('a' + i % 26);
+	ASSERT_EQ(ns_tcp_send(&s.t, s.conn, (const uint8_t *)data.data(), data.size()), data.size());
+	auto v = s.segs();
+	ASSERT_EQ(v.size(), 10u); // the initial window: 10 segments (RFC 6928)
+	uint32_t base = iss + 1;
+	// segments 0 and 2 are lost; 1, 3, 4, ... arrive: duplicate ACKs for 0
+	s.in(tcp_frame(1001, base, ACK));
+	v = s.segs();
+	ASSERT_EQ(v.size(), 1u); // limited transmit: one new segment
+	EXPECT_EQ(v[0].seq, base + 10 * 1460);
+	s.in(tcp_frame(1001, base, ACK));
+	EXPECT_EQ(s.segs().size(), 1u);
+	s.in(tcp_frame(1001, base, ACK));
+	v = s.segs();
+	ASSERT_GE(v.size(), 1u);
+	EXPECT_EQ(v[0].seq, base); // the fast retransmit
+	EXPECT_EQ(v[0].data, data.substr(0, 1460));
+	EXPECT_EQ(s.t.stats.fast_retransmits, 1u);
+	EXPECT_EQ(s.t.stats.retransmits, 0u); // no timeout
+	EXPECT_TRUE(s.conn->in_recovery);
+	EXPECT_EQ(s.conn->ssthresh, 6u * 1460); // half of the 12 segments in flight
+	// a partial ACK up to the second hole: it is resent at once
+	s.in(tcp_frame(1001, base + 2 * 1460, ACK));
+	v = s.segs();
+	ASSERT_GE(v.size(), 1u);
+	EXPECT_EQ(v[0].seq, base + 2 * 1460);
+	EXPECT_EQ(v[0].data, data.substr(2 * 1460, 1460));
+	EXPECT_TRUE(s.conn->in_recovery);
+	// the full ACK ends the recovery with cwnd = ssthresh
+	s.in(tcp_frame(1001, s.conn->recover, ACK));
+	EXPECT_FALSE(s.conn->in_recovery);
+	EXPECT_EQ(s.conn->cwnd, s.conn->ssthresh);
+	EXPECT_GT(s.writable, 0); // the application heard that the buffer emptied
+}
+
+// After a timeout rewinds the send point, an ACK for more than was resent
+// (the peer had it all) is taken, not refused.
+TEST(NsTcp, AckBeyondTheResentDataAfterATimeout)
+{
+	Tcp s;
+	uint32_t iss = s.open();
+	std::string data(4000, 'q');
+	ns_tcp_send(&s.t, s.conn, (const uint8_t *)data.data(), data.size());
+	s.segs();
+	s.now += NS_TCP_RTO_INIT_MS + 1;
+	ns_tcp_timers(&s.t, s.now);
+	auto v = s.segs();
+	ASSERT_EQ(v.size(), 1u); // one segment after a timeout (cwnd = 1 MSS)
+	EXPECT_EQ(v[0].seq, iss + 1);
+	EXPECT_EQ(s.conn->cwnd, 1460u);
+	s.in(tcp_frame(1001, iss + 1 + 4000, ACK));
+	EXPECT_EQ(s.conn->buf_len, 0u);
+	EXPECT_EQ(s.conn->snd_una, iss + 1 + 4000);
+	EXPECT_EQ(s.conn->rto_at, 0u);
+}
+
+// A zero window with data waiting: probes with an old sequence number,
+// backing off, and the data goes once the window opens.
+TEST(NsTcp, ZeroWindowIsProbed)
+{
+	Tcp s;
+	uint32_t iss = s.open();
+	s.in(tcp_frame(1001, iss + 1, ACK, "", 7, false, 0));
+	ns_tcp_send(&s.t, s.conn, (const uint8_t *)"hello", 5);
+	EXPECT_TRUE(s.segs().empty());
+	s.now += s.conn->rto_ms + 1;
+	ns_tcp_timers(&s.t, s.now);
+	auto v = s.segs();
+	ASSERT_EQ(v.size(), 1u);
+	EXPECT_EQ(v[0].seq, iss); // one before snd_una: the peer must answer
+	EXPECT_TRUE(v[0].data.empty());
+	EXPECT_EQ(s.t.stats.window_probes, 1u);
+	uint32_t rto = s.conn->rto_ms;
+	s.now += rto - 1;
+	ns_tcp_timers(&s.t, s.now);
+	EXPECT_TRUE(s.segs().empty()); // backed off
+	s.now += 2;
+	ns_tcp_timers(&s.t, s.now);
+	EXPECT_EQ(s.segs().size(), 1u);
+	s.in(tcp_frame(1001, iss + 1, ACK, "", 7, false, 1000));
+	v = s.segs();
+	ASSERT_EQ(v.size(), 1u);
+	EXPECT_EQ(v[0].data, "hello");
+	EXPECT_EQ(s.t.stats.timeouts, 0u); // probes never reset the connection
+}
+
+// Beyond NS_TCP_SYN_BACKLOG half-open connections, SYNs are answered with
+// a cookie and no state; the ACK that returns it creates the connection,
+// one that does not is refused.
+TEST(NsTcp, SynCookiesWhenTheBacklogIsFull)
+{
+	Tcp s;
+	for (uint16_t p = 0; p < NS_TCP_SYN_BACKLOG; p++)
+		s.in(tcp_frame(5000, 0, SYN, "", 7, true, 65535, -1, (uint16_t)(20000 + p)));
+	EXPECT_EQ(s.t.n_syn_rcvd, (size_t)NS_TCP_SYN_BACKLOG);
+	s.segs();
+	size_t free_before = s.t.n_free;
+	s.in(tcp_frame(7000, 0, SYN, "", 7, true, 65535, 7));
+	auto v = s.segs();
+	ASSERT_EQ(v.size(), 1u);
+	EXPECT_EQ(v[0].flags, SYN | ACK);
+	EXPECT_EQ(v[0].ack, 7001u);
+	EXPECT_EQ(v[0].wscale, -1); // no scaling on a cookie connection
+	EXPECT_EQ(s.t.n_free, free_before); // no slot taken
+	EXPECT_EQ(s.t.stats.syn_cookies_sent, 1u);
+	uint32_t cookie = v[0].seq;
+	// a forged ACK is refused
+	s.in(tcp_frame(7001, cookie + 2, ACK));
+	v = s.segs();
+	ASSERT_EQ(v.size(), 1u);
+	EXPECT_EQ(v[0].flags, RST);
+	EXPECT_EQ(s.t.stats.syn_cookies_bad, 1u);
+	EXPECT_FALSE(s.accepted);
+	// the real one, carrying data, opens the connection
+	s.in(tcp_frame(7001, cookie + 1, ACK | PSH, "GET"));
+	EXPECT_TRUE(s.accepted);
+	EXPECT_EQ(s.got, "GET");
+	EXPECT_EQ(s.t.stats.syn_cookies_ok, 1u);
+	EXPECT_EQ(s.conn->mss, 1460);
+	v = s.segs();
+	ASSERT_EQ(v.size(), 1u);
+	EXPECT_EQ(v[0].ack, 7004u);
+	// the cookie is bound to the 4-tuple: another port cannot reuse it
+	s.in(tcp_frame(7001, cookie + 1, ACK, "", 7, false, 65535, -1, 40001));
+	EXPECT_EQ(s.t.stats.syn_cookies_bad, 2u);
+	// and it expires (two 64 s slots)
+	s.now += 3 * 65536;
+	s.in(tcp_frame(7001, cookie + 1, ACK, "", 7, false, 65535, -1, 40002));
+	EXPECT_EQ(s.t.stats.syn_cookies_bad, 3u);
+}
+
+// The active open: SYN with MSS and window scale, the SYN-ACK establishes
+// and is acknowledged; a refused one (RST) reports the connection gone.
+TEST(NsTcp, ActiveOpen)
+{
+	Tcp s;
+	int app = 42;
+	ns_tcp_conn *c = ns_tcp_connect(&s.t, kOurIp, kPeerIp, 8080, &app);
+	ASSERT_NE(c, nullptr);
+	auto v = s.segs();
+	ASSERT_EQ(v.size(), 1u);
+	EXPECT_EQ(v[0].flags, SYN);
+	EXPECT_EQ(v[0].dport, 8080);
+	EXPECT_EQ(v[0].mss, NS_TCP_MSS);
+	EXPECT_EQ(v[0].wscale, NS_TCP_RCV_WSCALE);
+	EXPECT_GE(v[0].sport, 49152);
+	// the SYN-ACK, from 8080 to our port
+	Bytes synack = tcp_frame(9000, v[0].seq + 1, SYN | ACK, "", v[0].sport, true, 65535, 3, 8080);
+	s.in(synack);
+	EXPECT_TRUE(s.connected);
+	EXPECT_EQ(c->state, NS_TCP_ESTABLISHED);
+	EXPECT_EQ(c->app, &app);
+	EXPECT_TRUE(c->ws_ok);
+	auto a = s.segs();
+	ASSERT_EQ(a.size(), 1u);
+	EXPECT_EQ(a[0].flags, ACK);
+	EXPECT_EQ(a[0].ack, 9001u);
+	ns_tcp_send(&s.t, c, (const uint8_t *)"ping", 4);
+	a = s.segs();
+	ASSERT_EQ(a.size(), 1u);
+	EXPECT_EQ(a[0].data, "ping");
+
+	// a second one is refused
+	ns_tcp_conn *d = ns_tcp_connect(&s.t, kOurIp, kPeerIp, 8081, &app);
+	ASSERT_NE(d, nullptr);
+	v = s.segs();
+	ASSERT_EQ(v.size(), 1u);
+	EXPECT_NE(v[0].sport, c->lport);
+	s.gone = false;
+	s.in(tcp_frame(0, v[0].seq + 1, RST | ACK, "", v[0].sport, false, 0, -1, 8081));
+	EXPECT_TRUE(s.gone);
+	EXPECT_EQ(d->state, NS_TCP_FREE);
+}
+
+// Many connections at once: each found by its 4-tuple (the hash), and a
+// full table reclaims the TIME_WAIT that ends first.
+TEST(NsTcp, ManyConnectionsAndTimeWaitReclaimed)
+{
+	Tcp s;
+	std::vector<uint32_t> iss(NS_TCP_CONNS);
+	for (uint16_t i = 0; i < NS_TCP_CONNS; i++) {
+		uint16_t port = (uint16_t)(30000 + i);
+		s.in(tcp_frame(100, 0, SYN, "", 7, true, 65535, -1, port));
+		auto v = s.segs();
+		ASSERT_EQ(v.size(), 1u) << i;
+		iss[i] = v[0].seq;
+		s.in(tcp_frame(101, iss[i] + 1, ACK, "", 7, false, 65535, -1, port));
+		s.segs();
+	}
+	EXPECT_EQ(s.t.n_free, 0u);
+	// data for connection 77 reaches it and no other
+	s.got.clear();
+	s.in(tcp_frame(101, iss[77] + 1, ACK, "seventy-seven", 7, false, 65535, -1, 30077));
+	EXPECT_EQ(s.got, "seventy-seven");
+	auto v = s.segs();
+	ASSERT_EQ(v.size(), 1u);
+	EXPECT_EQ(v[0].dport, 30077);
+	EXPECT_EQ(v[0].ack, 114u);
+	// a full table: a new SYN gets a cookie (no slot)
+	s.in(tcp_frame(100, 0, SYN, "", 7, true, 65535, -1, 39999));
+	EXPECT_EQ(s.t.stats.syn_cookies_sent, 1u);
+	s.segs();
+	// close connection 5 from our side into TIME_WAIT: its slot is taken back
+	ns_tcp_conn *c = nullptr;
+	for (auto &x : s.t.conns)
+		if (x.rport == 30005)
+			c = &x;
+	ASSERT_NE(c, nullptr);
+	ns_tcp_close(&s.t, c);
+	s.in(tcp_frame(101, iss[5] + 2, ACK | FIN, "", 7, false, 65535, -1, 30005));
+	EXPECT_EQ(c->state, NS_TCP_TIME_WAIT);
+	s.segs();
+	s.in(tcp_frame(100, 0, SYN, "", 7, true, 65535, -1, 39998));
+	v = s.segs();
+	ASSERT_EQ(v.size(), 1u);
+	EXPECT_EQ(s.t.stats.time_wait_reclaimed, 1u);
+	EXPECT_EQ(c->rport, 39998);
+}
+
+// The timer wheel: a deadline several revolutions away fires on time, and
+// one moved later by ACKs does not fire early.
+TEST(NsTcp, TimerWheelDeadlines)
+{
+	Tcp s;
+	uint32_t iss = s.open();
+	ns_tcp_send(&s.t, s.conn, (const uint8_t *)"abc", 3);
+	s.segs();
+	for (int i = 0; i < 50; i++) { // ~40 revolutions of calls, every 1 ms
+		s.now += 1;
+		ns_tcp_timers(&s.t, s.now);
+	}
+	EXPECT_TRUE(s.segs().empty()); // RTO_INIT (1 s) not reached
+	s.now += NS_TCP_RTO_INIT_MS - 50 - 1;
+	ns_tcp_timers(&s.t, s.now);
+	EXPECT_TRUE(s.segs().empty());
+	s.now += 2;
+	ns_tcp_timers(&s.t, s.now);
+	EXPECT_EQ(s.segs().size(), 1u);
+	s.in(tcp_frame(1001, iss + 4, ACK));
+	// TIME_WAIT: 30 s away, seen after one long pause
+	ns_tcp_close(&s.t, s.conn);
+	s.in(tcp_frame(1001, iss + 5, ACK | FIN));
+	EXPECT_EQ(s.conn->state, NS_TCP_TIME_WAIT);
+	s.now += NS_TCP_TIME_WAIT_MS - 10;
+	ns_tcp_timers(&s.t, s.now);
+	EXPECT_EQ(s.conn->state, NS_TCP_TIME_WAIT);
+	s.now += 20;
+	ns_tcp_timers(&s.t, s.now);
+	EXPECT_EQ(s.conn->state, NS_TCP_FREE);
 }
 
 } // namespace
