@@ -67,6 +67,7 @@ struct dpk {
 	unsigned n;                  /* workers */
 	unsigned nq;                 /* queue pairs */
 	bool steer;                  /* software steering of TCP flows */
+	bool tx_csum, rx_csum;       /* the port's IPv4 + TCP checksum offloads */
 	uint64_t tsc_per_ms;
 	struct dpk_worker *ws;
 };
@@ -131,6 +132,13 @@ dpk_tx(void *arg, const uint8_t *frame, size_t len)
 		return;
 	}
 	memcpy(p, frame, len);
+	if (w->k->tx_csum && len >= NS_ETH_HDR + NS_IP_HDR && frame[12] == 0x08 && frame[13] == 0x00) {
+		m->l2_len = NS_ETH_HDR;
+		m->l3_len = (uint64_t)(frame[NS_ETH_HDR] & 0x0f) * 4;
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+		if (frame[NS_ETH_HDR + 9] == NS_IP_TCP)
+			m->ol_flags |= RTE_MBUF_F_TX_TCP_CKSUM;
+	}
 	w->tx[w->n_tx++] = m;
 	if (w->n_tx == DPK_BURST)
 		dpk_tx_flush(w->k, w);
@@ -175,7 +183,12 @@ dpk_input(struct dpk_worker *w, struct rte_mbuf *m)
 	if (m->nb_segs != 1 && rte_pktmbuf_linearize(m) != 0) {
 		w->st.multiseg++;
 	} else {
+		/* both checksums verified good by the port: not again */
+		w->ns.nif.rx_csum_ok = w->k->rx_csum &&
+				       (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
+				       (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD;
 		dp_ns_input(&w->ns, rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m));
+		w->ns.nif.rx_csum_ok = false;
 	}
 	rte_pktmbuf_free(m);
 }
@@ -389,6 +402,19 @@ dpk_port(struct dpk *k)
 	}
 	if (k->n == 1)
 		k->steer = false;
+	/* checksums by the port when it can do both IPv4 and TCP */
+	if ((info.tx_offload_capa & (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM)) ==
+	    (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM)) {
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+		k->tx_csum = getenv("TLSO_NO_CSUM_OFFLOAD") == NULL;
+		if (!k->tx_csum)
+			conf.txmode.offloads = 0;
+	}
+	if ((info.rx_offload_capa & (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM)) ==
+	    (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM) && getenv("TLSO_NO_CSUM_OFFLOAD") == NULL) {
+		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
+		k->rx_csum = true;
+	}
 	rc = rte_eth_dev_configure(k->port, (uint16_t)k->nq, (uint16_t)k->nq, &conf);
 	if (rc != 0) {
 		dp_log(DP_LOG_ERROR, "dpdk: port %u: configure %u queues: %s", k->port, k->nq, rte_strerror(-rc));
@@ -526,6 +552,7 @@ dp_dpdk_run(const struct cfg *cfg, struct hsk_ctx *ctxs, struct hsk_sess_cache *
 			dp_log(DP_LOG_ERROR, "dpdk: worker %u: %s", i, err);
 			goto out;
 		}
+		w->ns.nif.tx_csum_offload = k.tx_csum;
 		dp_ns_tick(&w->ns, dpk_now_ms(&k));
 	}
 	memset(&sa, 0, sizeof(sa));
@@ -539,12 +566,12 @@ dp_dpdk_run(const struct cfg *cfg, struct hsk_ctx *ctxs, struct hsk_sess_cache *
 		       cfg->listeners[l].addr.port, ctxs[l].n_certs, ctxs[l].n_certs == 1 ? "" : "s");
 	dp_log(DP_LOG_INFO,
 	       "dpdk dataplane: port %u (%s) mac %02x:%02x:%02x:%02x:%02x:%02x, %u worker%s, %u queue pair%s, %s, "
-	       "crypto backend %s, respond mode (%zu-byte body)",
+	       "checksums: tx %s, rx %s; crypto backend %s, respond mode (%zu-byte body)",
 	       k.port, rte_eth_dev_get_name_by_port(k.port, err) == 0 ? err : "?",
 	       mac.addr_bytes[0], mac.addr_bytes[1], mac.addr_bytes[2], mac.addr_bytes[3], mac.addr_bytes[4],
 	       mac.addr_bytes[5], k.n, k.n == 1 ? "" : "s", k.nq, k.nq == 1 ? "" : "s",
 	       k.n == 1 ? "no steering" : k.steer ? "software steering" : "RSS on the TCP 4-tuple",
-	       acc_exec_backend(k.ws[0].ns.app.hw.exec), cfg->response_size);
+	       k.tx_csum ? "port" : "software", k.rx_csum ? "port" : "software", acc_exec_backend(k.ws[0].ns.app.hw.exec), cfg->response_size);
 	for (i = 1; i < k.n; i++)
 		rte_eal_remote_launch(dpk_worker_main, &k.ws[i], k.ws[i].lcore);
 	dpk_worker_loop(&k, &k.ws[0]); /* the main lcore is worker 0 */

@@ -68,6 +68,12 @@ struct ns_if {
 	void *tx_arg;
 	ns_l4_fn tcp_in;
 	void *tcp_arg;
+	/* Checksum offloads. tx: the port computes the IPv4 header checksum
+	 * and the TCP checksum (we leave 0 and the pseudo-header's sum, as
+	 * DPDK wants). rx: set by the caller for the frame it passes when
+	 * the port verified both checksums as good. */
+	bool tx_csum_offload;
+	bool rx_csum_ok;
 	struct ns_stats stats;
 };
 

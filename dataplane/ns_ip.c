@@ -29,7 +29,7 @@ ns_ip_input(struct ns_if *nif, const uint8_t *pkt, size_t len, uint64_t now_ms)
 	 * frame (Ethernet may pad short ones), a header checksum that sums to
 	 * all ones, and no group or unspecified source */
 	if ((vihl >> 4) != 4 || hlen < NS_IP_HDR || total < hlen || total > len ||
-	    ns_csum(pkt, hlen, 0) != 0xffff || src == 0 || src == 0xffffffffu || (src >> 28) == 0xe) {
+	    (!nif->rx_csum_ok && ns_csum(pkt, hlen, 0) != 0xffff) || src == 0 || src == 0xffffffffu || (src >> 28) == 0xe) {
 		nif->stats.malformed++;
 		return;
 	}
@@ -96,7 +96,7 @@ ns_ip_output(struct ns_if *nif, uint32_t src, uint32_t dst, uint8_t proto, const
 	hsk_wr_u16(&w, 0);
 	hsk_wr_u32(&w, src);
 	hsk_wr_u32(&w, dst);
-	sum = (uint16_t)~ns_csum(p, NS_IP_HDR, 0);
+	sum = nif->tx_csum_offload ? 0 : (uint16_t)~ns_csum(p, NS_IP_HDR, 0); /* else the port fills it */
 	p[10] = (uint8_t)(sum >> 8);
 	p[11] = (uint8_t)sum;
 	hsk_wr_bytes(&w, payload, len);

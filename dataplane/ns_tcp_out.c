@@ -46,7 +46,9 @@ ns_tcp_emit(struct ns_tcp *t, uint32_t laddr, uint32_t raddr, uint16_t lport, ui
 		hsk_wr_u8(&w, NS_TCP_RCV_WSCALE);
 	}
 	hsk_wr_bytes(&w, data, len);
-	sum = (uint16_t)~ns_csum(s, w.len, ns_tcp_pseudo(laddr, raddr, w.len));
+	/* with the port's offload, the pseudo-header's sum; the port adds the rest */
+	sum = t->nif->tx_csum_offload ? ns_csum(NULL, 0, ns_tcp_pseudo(laddr, raddr, w.len))
+				      : (uint16_t)~ns_csum(s, w.len, ns_tcp_pseudo(laddr, raddr, w.len));
 	s[16] = (uint8_t)(sum >> 8);
 	s[17] = (uint8_t)sum;
 	t->stats.segs_out++;

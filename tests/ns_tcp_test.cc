@@ -634,3 +634,41 @@ TEST(NsTcp, TimerWheelDeadlines)
 }
 
 } // namespace
+
+namespace {
+
+// With the port's checksum offloads: frames leave with the IPv4 checksum
+// empty and the TCP checksum field holding the pseudo-header's sum (the
+// port completes both), and received frames the port verified are not
+// summed again.
+TEST(NsTcp, ChecksumOffloads)
+{
+	Tcp s;
+	s.nif.tx_csum_offload = true;
+	s.in(tcp_frame(1000, 0, SYN, "", 7, true));
+	ASSERT_EQ(s.sent.size(), 1u);
+	Bytes f = s.sent[0];
+	s.sent.clear();
+	size_t ip = 14, tcp = ip + 20, len = get16(f, ip + 2) - 20u; // (the frame is padded)
+	EXPECT_EQ(get16(f, ip + 10), 0); // IPv4 header checksum: the port's
+	uint32_t pseudo = (kOurIp >> 16) + (kOurIp & 0xffff) + (kPeerIp >> 16) + (kPeerIp & 0xffff) + 6 + (uint32_t)len;
+	EXPECT_EQ(get16(f, tcp + 16), ns_csum(nullptr, 0, pseudo));
+	// completing them gives what a port would send: valid sums
+	fix_csum(f, ip, 20, ip + 10);
+	f[tcp + 16] = f[tcp + 17] = 0;
+	uint16_t sum = (uint16_t)~ns_csum(f.data() + tcp, len, pseudo);
+	f[tcp + 16] = (uint8_t)(sum >> 8);
+	f[tcp + 17] = (uint8_t)sum;
+	uint32_t iss = parse(f).seq;
+	// a frame whose TCP checksum is wrong: dropped, unless the port vouched
+	Bytes bad = tcp_frame(1001, iss + 1, ACK);
+	bad[bad.size() - 3] ^= 0x55; // inside the TCP header's checksum field
+	s.in(bad);
+	EXPECT_FALSE(s.accepted);
+	EXPECT_EQ(s.t.stats.bad_csum, 1u);
+	s.nif.rx_csum_ok = true;
+	s.in(bad);
+	EXPECT_TRUE(s.accepted);
+}
+
+} // namespace

@@ -92,6 +92,7 @@ dp_start "$LOG" "$HOST" net_tap0,iface=tlsodp0 --workers 2 --response-size 1000 
 in_ns ip addr add 198.18.0.1/24 dev tlsodp0
 in_ns ip link set tlsodp0 up
 check "tap: 2 workers, a queue pair each, RSS" grep -q "2 workers, 2 queue pairs, RSS" "$LOG"
+check "tap: checksums offloaded to the port both ways" grep -q "checksums: tx port, rx port" "$LOG"
 check "ping: the stack answers ARP and ICMP echo" in_ns ping -c 3 -i 0.2 -W 2 "$HOST"
 check "curl: HTTPS GET, 1000-byte body" expect "^200 1000$" in_ns curl -sk -m 10 -o /dev/null -w "%{http_code} %{size_download}" "https://$HOST/"
 # answered PATTERN ARGS...: s_client's output has PATTERN and the response
@@ -162,6 +163,7 @@ in_ns ip link set tlsov1 up
 LOG=$TMP/veth.log
 dp_start "$LOG" "$HOST" net_af_packet0,iface=tlsov0 --workers 2 --response-size 1000 || exit 1
 check "af_packet: 2 workers on 1 queue pair, software steering" grep -q "2 workers, 1 queue pair, software steering" "$LOG"
+check "af_packet: software checksums" grep -q "checksums: tx software, rx software" "$LOG"
 check "ping through the steering worker" in_ns ping -c 3 -i 0.2 -W 2 "$HOST"
 check "Python: 300 sequential handshakes over one queue" in_ns python3 tests/integration/tls_load.py "$HOST" 443 300 1 --deadline 120
 check "Python: 200 concurrent handshakes over one queue" in_ns python3 tests/integration/tls_load.py "$HOST" 443 200 200 --deadline 120
