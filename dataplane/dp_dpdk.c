@@ -239,13 +239,13 @@ dpk_log_stats(const struct dpk *k)
 
 		dp_app_log_stats(&w->ns.app, (int)w->lcore);
 		dp_log(DP_LOG_INFO,
-		       "worker %u (lcore %u): busy %.1f%% of %llu cycles (%llu iterations); rx %llu tx %llu "
+		       "worker %u (lcore %u): busy %.1f%% (%llu of %llu cycles, %llu iterations); rx %llu tx %llu "
 		       "(dropped %llu), steered out %llu, ring full %llu, no mbuf %llu; tcp: syn %llu "
 		       "established %llu timeouts %llu (retransmissions) fast retransmits %llu resets after "
 		       "retries %llu out-of-order %llu table full %llu; "
 		       "ip: malformed %llu fragments %llu not for us %llu",
 		       w->id, w->lcore, all ? 100.0 * (double)w->st.busy_cycles / (double)all : 0.0,
-		       (unsigned long long)all, (unsigned long long)w->st.iterations, (unsigned long long)w->st.rx,
+		       (unsigned long long)w->st.busy_cycles, (unsigned long long)all, (unsigned long long)w->st.iterations, (unsigned long long)w->st.rx,
 		       (unsigned long long)w->st.tx, (unsigned long long)w->st.tx_dropped,
 		       (unsigned long long)w->st.steered_out, (unsigned long long)w->st.ring_full,
 		       (unsigned long long)w->st.no_mbuf, (unsigned long long)w->ns.tcp.stats.syn,
