@@ -143,6 +143,7 @@ cfg_init(struct cfg *cfg)
 	cfg->ticket_rotation_s = CFG_DEFAULT_TICKET_ROTATION_S;
 	cfg->tickets = CFG_DEFAULT_TICKETS;
 	cfg->psk_modes = CFG_PSK_DHE_KE;
+	cfg->dpdk_prefix_len = 24;
 	cfg->handshake_timeout_ms = CFG_DEFAULT_HANDSHAKE_TIMEOUT_MS;
 	cfg->idle_timeout_ms = CFG_DEFAULT_IDLE_TIMEOUT_MS;
 	cfg->accel = CFG_ACCEL_AUTO;
@@ -462,6 +463,8 @@ cfg_usage(FILE *out)
 	      "  --idle-timeout DUR        close idle connections; 0 = never (default 60s)\n"
 	      "  --accel auto|openssl|ifma crypto backend (default auto: IFMA when the CPU has it)\n"
 	      "  --log-level LEVEL         error, warn, info (default) or debug\n"
+	      "  --dpdk-prefix N           dpdk: the listen addresses' subnet length (default 24)\n"
+	      "  --dpdk-gateway ADDR       dpdk: next hop for peers outside that subnet\n"
 	      "  --check-config            validate, load certificates and keys, and exit\n"
 	      "  -h, --help                this text\n"
 	      "  --version                 print the version\n"
@@ -568,6 +571,10 @@ cfg_print(const struct cfg *cfg, FILE *out)
 	fprintf(out, "log_level: %s\n", cfg_log_level_name(cfg->log_level));
 	fputs("dpdk:\n", out);
 	put_list(out, "  ", "eal_args", cfg->eal_args, cfg->n_eal_args);
+	fprintf(out, "  prefix_len: %u\n", cfg->dpdk_prefix_len);
+	if (cfg->dpdk_gateway != 0)
+		fprintf(out, "  gateway: %u.%u.%u.%u\n", cfg->dpdk_gateway >> 24, cfg->dpdk_gateway >> 16 & 255,
+			cfg->dpdk_gateway >> 8 & 255, cfg->dpdk_gateway & 255);
 	fputs("tls:\n", out);
 	put_tls(out, "  ", &cfg->tls);
 	fputs("listeners:", out);

@@ -176,6 +176,10 @@ struct cfg {
 	enum cfg_log_level log_level;
 	char *eal_args[CFG_MAX_EAL_ARGS]; /* dpdk dataplane, without argv[0] */
 	size_t n_eal_args;
+	/* dpdk dataplane: the listen addresses' subnet on the port, and the
+	 * next hop for everything outside it (IPv4, host order; 0: none) */
+	unsigned dpdk_prefix_len;
+	uint32_t dpdk_gateway;
 	bool check_config;         /* --check-config: validate, load keys, exit */
 };
 

@@ -19,6 +19,8 @@ enum opt_id {
 	O_MODE,
 	O_BACKEND,
 	O_RESPONSE_SIZE,
+	O_DPDK_PREFIX,
+	O_DPDK_GATEWAY,
 	O_TLS_MIN,
 	O_TLS_MAX,
 	O_RESUMPTION,
@@ -76,6 +78,8 @@ static const struct opt opts[] = {
 	{"--ticket-rotation", O_TICKET_ROTATION, true},
 	{"--ticket-key-file", O_TICKET_KEY_FILE, true},
 	{"--psk-modes", O_PSK_MODES, true},
+	{"--dpdk-prefix", O_DPDK_PREFIX, true},
+	{"--dpdk-gateway", O_DPDK_GATEWAY, true},
 };
 
 /* The option of arg ("--workers" or "--workers=4"); *inline_val gets the
@@ -334,6 +338,15 @@ arg_apply(struct cfg *cfg, struct args *a, const struct opt *o, const char *flag
 		if (cfg_value_parse_size(val, CFG_MAX_RESPONSE_SIZE, &n, why, sizeof(why)) != 0)
 			return cfg_errf(err, errlen, "%s: %s", flag, why);
 		cfg->response_size = (size_t)n;
+		return 0;
+	case O_DPDK_PREFIX:
+		if (cfg_value_parse_uint(val, 1, 32, &n, why, sizeof(why)) != 0)
+			return cfg_errf(err, errlen, "%s: %s", flag, why);
+		cfg->dpdk_prefix_len = (unsigned)n;
+		return 0;
+	case O_DPDK_GATEWAY:
+		if (cfg_value_parse_ipv4(val, &cfg->dpdk_gateway, why, sizeof(why)) != 0)
+			return cfg_errf(err, errlen, "%s: %s", flag, why);
 		return 0;
 	case O_SESSION_CACHE:
 		if (cfg_value_parse_size(val, UINT32_MAX, &n, why, sizeof(why)) != 0)

@@ -206,6 +206,17 @@ bad:
 }
 
 int
+cfg_value_parse_ipv4(const char *s, uint32_t *out, char *err, size_t errlen)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1)
+		return cfg_errf(err, errlen, "'%s' is not an IPv4 address", s);
+	*out = ntohl(a.s_addr);
+	return 0;
+}
+
+int
 cfg_value_parse_bool(const char *s, bool *out, char *err, size_t errlen)
 {
 	static const char *const yes[] = {"on", "true", "yes"};

@@ -52,6 +52,8 @@ CFG_MUST_CHECK int cfg_value_parse_size(const char *s, uint64_t max, uint64_t *o
 CFG_MUST_CHECK int cfg_value_parse_duration(const char *s, uint32_t *out_ms, char *err, size_t errlen);
 
 /* on/off, true/false, yes/no (case-insensitive). */
+/* A dotted IPv4 address into *out (host order). */
+CFG_MUST_CHECK int cfg_value_parse_ipv4(const char *s, uint32_t *out, char *err, size_t errlen);
 CFG_MUST_CHECK int cfg_value_parse_bool(const char *s, bool *out, char *err, size_t errlen);
 
 /* "1.2", "1.3", "TLSv1.2", "TLSv1.3" -> CFG_TLS12 / CFG_TLS13;

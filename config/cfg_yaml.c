@@ -896,8 +896,40 @@ k_eal_args(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
 		       NULL, NULL);
 }
 
+static int
+k_dpdk_prefix(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
+{
+	struct cfg *cfg = obj;
+	char why[256];
+	uint64_t n;
+	const char *s = ld_scalar(ld, v, path);
+
+	if (s == NULL)
+		return -1;
+	if (cfg_value_parse_uint(s, 1, 32, &n, why, sizeof(why)) != 0)
+		return ld_err(ld, v, "%s: %s", path, why);
+	cfg->dpdk_prefix_len = (unsigned)n;
+	return 0;
+}
+
+static int
+k_dpdk_gateway(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
+{
+	struct cfg *cfg = obj;
+	char why[256];
+	const char *s = ld_scalar(ld, v, path);
+
+	if (s == NULL)
+		return -1;
+	if (cfg_value_parse_ipv4(s, &cfg->dpdk_gateway, why, sizeof(why)) != 0)
+		return ld_err(ld, v, "%s: %s", path, why);
+	return 0;
+}
+
 static const struct key dpdk_keys[] = {
 	{"eal_args", k_eal_args},
+	{"prefix_len", k_dpdk_prefix},
+	{"gateway", k_dpdk_gateway},
 	{NULL, NULL},
 };
 

@@ -36,7 +36,6 @@
 #define DPK_MBUFS 8191           /* per worker: descriptors, rings, bursts in flight */
 #define DPK_MBUF_CACHE 256
 #define DPK_RING 4096
-#define DPK_PREFIX_LEN 24
 
 struct dpk_stats {
 	uint64_t rx, tx, tx_dropped, steered_out, steered_in, ring_full, no_mbuf, multiseg;
@@ -547,7 +546,7 @@ dp_dpdk_run(const struct cfg *cfg, struct hsk_ctx *ctxs, struct hsk_sess_cache *
 	for (i = 0; i < k.n; i++) {
 		struct dpk_worker *w = &k.ws[i];
 
-		if (dp_ns_init(&w->ns, i, cfg, ctxs, cache, mac.addr_bytes, DPK_PREFIX_LEN, 0, dpk_tx, w, err,
+		if (dp_ns_init(&w->ns, i, cfg, ctxs, cache, mac.addr_bytes, cfg->dpdk_prefix_len, cfg->dpdk_gateway, dpk_tx, w, err,
 			       sizeof(err)) != 0) {
 			dp_log(DP_LOG_ERROR, "dpdk: worker %u: %s", i, err);
 			goto out;

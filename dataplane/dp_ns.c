@@ -141,6 +141,19 @@ dp_ns_init(struct dp_ns *d, unsigned id, const struct cfg *cfg, struct hsk_ctx *
 			return -1;
 		}
 	}
+	if (gateway != 0) {
+		bool on_link = false;
+
+		for (size_t i = 0; i < d->nif.n_addrs; i++) {
+			uint32_t mask = d->nif.prefix[i] ? ~0u << (32 - d->nif.prefix[i]) : 0;
+			on_link |= (gateway & mask) == (d->nif.addrs[i] & mask);
+		}
+		if (!on_link) {
+			snprintf(err, errlen, "the gateway %u.%u.%u.%u is on none of the listen addresses' /%u subnets",
+				 gateway >> 24, gateway >> 16 & 255, gateway >> 8 & 255, gateway & 255, prefix_len);
+			return -1;
+		}
+	}
 	if (ns_tcp_init(&d->tcp, &d->nif, &dp_ns_tcp_ops, d) != 0) {
 		snprintf(err, errlen, "no memory for the TCP table");
 		return -1;

@@ -265,6 +265,8 @@ TEST(CfgExamples, FullHasEveryKey)
 	EXPECT_EQ(c.c.ticket_key_file, nullptr);
 	ASSERT_EQ(c.c.n_eal_args, 5u);
 	EXPECT_STREQ(c.c.eal_args[4], "--vdev=net_tap0,iface=tlso0");
+	EXPECT_EQ(c.c.dpdk_prefix_len, 24u);
+	EXPECT_EQ(c.c.dpdk_gateway, 0xc6120001u); // 198.18.0.1
 	ASSERT_EQ(c.c.n_listeners, 2u);
 	// Listener 0 inherits the top-level tls: section.
 	const struct cfg_listener *a = listener(c.c, 0);
@@ -533,6 +535,8 @@ static const BadFile bad_files[] = {
 	{"backends: [\"bad_host:80\"]\n", 1, 12, "or host name"},
 	{"dpdk:\n  eal_args: {a: b}\n", 2, 13, "expected a single value, got a mapping"},
 	{"dpdk:\n  eal: []\n", 2, 3, "unknown key 'eal'"},
+	{"dpdk:\n  prefix_len: 33\n", 2, 15, "out of range"},
+	{"dpdk:\n  gateway: 10.0.0\n", 2, 12, "not an IPv4 address"},
 	{"- workers: 1\n", 1, 1, "top level must be a mapping"},
 	{"workers: 1\n---\nworkers: 2\n", 3, 1, "only one YAML document"},
 	{"workers: 1\n  mode: proxy\n", 2, 7, "mapping values are not allowed"},
@@ -647,6 +651,17 @@ TEST(CfgArgs, EveryDesignFlag)
 	EXPECT_EQ(l->tls.client_auth, CFG_CLIENT_AUTH_OPTIONAL);
 	EXPECT_STREQ(l->tls.ca_file, "ca.crt");
 	EXPECT_STREQ(l->origin, "command line");
+}
+
+TEST(CfgArgs, DpdkAddressing)
+{
+	Cfg c;
+	std::string err;
+	EXPECT_EQ(c.c.dpdk_prefix_len, 24u);
+	EXPECT_EQ(c.c.dpdk_gateway, 0u);
+	ASSERT_EQ(parse(&c.c, {"--dpdk-prefix", "16", "--dpdk-gateway=198.18.255.254"}, &err), CFG_ARGS_OK) << err;
+	EXPECT_EQ(c.c.dpdk_prefix_len, 16u);
+	EXPECT_EQ(c.c.dpdk_gateway, 0xc612fffeu);
 }
 
 TEST(CfgArgs, FlagsOverrideTheFile)
@@ -792,6 +807,8 @@ TEST(CfgArgs, ErrorsSayWhichFlag)
 		{{"--backend", "host"}, "--backend: 'host' has no port"},
 		{{"--ciphers", "A::B"}, "--ciphers: empty item"},
 		{{"--tickets", "17"}, "--tickets: 17 is out of range"},
+		{{"--dpdk-prefix", "0"}, "--dpdk-prefix: 0 is out of range"},
+		{{"--dpdk-gateway", "::1"}, "--dpdk-gateway: '::1' is not an IPv4 address"},
 		{{"--ticket-rotation", "500ms"}, "--ticket-rotation: at least 1s"},
 		{{"--psk-modes", "psk_ke,psk"}, "--psk-modes: 'psk' is not one of: psk_dhe_ke, psk_ke"},
 		{{"--psk-modes", ""}, "--psk-modes: empty item"},

@@ -88,7 +88,7 @@ tls() {
 # ---- net_tap, a queue per worker ----
 HOST=198.18.0.2
 LOG=$TMP/tap.log
-dp_start "$LOG" "$HOST" net_tap0,iface=tlsodp0 --workers 2 --response-size 1000 || exit 1
+dp_start "$LOG" "$HOST" net_tap0,iface=tlsodp0 --workers 2 --response-size 1000 --dpdk-gateway 198.18.0.1 || exit 1
 in_ns ip addr add 198.18.0.1/24 dev tlsodp0
 in_ns ip link set tlsodp0 up
 check "tap: 2 workers, a queue pair each, RSS" grep -q "2 workers, 2 queue pairs, RSS" "$LOG"
@@ -107,6 +107,8 @@ answered() {
 }
 check "openssl s_client TLS 1.3: certificate verified, 200 OK" answered "Verify return code: 0 \(ok\)" -tls1_3
 check "openssl s_client TLS 1.2 ECDHE-ECDSA: 200 OK" answered "Cipher is ECDHE-ECDSA-AES128-GCM-SHA256" -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256
+in_ns ip addr add 198.19.5.1/32 dev tlsodp0
+check "a client outside the /24 is answered through the gateway" expect "^200 1000$" in_ns curl -sk -m 10 --interface 198.19.5.1 -o /dev/null -w "%{http_code} %{size_download}" "https://$HOST/"
 check "TCP to a closed port is refused (RST)" expect "Connection refused" in_ns python3 -c "import socket; socket.create_connection(('$HOST', 444), timeout=5)"
 check "Python: 1,000 sequential handshakes, all answered" in_ns python3 tests/integration/tls_load.py "$HOST" 443 1000 1 --deadline 240
 check "Python: 200 concurrent handshakes, all answered" in_ns python3 tests/integration/tls_load.py "$HOST" 443 200 200 --deadline 120
