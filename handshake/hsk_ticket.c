@@ -8,7 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "acc_imb_gcm.h"
+#include "acc_imb_aead.h"
 #include "hsk_algs.h"
 #include "hsk_buf.h"
 #include "hsk_suite.h"
@@ -28,7 +28,7 @@ hsk_keys_free(struct hsk_ticket_keys *k)
 {
 	if (k != NULL) {
 		for (size_t i = 0; i < k->n; i++)
-			acc_imb_gcm_free(k->keys[i].gcm);
+			acc_imb_aead_free(k->keys[i].gcm);
 		OPENSSL_cleanse(k, sizeof(*k));
 		free(k);
 	}
@@ -44,7 +44,7 @@ hsk_tickets_publish(struct hsk_tickets *t, struct hsk_ticket_keys *k)
 	struct hsk_ticket_keys *old;
 
 	for (size_t i = 0; i < k->n; i++)
-		k->keys[i].gcm = acc_imb_gcm_new(k->keys[i].key, HSK_TICKET_KEY_LEN);
+		k->keys[i].gcm = acc_imb_aead_new(ACC_AEAD_AES_256_GCM, k->keys[i].key);
 	old = atomic_exchange_explicit(&t->cur, k, memory_order_acq_rel);
 
 	if (old == NULL)
@@ -180,8 +180,8 @@ hsk_ticket_gcm(const struct hsk_ticket_key *key, bool enc, const uint8_t nonce[1
 
 	if (key->gcm != NULL) {
 		if (!enc)
-			return acc_imb_gcm_open(key->gcm, nonce, key->name, HSK_TICKET_NAME_LEN, in, out, len, tag);
-		acc_imb_gcm_seal(key->gcm, nonce, key->name, HSK_TICKET_NAME_LEN, in, out, len, tag);
+			return acc_imb_aead_open(key->gcm, nonce, key->name, HSK_TICKET_NAME_LEN, in, out, len, tag);
+		acc_imb_aead_seal(key->gcm, nonce, key->name, HSK_TICKET_NAME_LEN, in, out, len, tag);
 		return true;
 	}
 	c = EVP_CIPHER_CTX_new();

@@ -26,12 +26,12 @@ extern "C" {
 #define HSK_TICKET_KEYS_MAX 4
 #define HSK_TICKET_MAX 256 /* bytes of a sealed ticket */
 
-struct acc_imb_gcm;
+struct acc_imb_aead;
 
 struct hsk_ticket_key {
 	uint8_t name[HSK_TICKET_NAME_LEN];
 	uint8_t key[HSK_TICKET_KEY_LEN];
-	struct acc_imb_gcm *gcm; /* its key schedule, made once when a set is
+	struct acc_imb_aead *gcm; /* its key schedule, made once when a set is
 				  * published (NULL: OpenSSL's EVP per ticket) */
 };
 

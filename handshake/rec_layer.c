@@ -11,7 +11,7 @@
 
 #include "hsk_algs.h"
 #include "hsk_suite.h"
-#include "acc_imb_gcm.h"
+#include "acc_imb_aead.h"
 #include "rec_layer.h"
 
 #define REC_CBC_BLOCK 16
@@ -56,10 +56,14 @@ rec_dir_init(struct rec_dir *d, const struct hsk_suite *s, uint16_t version, boo
 	if (cipher == NULL || s->key_len > sizeof(d->key) || ivlen > sizeof(d->iv) ||
 	    s->mac_key_len > sizeof(d->mac_key))
 		return HSK_ALERT(HSK_AD_INTERNAL_ERROR);
-	if (s->cipher == HSK_CIPHER_AES128_GCM || s->cipher == HSK_CIPHER_AES256_GCM)
-		d->gcm = acc_imb_gcm_new(key, s->key_len); /* NULL: EVP below */
-	cctx = d->gcm != NULL ? NULL : EVP_CIPHER_CTX_new();
-	if (d->gcm == NULL && (cctx == NULL || !EVP_CipherInit_ex2(cctx, cipher, key, NULL, encrypt ? 1 : 0, NULL)))
+	if (s->cipher == HSK_CIPHER_AES128_GCM)
+		d->aead = acc_imb_aead_new(ACC_AEAD_AES_128_GCM, key); /* NULL: EVP below */
+	else if (s->cipher == HSK_CIPHER_AES256_GCM)
+		d->aead = acc_imb_aead_new(ACC_AEAD_AES_256_GCM, key);
+	else if (s->cipher == HSK_CIPHER_CHACHA20_POLY1305)
+		d->aead = acc_imb_aead_new(ACC_AEAD_CHACHA20_POLY1305, key);
+	cctx = d->aead != NULL ? NULL : EVP_CIPHER_CTX_new();
+	if (d->aead == NULL && (cctx == NULL || !EVP_CipherInit_ex2(cctx, cipher, key, NULL, encrypt ? 1 : 0, NULL)))
 		goto fail;
 	if (rec_is_cbc(s)) {
 		const EVP_MD *md = hsk_algs_md(s->mac);
@@ -97,12 +101,12 @@ rec_dir_clear(struct rec_dir *d)
 {
 	EVP_CIPHER_CTX_free(d->cipher_ctx); /* frees and cleanses the key schedule */
 	EVP_MAC_CTX_free(d->mac_ctx);
-	acc_imb_gcm_free(d->gcm);
+	acc_imb_aead_free(d->aead);
 	OPENSSL_cleanse(d, sizeof(*d));
 	d->suite = NULL;
 	d->cipher_ctx = NULL;
 	d->mac_ctx = NULL;
-	d->gcm = NULL;
+	d->aead = NULL;
 }
 
 static void
@@ -204,9 +208,9 @@ rec_seal_aead(struct rec_dir *d, uint8_t type, const uint8_t *pt, size_t len, st
 	} else {
 		rec_aad12(aad, d->seq, type, 0x0303, len);
 	}
-	if (d->gcm != NULL) {
-		acc_imb_gcm_seal(d->gcm, nonce, aad, tls13 ? REC_HDR_LEN : 13, body + exp, body + exp, inner,
-			     body + exp + inner);
+	if (d->aead != NULL) {
+		acc_imb_aead_seal(d->aead, nonce, aad, tls13 ? REC_HDR_LEN : 13, body + exp, body + exp, inner,
+				  body + exp + inner);
 		return HSK_OK;
 	}
 	if (!EVP_CipherInit_ex2(c, NULL, NULL, nonce, 1, NULL) ||
@@ -306,9 +310,9 @@ rec_open_aead(struct rec_dir *d, struct rec_hdr *h, uint8_t *frag, uint8_t **pt,
 	} else {
 		rec_aad12(aad, d->seq, h->type, h->version, n);
 	}
-	if (d->gcm != NULL) {
-		if (!acc_imb_gcm_open(d->gcm, nonce, aad, tls13 ? REC_HDR_LEN : 13, frag + exp, frag + exp, n,
-				  frag + exp + n))
+	if (d->aead != NULL) {
+		if (!acc_imb_aead_open(d->aead, nonce, aad, tls13 ? REC_HDR_LEN : 13, frag + exp, frag + exp, n,
+				       frag + exp + n))
 			return HSK_ALERT(HSK_AD_BAD_RECORD_MAC);
 	} else {
 		if (!EVP_CipherInit_ex2(c, NULL, NULL, nonce, 0, NULL) ||

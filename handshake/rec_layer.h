@@ -48,7 +48,7 @@ struct rec_hdr {
 HSK_MUST_CHECK hsk_err rec_hdr_parse(const uint8_t *in, size_t avail, size_t max_len,
 				     struct rec_hdr *h);
 
-struct acc_imb_gcm;
+struct acc_imb_aead;
 
 /* One direction's protection state. Plaintext while suite is NULL. */
 struct rec_dir {
@@ -62,7 +62,7 @@ struct rec_dir {
 	uint8_t mac_key[48];
 	void *cipher_ctx;     /* backend state, owned */
 	void *mac_ctx;
-	struct acc_imb_gcm *gcm;  /* AES-GCM through ipsec-mb when available (else EVP) */
+	struct acc_imb_aead *aead; /* AES-GCM or ChaCha20-Poly1305 through ipsec-mb when available (else EVP) */
 };
 
 /* Install keys (copied; the caller zeroizes its copy). seq restarts at 0. */
