@@ -19,34 +19,10 @@
 #include <openssl/rsa.h>
 
 #include "acc_exec.h"
+#include "bench_util.h"
 #include "acc_imb_aead.h"
 #include "acc_ifma.h"
 #include "acc_key.h"
-
-#define MAX_ROUNDS 15
-
-static double
-now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static int
-cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static double
-median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(v[0]), cmp_d);
-	return v[n / 2];
-}
 
 static void
 on_done(struct acc_job *job, void *arg)
@@ -62,7 +38,7 @@ sign_rate(struct acc_exec *ex, const struct acc_key *key, unsigned per_flush, do
 	static uint8_t digest[32], out[8][512];
 	struct acc_job jobs[8];
 	unsigned long done = 0, failed = 0;
-	double t0 = now_s(), t;
+	double t0 = bench_now_s(), t;
 
 	RAND_bytes(digest, sizeof(digest));
 	do {
@@ -78,7 +54,7 @@ sign_rate(struct acc_exec *ex, const struct acc_key *key, unsigned per_flush, do
 			acc_exec_submit(ex, &jobs[i]);
 		}
 		done += acc_exec_flush(ex, on_done, &failed);
-		t = now_s();
+		t = bench_now_s();
 	} while (t - t0 < secs);
 	if (failed) {
 		fprintf(stderr, "%lu signatures failed\n", failed);
@@ -96,7 +72,7 @@ kx_rate(struct acc_exec *ex, unsigned per_flush, double secs)
 	struct acc_job jobs[8];
 	struct acc_eph eph[8];
 	unsigned long done = 0, failed = 0;
-	double t0 = now_s(), t;
+	double t0 = bench_now_s(), t;
 
 	RAND_bytes(peer, sizeof(peer));
 	peer[31] &= 0x7f;
@@ -117,7 +93,7 @@ kx_rate(struct acc_exec *ex, unsigned per_flush, double secs)
 			acc_exec_submit(ex, &jobs[i]);
 		}
 		done += acc_exec_flush(ex, on_done, &failed);
-		t = now_s();
+		t = bench_now_s();
 	} while (t - t0 < secs);
 	for (unsigned i = 0; i < 8; i++)
 		acc_eph_clear(&eph[i]);
@@ -141,7 +117,7 @@ aead_rate(enum acc_aead alg, bool ours, double secs)
 				   : alg == ACC_AEAD_AES_256_GCM ? EVP_aes_256_gcm()
 								 : EVP_chacha20_poly1305();
 	unsigned long done = 0;
-	double t0 = now_s(), t;
+	double t0 = bench_now_s(), t;
 	int n;
 
 	if ((ours && g == NULL) || c == NULL || !EVP_EncryptInit_ex2(c, cipher, key, NULL, NULL))
@@ -158,7 +134,7 @@ aead_rate(enum acc_aead alg, bool ours, double secs)
 				exit(1);
 			}
 		}
-		t = now_s();
+		t = bench_now_s();
 	} while (t - t0 < secs);
 	acc_imb_aead_free(g);
 	EVP_CIPHER_CTX_free(c);
@@ -189,8 +165,8 @@ main(int argc, char **argv)
 	struct acc_exec *ours, *ossl;
 	static const unsigned sizes[] = { 2048, 3072, 4096 };
 
-	if (rounds < 1 || rounds > MAX_ROUNDS || secs <= 0) {
-		fprintf(stderr, "usage: %s [seconds per round] [rounds 1..%d]\n", argv[0], MAX_ROUNDS);
+	if (rounds < 1 || rounds > BENCH_MAX_ROUNDS || secs <= 0) {
+		fprintf(stderr, "usage: %s [seconds per round] [rounds 1..%d]\n", argv[0], BENCH_MAX_ROUNDS);
 		return 2;
 	}
 	if (!acc_ifma_available()) {
@@ -205,15 +181,15 @@ main(int argc, char **argv)
 	printf("%-22s %12s %12s %8s\n", "operation", "ours/s", "openssl/s", "ratio");
 	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
 		struct acc_key *key = rsa_key(sizes[s]);
-		double a[MAX_ROUNDS], b[MAX_ROUNDS], ra, rb;
+		double a[BENCH_MAX_ROUNDS], b[BENCH_MAX_ROUNDS], ra, rb;
 		char name[64];
 
 		for (int r = 0; r < rounds; r++) {
 			a[r] = sign_rate(ours, key, 8, secs);
 			b[r] = sign_rate(ossl, key, 8, secs);
 		}
-		ra = median(a, rounds);
-		rb = median(b, rounds);
+		ra = bench_median(a, rounds);
+		rb = bench_median(b, rounds);
 		snprintf(name, sizeof(name), "RSA-%u sign (8/flush)", sizes[s]);
 		printf("%-22s %12.0f %12.0f %8.2f\n", name, ra, rb, ra / rb);
 		{
@@ -224,21 +200,21 @@ main(int argc, char **argv)
 					a[r] = sign_rate(ours, key, k, secs / 3);
 					b[r] = sign_rate(ossl, key, k, secs / 3);
 				}
-				printf("  %4u %10.0f %10.0f\n", k, 1e6 * k / median(a, rounds),
-				       1e6 * k / median(b, rounds));
+				printf("  %4u %10.0f %10.0f\n", k, 1e6 * k / bench_median(a, rounds),
+				       1e6 * k / bench_median(b, rounds));
 			}
 		}
 		acc_key_free(key);
 	}
 	{
-		double a[MAX_ROUNDS], b[MAX_ROUNDS], ra, rb;
+		double a[BENCH_MAX_ROUNDS], b[BENCH_MAX_ROUNDS], ra, rb;
 
 		for (int r = 0; r < rounds; r++) {
 			a[r] = kx_rate(ours, 8, secs);
 			b[r] = kx_rate(ossl, 8, secs);
 		}
-		ra = median(a, rounds);
-		rb = median(b, rounds);
+		ra = bench_median(a, rounds);
+		rb = bench_median(b, rounds);
 		printf("%-22s %12.0f %12.0f %8.2f\n", "X25519 keygen+derive", ra, rb, ra / rb);
 		printf("  partial batches, X25519 keygen+derive: microseconds per flush of k jobs\n");
 		printf("  %4s %10s %10s\n", "k", "ours", "openssl");
@@ -247,7 +223,7 @@ main(int argc, char **argv)
 				a[r] = kx_rate(ours, k, secs / 3);
 				b[r] = kx_rate(ossl, k, secs / 3);
 			}
-			printf("  %4u %10.1f %10.1f\n", k, 1e6 * k / median(a, rounds), 1e6 * k / median(b, rounds));
+			printf("  %4u %10.1f %10.1f\n", k, 1e6 * k / bench_median(a, rounds), 1e6 * k / bench_median(b, rounds));
 		}
 	}
 	if (acc_imb_aead_impl() != NULL) {
@@ -261,14 +237,14 @@ main(int argc, char **argv)
 		};
 
 		for (size_t x = 0; x < sizeof(aeads) / sizeof(aeads[0]); x++) {
-			double a[MAX_ROUNDS], b[MAX_ROUNDS], ra, rb;
+			double a[BENCH_MAX_ROUNDS], b[BENCH_MAX_ROUNDS], ra, rb;
 
 			for (int r = 0; r < rounds; r++) {
 				a[r] = aead_rate(aeads[x].alg, true, secs);
 				b[r] = aead_rate(aeads[x].alg, false, secs);
 			}
-			ra = median(a, rounds);
-			rb = median(b, rounds);
+			ra = bench_median(a, rounds);
+			rb = bench_median(b, rounds);
 			printf("%-22s %12.0f %12.0f %8.2f   (%s: %.1f GB/s, EVP %.1f GB/s)\n", aeads[x].name, ra, rb,
 			       ra / rb, acc_imb_aead_impl(), ra * 16384 / 1e9, rb * 16384 / 1e9);
 		}

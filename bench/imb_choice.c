@@ -19,36 +19,11 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#define MAX_ROUNDS 15
+#include "bench_util.h"
 
 static IMB_MGR *mgr;
 static EVP_MAC *hmac;
 
-static double
-now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static int
-cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_d);
-	return v[n / 2];
-}
-
-/* HMAC-SHA256 key blocks for the job API. */
 static void
 imb_hmac_keys(const uint8_t *key, size_t len, uint8_t ipad[32], uint8_t opad[32])
 {
@@ -118,7 +93,7 @@ hkdf_step_rate(int imb, double secs)
 	uint8_t key[32], msg[100] = {7}, tag[32], want[32], ipad[32] __attribute__((aligned(16))),
 						     opad[32] __attribute__((aligned(16)));
 	unsigned long done = 0;
-	double t0 = now_s(), t;
+	double t0 = bench_now_s(), t;
 
 	do {
 		for (int i = 0; i < 64; i++, done++) {
@@ -130,7 +105,7 @@ hkdf_step_rate(int imb, double secs)
 				evp_hmac(key, sizeof(key), msg, sizeof(msg), tag);
 			}
 		}
-		t = now_s();
+		t = bench_now_s();
 	} while (t - t0 < secs);
 	/* the two agree */
 	evp_hmac(key, sizeof(key), msg, sizeof(msg), want);
@@ -163,7 +138,7 @@ cbc_record_rate(int imb, double secs)
 	    !EVP_MAC_init(m, mkey, sizeof(mkey), p))
 		exit(1);
 	EVP_CIPHER_CTX_set_padding(c, 0);
-	t0 = now_s();
+	t0 = bench_now_s();
 	do { /* a record encrypted in place, then its MAC (encrypt-then-MAC) */
 		for (int i = 0; i < 8; i++, done++) {
 			iv[0]++;
@@ -175,7 +150,7 @@ cbc_record_rate(int imb, double secs)
 				exit(1);
 			}
 		}
-		t = now_s();
+		t = bench_now_s();
 	} while (t - t0 < secs);
 	/* the two agree */
 	memset(pt, 5, sizeof(pt));
@@ -204,8 +179,8 @@ main(int argc, char **argv)
 		{"AES-128-CBC+HMAC 16 KiB", cbc_record_rate},
 	};
 
-	if (rounds < 1 || rounds > MAX_ROUNDS || secs <= 0) {
-		fprintf(stderr, "usage: %s [seconds per round] [rounds 1..%d]\n", argv[0], MAX_ROUNDS);
+	if (rounds < 1 || rounds > BENCH_MAX_ROUNDS || secs <= 0) {
+		fprintf(stderr, "usage: %s [seconds per round] [rounds 1..%d]\n", argv[0], BENCH_MAX_ROUNDS);
 		return 2;
 	}
 	mgr = alloc_mb_mgr(0);
@@ -217,14 +192,14 @@ main(int argc, char **argv)
 	       (int)arch);
 	printf("%-28s %14s %14s %8s\n", "operation", "ipsec-mb/s", "OpenSSL/s", "ratio");
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		double a[MAX_ROUNDS], b[MAX_ROUNDS], ra, rb;
+		double a[BENCH_MAX_ROUNDS], b[BENCH_MAX_ROUNDS], ra, rb;
 
 		for (int r = 0; r < rounds; r++) {
 			a[r] = t[i].rate(1, secs);
 			b[r] = t[i].rate(0, secs);
 		}
-		ra = median(a, rounds);
-		rb = median(b, rounds);
+		ra = bench_median(a, rounds);
+		rb = bench_median(b, rounds);
 		printf("%-28s %14.0f %14.0f %8.2f\n", t[i].name, ra, rb, ra / rb);
 	}
 	free_mb_mgr(mgr);

@@ -772,14 +772,10 @@ static int
 k_tickets_count(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
 {
 	struct cfg *cfg = obj;
-	char why[256];
 	uint64_t n;
-	const char *s = ld_scalar(ld, v, path);
 
-	if (s == NULL)
+	if (ld_uint(ld, v, path, 0, 16, &n) != 0)
 		return -1;
-	if (cfg_value_parse_uint(s, 0, 16, &n, why, sizeof(why)) != 0)
-		return ld_err(ld, v, "%s: %s", path, why);
 	cfg->tickets = (unsigned)n;
 	return 0;
 }
@@ -900,14 +896,10 @@ static int
 k_dpdk_prefix(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
 {
 	struct cfg *cfg = obj;
-	char why[256];
 	uint64_t n;
-	const char *s = ld_scalar(ld, v, path);
 
-	if (s == NULL)
+	if (ld_uint(ld, v, path, 1, 32, &n) != 0)
 		return -1;
-	if (cfg_value_parse_uint(s, 1, 32, &n, why, sizeof(why)) != 0)
-		return ld_err(ld, v, "%s: %s", path, why);
 	cfg->dpdk_prefix_len = (unsigned)n;
 	return 0;
 }

@@ -13,28 +13,18 @@
 cd "$(dirname "$0")/../.." || exit 1
 . tests/integration/lib.sh
 
-if [ "$(id -u)" -ne 0 ] || [ ! -c /dev/net/tun ] || ! command -v ip >/dev/null || ! command -v nft >/dev/null ||
-	! command -v ping >/dev/null || ! command -v curl >/dev/null || ! command -v ethtool >/dev/null; then
-	echo "skip: needs root, /dev/net/tun, ip, nft, ethtool, ping and curl"
-	exit 77
-fi
+ns_need nft ethtool ping curl
 if "$BIN" --dataplane dpdk --cert "$CERTS/rsa.crt" --key "$CERTS/rsa.key" --check-config 2>&1 | grep -q "no DPDK"; then
 	echo "skip: this build has no DPDK"
 	exit 77
 fi
-NS=tlso-dpdk-$$
 DP_PID=
 ns_cleanup() {
 	[ -n "$DP_PID" ] && kill -TERM "$DP_PID" 2>/dev/null && wait "$DP_PID" 2>/dev/null
-	ip netns del "$NS" 2>/dev/null
+	ns_del
 }
 trap 'ns_cleanup; cleanup' EXIT
-if ! ip netns add "$NS"; then
-	echo "skip: cannot create a network namespace here"
-	exit 77
-fi
-in_ns() { ip netns exec "$NS" "$@"; }
-in_ns ip link set lo up
+ns_add tlso-dpdk-$$
 EAL="--no-pci --no-huge -m 512 --no-shconf"
 
 # dp_start LOG ADDR VDEV [flags...]: the server in the namespace on ADDR:443,

@@ -140,3 +140,35 @@ finish() {
 	echo "$PASS passed, $FAIL failed ($(basename "$0"))"
 	[ "$FAIL" -eq 0 ]
 }
+
+# ---- network namespaces (tests that need root) ----
+
+# ns_need CMD...: skip the test (exit 77) unless we are root with
+# /dev/net/tun and every command named.
+ns_need() {
+	local c
+	if [ "$(id -u)" -ne 0 ] || [ ! -c /dev/net/tun ]; then
+		echo "skip: needs root and /dev/net/tun"
+		exit 77
+	fi
+	for c in ip "$@"; do
+		command -v "$c" >/dev/null || {
+			echo "skip: needs $c"
+			exit 77
+		}
+	done
+}
+
+# ns_add NAME: the test's network namespace, in $NS with lo up (skip when
+# this machine cannot make one). The caller deletes it in its EXIT trap:
+# ns_del.
+ns_add() {
+	NS=$1
+	if ! ip netns add "$NS"; then
+		echo "skip: cannot create a network namespace here"
+		exit 77
+	fi
+	ip netns exec "$NS" ip link set lo up
+}
+ns_del() { [ -n "${NS:-}" ] && ip netns del "$NS" 2>/dev/null; }
+in_ns() { ip netns exec "$NS" "$@"; }

@@ -10,22 +10,14 @@
 cd "$(dirname "$0")/../.." || exit 1
 . tests/integration/lib.sh
 
-if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null || ! command -v ping >/dev/null || [ ! -c /dev/net/tun ]; then
-	echo "skip: needs root, ip, ping and /dev/net/tun"
-	exit 77
-fi
+ns_need ping
 PEER=$(dirname "$BIN")/tests/ns_tap_peer
-NS=tlso-ns-$$
 ns_cleanup() {
 	[ -n "${PEER_PID:-}" ] && kill "$PEER_PID" 2>/dev/null
-	ip netns del "$NS" 2>/dev/null
+	ns_del
 }
 trap 'ns_cleanup; cleanup' EXIT
-if ! ip netns add "$NS"; then
-	echo "skip: cannot create a network namespace here"
-	exit 77
-fi
-in_ns() { ip netns exec "$NS" "$@"; }
+ns_add tlso-ns-$$
 
 ip netns exec "$NS" "$PEER" tlsotap0 198.18.0.2 24 30 >"$TMP/peer.log" 2>&1 &
 PEER_PID=$!
@@ -33,7 +25,6 @@ for _ in $(seq 50); do
 	grep -q ready "$TMP/peer.log" 2>/dev/null && break
 	sleep 0.1
 done
-in_ns ip link set lo up
 in_ns ip addr add 198.18.0.1/24 dev tlsotap0
 in_ns ip link set tlsotap0 up
 
