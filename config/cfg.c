@@ -144,6 +144,7 @@ cfg_init(struct cfg *cfg)
 	cfg->tickets = CFG_DEFAULT_TICKETS;
 	cfg->psk_modes = CFG_PSK_DHE_KE;
 	cfg->dpdk_prefix_len = 24;
+	cfg->dpdk_max_conns = CFG_DEFAULT_DPDK_CONNS;
 	cfg->handshake_timeout_ms = CFG_DEFAULT_HANDSHAKE_TIMEOUT_MS;
 	cfg->idle_timeout_ms = CFG_DEFAULT_IDLE_TIMEOUT_MS;
 	cfg->accel = CFG_ACCEL_AUTO;
@@ -465,6 +466,7 @@ cfg_usage(FILE *out)
 	      "  --log-level LEVEL         error, warn, info (default) or debug\n"
 	      "  --dpdk-prefix N           dpdk: the listen addresses' subnet length (default 24)\n"
 	      "  --dpdk-gateway ADDR       dpdk: next hop for peers outside that subnet\n"
+	      "  --dpdk-max-conns N        dpdk: TCP connections per worker (default 4096)\n"
 	      "  --check-config            validate, load certificates and keys, and exit\n"
 	      "  -h, --help                this text\n"
 	      "  --version                 print the version\n"
@@ -572,6 +574,7 @@ cfg_print(const struct cfg *cfg, FILE *out)
 	fputs("dpdk:\n", out);
 	put_list(out, "  ", "eal_args", cfg->eal_args, cfg->n_eal_args);
 	fprintf(out, "  prefix_len: %u\n", cfg->dpdk_prefix_len);
+	fprintf(out, "  max_conns: %u\n", cfg->dpdk_max_conns);
 	if (cfg->dpdk_gateway != 0)
 		fprintf(out, "  gateway: %u.%u.%u.%u\n", cfg->dpdk_gateway >> 24, cfg->dpdk_gateway >> 16 & 255,
 			cfg->dpdk_gateway >> 8 & 255, cfg->dpdk_gateway & 255);

@@ -47,6 +47,8 @@ extern "C" {
 #define CFG_DEFAULT_SESSION_LIFETIME_S 300
 #define CFG_DEFAULT_TICKET_ROTATION_S 3600
 #define CFG_DEFAULT_TICKETS 2
+#define CFG_DEFAULT_DPDK_CONNS 4096
+#define CFG_MAX_DPDK_CONNS 65534
 #define CFG_DEFAULT_HANDSHAKE_TIMEOUT_MS 10000
 #define CFG_DEFAULT_IDLE_TIMEOUT_MS 60000
 
@@ -180,6 +182,7 @@ struct cfg {
 	 * next hop for everything outside it (IPv4, host order; 0: none) */
 	unsigned dpdk_prefix_len;
 	uint32_t dpdk_gateway;
+	uint32_t dpdk_max_conns;   /* TCP connections per worker (CFG_DEFAULT_DPDK_CONNS) */
 	bool check_config;         /* --check-config: validate, load keys, exit */
 };
 

@@ -21,6 +21,7 @@ enum opt_id {
 	O_RESPONSE_SIZE,
 	O_DPDK_PREFIX,
 	O_DPDK_GATEWAY,
+	O_DPDK_MAX_CONNS,
 	O_TLS_MIN,
 	O_TLS_MAX,
 	O_RESUMPTION,
@@ -80,6 +81,7 @@ static const struct opt opts[] = {
 	{"--psk-modes", O_PSK_MODES, true},
 	{"--dpdk-prefix", O_DPDK_PREFIX, true},
 	{"--dpdk-gateway", O_DPDK_GATEWAY, true},
+	{"--dpdk-max-conns", O_DPDK_MAX_CONNS, true},
 };
 
 /* The option of arg ("--workers" or "--workers=4"); *inline_val gets the
@@ -343,6 +345,11 @@ arg_apply(struct cfg *cfg, struct args *a, const struct opt *o, const char *flag
 		if (cfg_value_parse_uint(val, 1, 32, &n, why, sizeof(why)) != 0)
 			return cfg_errf(err, errlen, "%s: %s", flag, why);
 		cfg->dpdk_prefix_len = (unsigned)n;
+		return 0;
+	case O_DPDK_MAX_CONNS:
+		if (cfg_value_parse_uint(val, 1, CFG_MAX_DPDK_CONNS, &n, why, sizeof(why)) != 0)
+			return cfg_errf(err, errlen, "%s: %s", flag, why);
+		cfg->dpdk_max_conns = (uint32_t)n;
 		return 0;
 	case O_DPDK_GATEWAY:
 		if (cfg_value_parse_ipv4(val, &cfg->dpdk_gateway, why, sizeof(why)) != 0)

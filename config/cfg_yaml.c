@@ -918,7 +918,20 @@ k_dpdk_gateway(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
 	return 0;
 }
 
+static int
+k_dpdk_max_conns(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
+{
+	struct cfg *cfg = obj;
+	uint64_t n;
+
+	if (ld_uint(ld, v, path, 1, CFG_MAX_DPDK_CONNS, &n) != 0)
+		return -1;
+	cfg->dpdk_max_conns = (uint32_t)n;
+	return 0;
+}
+
 static const struct key dpdk_keys[] = {
+	{"max_conns", k_dpdk_max_conns},
 	{"eal_args", k_eal_args},
 	{"prefix_len", k_dpdk_prefix},
 	{"gateway", k_dpdk_gateway},

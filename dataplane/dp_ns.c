@@ -154,8 +154,8 @@ dp_ns_init(struct dp_ns *d, unsigned id, const struct cfg *cfg, struct hsk_ctx *
 			return -1;
 		}
 	}
-	if (ns_tcp_init(&d->tcp, &d->nif, &dp_ns_tcp_ops, d) != 0) {
-		snprintf(err, errlen, "no memory for the TCP table");
+	if (ns_tcp_init(&d->tcp, &d->nif, &dp_ns_tcp_ops, d, cfg->dpdk_max_conns) != 0) {
+		snprintf(err, errlen, "no memory for a TCP table of %u connections", cfg->dpdk_max_conns);
 		return -1;
 	}
 	for (size_t i = 0; i < cfg->n_listeners; i++) {

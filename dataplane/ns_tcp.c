@@ -9,25 +9,36 @@
 #include "ns_tcp_priv.h"
 
 int
-ns_tcp_init(struct ns_tcp *t, struct ns_if *nif, const struct ns_tcp_ops *ops, void *arg)
+ns_tcp_init(struct ns_tcp *t, struct ns_if *nif, const struct ns_tcp_ops *ops, void *arg, size_t max_conns)
 {
 	uint8_t *slab;
+	size_t buckets = 16;
 
 	memset(t, 0, sizeof(*t));
-	/* every send buffer and out-of-order area, once */
-	slab = calloc(NS_TCP_CONNS, NS_TCP_SNDBUF + NS_TCP_OOO_BYTES);
-	if (slab == NULL)
+	if (max_conns == 0 || max_conns > NS_TCP_MAX_CONNS)
 		return -1;
-	for (size_t i = 0; i < NS_TCP_CONNS; i++) {
+	while (buckets < 2 * max_conns)
+		buckets *= 2;
+	t->n_conns = max_conns;
+	t->hash_mask = buckets - 1;
+	t->syn_backlog = max_conns / 4 > 0 ? max_conns / 4 : 1;
+	t->conns = calloc(max_conns, sizeof(*t->conns));
+	t->hash = calloc(buckets, sizeof(*t->hash));
+	t->free = calloc(max_conns, sizeof(*t->free));
+	/* every send buffer and out-of-order area, once (untouched pages
+	 * cost nothing until a connection uses them) */
+	slab = calloc(max_conns, NS_TCP_SNDBUF + NS_TCP_OOO_BYTES);
+	if (t->conns == NULL || t->hash == NULL || t->free == NULL || slab == NULL || ns_tcp_cookie_init(t) != 0) {
+		free(slab);
+		ns_tcp_free(t);
+		return -1;
+	}
+	for (size_t i = 0; i < max_conns; i++) {
 		t->conns[i].buf = slab + i * (NS_TCP_SNDBUF + NS_TCP_OOO_BYTES);
 		t->conns[i].ooo_buf = t->conns[i].buf + NS_TCP_SNDBUF;
 		t->conns[i].tcp = t;
 	}
 	ns_tcp_table_init(t);
-	if (ns_tcp_cookie_init(t) != 0) {
-		free(slab);
-		return -1;
-	}
 	t->nif = nif;
 	t->ops = ops;
 	t->arg = arg;
@@ -39,8 +50,14 @@ ns_tcp_init(struct ns_tcp *t, struct ns_if *nif, const struct ns_tcp_ops *ops, v
 void
 ns_tcp_free(struct ns_tcp *t)
 {
-	free(t->conns[0].buf);
-	t->conns[0].buf = NULL;
+	if (t->conns != NULL)
+		free(t->conns[0].buf);
+	free(t->conns);
+	free(t->hash);
+	free(t->free);
+	t->conns = NULL;
+	t->hash = t->free = NULL;
+	t->n_conns = 0;
 }
 
 int
@@ -247,14 +264,14 @@ ns_tcp_passive_open(struct ns_tcp *t, uint32_t src, uint32_t dst, const struct s
 	struct ns_tcp_conn *c = NULL;
 
 	t->stats.syn++;
-	if (t->n_syn_rcvd < NS_TCP_SYN_BACKLOG)
+	if (t->n_syn_rcvd < t->syn_backlog)
 		c = ns_tcp_alloc(t, dst, src, s->dport, s->sport);
 	if (c == NULL) {
 		/* no state: the SYN-ACK's sequence number is a cookie */
 		uint32_t cookie = ns_tcp_cookie_make(t, dst, src, s->dport, s->sport, s->seq, s->mss ? s->mss : 536,
 						     t->now_ms);
 
-		if (t->n_syn_rcvd < NS_TCP_SYN_BACKLOG)
+		if (t->n_syn_rcvd < t->syn_backlog)
 			t->stats.table_full++;
 		t->stats.syn_cookies_sent++;
 		ns_tcp_emit(t, dst, src, s->dport, s->sport, cookie, s->seq + 1, F_SYN | F_ACK, NS_TCP_RCV_WND, NULL,

@@ -28,7 +28,8 @@
 extern "C" {
 #endif
 
-#define NS_TCP_CONNS 256
+#define NS_TCP_DEFAULT_CONNS 4096  /* per worker, unless configured (at most NS_TCP_MAX_CONNS) */
+#define NS_TCP_MAX_CONNS 65534
 #define NS_TCP_SNDBUF 65536        /* bytes queued per connection, sent or not */
 #define NS_TCP_RCV_WND 65535       /* the most we announce */
 #define NS_TCP_RCV_WSCALE 2        /* our window-scale shift when the peer scales */
@@ -41,10 +42,9 @@ extern "C" {
 #define NS_TCP_PORTS 8
 #define NS_TCP_OOO_BYTES 16384     /* out-of-order bytes held per connection */
 #define NS_TCP_OOO_SEGS 16
-#define NS_TCP_HASH 1024           /* buckets of the 4-tuple hash (power of 2) */
 #define NS_TCP_WHEEL 256           /* timer wheel slots ... */
 #define NS_TCP_TICK_MS 4           /* ... of 4 ms: one revolution is about 1 s */
-#define NS_TCP_SYN_BACKLOG 64      /* half-open connections; beyond, SYN cookies */
+/* Half-open connections beyond a quarter of the table get SYN cookies. */
 
 enum ns_tcp_state {
 	NS_TCP_FREE = 0,
@@ -136,11 +136,13 @@ struct ns_tcp {
 	struct ns_if *nif;
 	uint16_t ports[NS_TCP_PORTS];
 	size_t n_ports;
-	struct ns_tcp_conn conns[NS_TCP_CONNS];
-	uint16_t hash[NS_TCP_HASH];
-	uint16_t free[NS_TCP_CONNS];
+	struct ns_tcp_conn *conns; /* the table: n_conns slots */
+	size_t n_conns;
+	uint16_t *hash;            /* buckets (a power of 2, hash_mask + 1) of the 4-tuple hash */
+	size_t hash_mask;
+	uint16_t *free;            /* a stack of free slots */
 	size_t n_free;
-	size_t n_syn_rcvd;
+	size_t n_syn_rcvd, syn_backlog;
 	uint16_t wheel[NS_TCP_WHEEL];
 	uint64_t wheel_tick;       /* the last tick looked at */
 	uint8_t cookie_key[16];
@@ -151,8 +153,10 @@ struct ns_tcp {
 	struct ns_tcp_stats stats;
 };
 
-/* Attach to nif (its TCP input hook). 0, or -1 without memory. */
-int ns_tcp_init(struct ns_tcp *t, struct ns_if *nif, const struct ns_tcp_ops *ops, void *arg);
+/* Attach to nif (its TCP input hook), with a table of max_conns
+ * connections (1..NS_TCP_MAX_CONNS; their buffers are reserved, and touched
+ * as connections use them). 0, or -1 without memory or for a bad size. */
+int ns_tcp_init(struct ns_tcp *t, struct ns_if *nif, const struct ns_tcp_ops *ops, void *arg, size_t max_conns);
 void ns_tcp_free(struct ns_tcp *t);
 int ns_tcp_listen(struct ns_tcp *t, uint16_t port);
 

@@ -19,28 +19,29 @@ ns_tcp_hash(uint32_t laddr, uint32_t raddr, uint16_t lport, uint16_t rport)
 
 	h = (h ^ laddr) * 2246822519u;
 	h = (h ^ ((uint32_t)rport << 16 | lport)) * 3266489917u;
-	return (h ^ h >> 15) & (NS_TCP_HASH - 1);
+	return h ^ h >> 15;
 }
 
 void
 ns_tcp_table_init(struct ns_tcp *t)
 {
-	for (size_t i = 0; i < NS_TCP_HASH; i++)
+	for (size_t i = 0; i <= t->hash_mask; i++)
 		t->hash[i] = NIL;
 	for (size_t i = 0; i < NS_TCP_WHEEL; i++)
 		t->wheel[i] = NIL;
-	for (size_t i = 0; i < NS_TCP_CONNS; i++) {
+	for (size_t i = 0; i < t->n_conns; i++) {
 		t->conns[i].hnext = t->conns[i].wnext = t->conns[i].wprev = NIL;
-		t->free[i] = (uint16_t)(NS_TCP_CONNS - 1 - i);
+		t->free[i] = (uint16_t)(t->n_conns - 1 - i);
 	}
-	t->n_free = NS_TCP_CONNS;
+	t->n_free = t->n_conns;
 	t->wheel_tick = 0;
 }
 
 struct ns_tcp_conn *
 ns_tcp_find(struct ns_tcp *t, uint32_t laddr, uint32_t raddr, uint16_t lport, uint16_t rport)
 {
-	for (uint16_t i = t->hash[ns_tcp_hash(laddr, raddr, lport, rport)]; i != NIL; i = t->conns[i].hnext) {
+	for (uint16_t i = t->hash[ns_tcp_hash(laddr, raddr, lport, rport) & t->hash_mask]; i != NIL;
+	     i = t->conns[i].hnext) {
 		struct ns_tcp_conn *c = &t->conns[i];
 
 		if (c->laddr == laddr && c->raddr == raddr && c->lport == lport && c->rport == rport)
@@ -151,7 +152,7 @@ ns_tcp_alloc(struct ns_tcp *t, uint32_t laddr, uint32_t raddr, uint16_t lport, u
 	if (t->n_free == 0) {
 		struct ns_tcp_conn *tw = NULL;
 
-		for (size_t i = 0; i < NS_TCP_CONNS; i++) {
+		for (size_t i = 0; i < t->n_conns; i++) {
 			struct ns_tcp_conn *x = &t->conns[i];
 			if (x->state == NS_TCP_TIME_WAIT && (tw == NULL || x->time_wait_until < tw->time_wait_until))
 				tw = x;
@@ -166,7 +167,7 @@ ns_tcp_alloc(struct ns_tcp *t, uint32_t laddr, uint32_t raddr, uint16_t lport, u
 	c->raddr = raddr;
 	c->lport = lport;
 	c->rport = rport;
-	h = ns_tcp_hash(laddr, raddr, lport, rport);
+	h = ns_tcp_hash(laddr, raddr, lport, rport) & t->hash_mask;
 	c->hnext = t->hash[h];
 	t->hash[h] = (uint16_t)(c - t->conns);
 	return c;
@@ -185,7 +186,8 @@ ns_tcp_release(struct ns_tcp *t, struct ns_tcp_conn *c)
 	if (c->state == NS_TCP_SYN_RCVD)
 		t->n_syn_rcvd--;
 	ns_tcp_wheel_unlink(t, c);
-	for (p = &t->hash[ns_tcp_hash(c->laddr, c->raddr, c->lport, c->rport)]; *p != NIL; p = &t->conns[*p].hnext)
+	for (p = &t->hash[ns_tcp_hash(c->laddr, c->raddr, c->lport, c->rport) & t->hash_mask]; *p != NIL;
+	     p = &t->conns[*p].hnext)
 		if (*p == i) {
 			*p = c->hnext;
 			break;

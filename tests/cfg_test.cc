@@ -267,6 +267,7 @@ TEST(CfgExamples, FullHasEveryKey)
 	EXPECT_STREQ(c.c.eal_args[4], "--vdev=net_tap0,iface=tlso0");
 	EXPECT_EQ(c.c.dpdk_prefix_len, 24u);
 	EXPECT_EQ(c.c.dpdk_gateway, 0xc6120001u); // 198.18.0.1
+	EXPECT_EQ(c.c.dpdk_max_conns, 8192u);
 	ASSERT_EQ(c.c.n_listeners, 2u);
 	// Listener 0 inherits the top-level tls: section.
 	const struct cfg_listener *a = listener(c.c, 0);
@@ -659,9 +660,13 @@ TEST(CfgArgs, DpdkAddressing)
 	std::string err;
 	EXPECT_EQ(c.c.dpdk_prefix_len, 24u);
 	EXPECT_EQ(c.c.dpdk_gateway, 0u);
-	ASSERT_EQ(parse(&c.c, {"--dpdk-prefix", "16", "--dpdk-gateway=198.18.255.254"}, &err), CFG_ARGS_OK) << err;
+	EXPECT_EQ(c.c.dpdk_max_conns, (uint32_t)CFG_DEFAULT_DPDK_CONNS);
+	ASSERT_EQ(parse(&c.c, {"--dpdk-prefix", "16", "--dpdk-gateway=198.18.255.254", "--dpdk-max-conns", "20000"}, &err),
+		  CFG_ARGS_OK)
+		<< err;
 	EXPECT_EQ(c.c.dpdk_prefix_len, 16u);
 	EXPECT_EQ(c.c.dpdk_gateway, 0xc612fffeu);
+	EXPECT_EQ(c.c.dpdk_max_conns, 20000u);
 }
 
 TEST(CfgArgs, FlagsOverrideTheFile)
@@ -808,6 +813,7 @@ TEST(CfgArgs, ErrorsSayWhichFlag)
 		{{"--ciphers", "A::B"}, "--ciphers: empty item"},
 		{{"--tickets", "17"}, "--tickets: 17 is out of range"},
 		{{"--dpdk-prefix", "0"}, "--dpdk-prefix: 0 is out of range"},
+		{{"--dpdk-max-conns", "65535"}, "--dpdk-max-conns: 65535 is out of range"},
 		{{"--dpdk-gateway", "::1"}, "--dpdk-gateway: '::1' is not an IPv4 address"},
 		{{"--ticket-rotation", "500ms"}, "--ticket-rotation: at least 1s"},
 		{{"--psk-modes", "psk_ke,psk"}, "--psk-modes: 'psk' is not one of: psk_dhe_ke, psk_ke"},

@@ -139,7 +139,7 @@ main(int argc, char **argv)
 	ns_if_init(&nif, mac, tap_tx, &fd);
 	if (ns_if_add_addr(&nif, ntohl(a.s_addr), (unsigned)atoi(argv[3])) != 0)
 		return 2;
-	if (ns_tcp_init(&tcp, &nif, &echo, &tcp) != 0 || ns_tcp_listen(&tcp, 7) != 0)
+	if (ns_tcp_init(&tcp, &nif, &echo, &tcp, 256) != 0 || ns_tcp_listen(&tcp, 7) != 0)
 		return 1;
 	signal(SIGTERM, on_term);
 	printf("ready\n");
@@ -167,7 +167,7 @@ main(int argc, char **argv)
 	       (unsigned long long)tcp.stats.established, (unsigned long long)tcp.stats.retransmits,
 	       (unsigned long long)tcp.stats.out_of_order, (unsigned long long)tcp.stats.reset_out,
 	       (unsigned long long)tcp.stats.bad_csum);
-	for (size_t i = 0; i < NS_TCP_CONNS; i++) {
+	for (size_t i = 0; i < tcp.n_conns; i++) {
 		const struct ns_tcp_conn *c = &tcp.conns[i];
 		if (c->state != NS_TCP_FREE)
 			printf("conn %zu: state %d snd_una %u snd_nxt %u buf %zu snd_wnd %u rcv_nxt %u adv_wnd %u "

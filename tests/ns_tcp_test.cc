@@ -15,6 +15,7 @@ using namespace ns_test;
 namespace {
 
 enum { FIN = 1, SYN = 2, RST = 4, PSH = 8, ACK = 16 };
+const size_t kConns = 256; // the table of the tests
 
 struct Seg {
 	uint16_t sport, dport, wnd, mss = 0;
@@ -102,7 +103,7 @@ struct Tcp : Iface {
 
 	Tcp()
 	{
-		EXPECT_EQ(ns_tcp_init(&t, &nif, &ops, this), 0);
+		EXPECT_EQ(ns_tcp_init(&t, &nif, &ops, this, kConns), 0);
 		ns_tcp_listen(&t, 7);
 		learn_peer();
 	}
@@ -468,15 +469,16 @@ TEST(NsTcp, ZeroWindowIsProbed)
 	EXPECT_EQ(s.t.stats.timeouts, 0u); // probes never reset the connection
 }
 
-// Beyond NS_TCP_SYN_BACKLOG half-open connections, SYNs are answered with
+// Beyond a quarter of the table half-open, SYNs are answered with
 // a cookie and no state; the ACK that returns it creates the connection,
 // one that does not is refused.
 TEST(NsTcp, SynCookiesWhenTheBacklogIsFull)
 {
 	Tcp s;
-	for (uint16_t p = 0; p < NS_TCP_SYN_BACKLOG; p++)
+	ASSERT_EQ(s.t.syn_backlog, kConns / 4);
+	for (uint16_t p = 0; p < s.t.syn_backlog; p++)
 		s.in(tcp_frame(5000, 0, SYN, "", 7, true, 65535, -1, (uint16_t)(20000 + p)));
-	EXPECT_EQ(s.t.n_syn_rcvd, (size_t)NS_TCP_SYN_BACKLOG);
+	EXPECT_EQ(s.t.n_syn_rcvd, s.t.syn_backlog);
 	s.segs();
 	size_t free_before = s.t.n_free;
 	s.in(tcp_frame(7000, 0, SYN, "", 7, true, 65535, 7));
@@ -561,8 +563,12 @@ TEST(NsTcp, ActiveOpen)
 TEST(NsTcp, ManyConnectionsAndTimeWaitReclaimed)
 {
 	Tcp s;
-	std::vector<uint32_t> iss(NS_TCP_CONNS);
-	for (uint16_t i = 0; i < NS_TCP_CONNS; i++) {
+	ns_tcp bad;
+	EXPECT_EQ(ns_tcp_init(&bad, &s.nif, &Tcp::ops, &s, 0), -1);
+	EXPECT_EQ(ns_tcp_init(&bad, &s.nif, &Tcp::ops, &s, NS_TCP_MAX_CONNS + 1), -1);
+	EXPECT_EQ(s.nif.tcp_arg, &s.t); // a failed init leaves the interface alone
+	std::vector<uint32_t> iss(kConns);
+	for (uint16_t i = 0; i < kConns; i++) {
 		uint16_t port = (uint16_t)(30000 + i);
 		s.in(tcp_frame(100, 0, SYN, "", 7, true, 65535, -1, port));
 		auto v = s.segs();
@@ -586,9 +592,9 @@ TEST(NsTcp, ManyConnectionsAndTimeWaitReclaimed)
 	s.segs();
 	// close connection 5 from our side into TIME_WAIT: its slot is taken back
 	ns_tcp_conn *c = nullptr;
-	for (auto &x : s.t.conns)
-		if (x.rport == 30005)
-			c = &x;
+	for (size_t i = 0; i < s.t.n_conns; i++)
+		if (s.t.conns[i].rport == 30005)
+			c = &s.t.conns[i];
 	ASSERT_NE(c, nullptr);
 	ns_tcp_close(&s.t, c);
 	s.in(tcp_frame(101, iss[5] + 2, ACK | FIN, "", 7, false, 65535, -1, 30005));

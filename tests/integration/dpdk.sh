@@ -103,6 +103,7 @@ check "TCP to a closed port is refused (RST)" expect "Connection refused" in_ns 
 check "Python: 1,000 sequential handshakes, all answered" in_ns python3 tests/integration/tls_load.py "$HOST" 443 1000 1 --deadline 240
 check "Python: 200 concurrent handshakes, all answered" in_ns python3 tests/integration/tls_load.py "$HOST" 443 200 200 --deadline 120
 check "Python: 200 concurrent TLS 1.2 handshakes" in_ns python3 tests/integration/tls_load.py "$HOST" 443 200 200 --tls 1.2 --deadline 120
+check "Python: 600 concurrent handshakes (over 256 per worker)" in_ns python3 tests/integration/tls_load.py "$HOST" 443 600 600 --deadline 180
 both_served() { served 0 "$LOG" && served 1 "$LOG"; }
 check "both workers served connections" both_served
 resume() {
