@@ -163,6 +163,8 @@ int ns_tcp_listen(struct ns_tcp *t, uint16_t port);
 /* Active open from laddr (one of ours) to raddr:rport, from an ephemeral
  * port; app is stored in c->app. NULL when the table is full. */
 struct ns_tcp_conn *ns_tcp_connect(struct ns_tcp *t, uint32_t laddr, uint32_t raddr, uint16_t rport, void *app);
+/* The connection of a 4-tuple (ours first), or NULL. */
+struct ns_tcp_conn *ns_tcp_find(struct ns_tcp *t, uint32_t laddr, uint32_t raddr, uint16_t lport, uint16_t rport);
 /* Queue bytes; returns how many fit in the send buffer. */
 size_t ns_tcp_send(struct ns_tcp *t, struct ns_tcp_conn *c, const uint8_t *p, size_t len);
 /* The application can take more: announce it (after a zero window). */

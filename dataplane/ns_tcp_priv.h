@@ -52,7 +52,6 @@ void ns_tcp_cc_ack(struct ns_tcp *t, struct ns_tcp_conn *c, uint32_t ack, uint32
 void ns_tcp_timer_fire(struct ns_tcp *t, struct ns_tcp_conn *c, uint64_t now_ms);
 
 /* ns_tcp_table.c */
-struct ns_tcp_conn *ns_tcp_find(struct ns_tcp *t, uint32_t laddr, uint32_t raddr, uint16_t lport, uint16_t rport);
 /* A free slot for the 4-tuple, entered in the hash (else the TIME_WAIT
  * that ends first is reclaimed); NULL when every slot is in use. */
 struct ns_tcp_conn *ns_tcp_alloc(struct ns_tcp *t, uint32_t laddr, uint32_t raddr, uint16_t lport,

@@ -4,6 +4,8 @@
 // orders, RST for a closed port and for a wrong ACK, checksums.
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "ns_test_peer.h"
 
 extern "C" {
@@ -675,6 +677,139 @@ TEST(NsTcp, ChecksumOffloads)
 	s.nif.rx_csum_ok = true;
 	s.in(bad);
 	EXPECT_TRUE(s.accepted);
+}
+
+} // namespace
+
+namespace {
+
+// Recompute the IPv4 and TCP checksums of a (mutated) frame where its
+// lengths allow, so that mutations reach past the checksum checks.
+void
+refix(Bytes &f)
+{
+	if (f.size() < 14 + 20 || get16(f, 12) != 0x0800)
+		return;
+	size_t ihl = (size_t)(f[14] & 0x0f) * 4, total = get16(f, 16);
+	if (ihl < 20 || 14 + ihl > f.size())
+		return;
+	fix_csum(f, 14, ihl, 14 + 10);
+	if (f[14 + 9] != 6 || total < ihl + 20 || 14 + total > f.size())
+		return;
+	size_t tcp = 14 + ihl, len = total - ihl;
+	uint32_t src = get32(f, 14 + 12), dst = get32(f, 14 + 16);
+	f[tcp + 16] = f[tcp + 17] = 0;
+	uint32_t pseudo = (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + 6 + (uint32_t)len;
+	uint16_t sum = (uint16_t)~ns_csum(f.data() + tcp, len, pseudo);
+	f[tcp + 16] = (uint8_t)(sum >> 8);
+	f[tcp + 17] = (uint8_t)sum;
+}
+
+// The table's invariants: every slot free or in use, each connection in
+// use found by its 4-tuple, buffers within their bounds.
+void
+check_table(const ns_tcp &t)
+{
+	size_t used = 0;
+	for (size_t i = 0; i < t.n_conns; i++) {
+		const ns_tcp_conn *c = &t.conns[i];
+		if (c->state == NS_TCP_FREE)
+			continue;
+		used++;
+		ASSERT_EQ(ns_tcp_find(const_cast<ns_tcp *>(&t), c->laddr, c->raddr, c->lport, c->rport), c);
+		ASSERT_LE(c->buf_len, (size_t)NS_TCP_SNDBUF);
+		ASSERT_LE(c->n_ooo, NS_TCP_OOO_SEGS);
+		ASSERT_LE(c->ooo_used, NS_TCP_OOO_BYTES);
+		ASSERT_LE(c->snd_nxt - c->snd_una, c->snd_max - c->snd_una + 1);
+	}
+	ASSERT_EQ(used + t.n_free, t.n_conns);
+}
+
+// 200,000 frames: valid ones from a handful of peers' connections and
+// every kind of damage (bytes flipped, cut short, grown, with the
+// checksums made right again half of the time so the damage reaches the
+// parsers and the state machine), with the application writing and
+// closing and the clock moving. Nothing may crash (the sanitizer build
+// runs this too) and the table must stay consistent.
+TEST(NsTcp, RandomAndDamagedFramesKeepTheTableConsistent)
+{
+	Tcp s;
+	s.take = 7;
+	std::mt19937 rng(20261130);
+	auto rnd = [&](uint32_t n) { return (uint32_t)(rng() % n); };
+	std::vector<Bytes> seeds;
+	for (uint16_t port = 40000; port < 40008; port++) {
+		seeds.push_back(tcp_frame(1000, 0, SYN, "", 7, true, 65535, port % 2 ? 7 : -1, port));
+		seeds.push_back(tcp_frame(1001, 0, ACK, "", 7, false, 65535, -1, port));
+		seeds.push_back(tcp_frame(1001, 0, ACK | PSH, "GET / HTTP/1.1\r\n\r\n", 7, false, 65535, -1, port));
+		seeds.push_back(tcp_frame(1019, 0, ACK | FIN, "", 7, false, 0, -1, port));
+		seeds.push_back(tcp_frame(1001, 0, RST, "", 7, false, 0, -1, port));
+	}
+	seeds.push_back(eth(kBcast, kPeerMac, 0x0806, arp(1, kPeerMac, kPeerIp, kBcast, kOurIp)));
+	seeds.push_back(eth(kOurMac, kPeerMac, 0x0800, ipv4(kPeerIp, kOurIp, 1, icmp_echo(1, 1, "ping"))));
+	std::string junk(3000, 'j');
+	for (int i = 0; i < 200000; i++) {
+		Bytes f = seeds[rnd((uint32_t)seeds.size())];
+		if (f.size() > 14 + 20 + 8 && f[14 + 9] == 6 && rnd(2)) {
+			// aim the ACK at what the connection sent, if it exists
+			size_t tcp = 14 + 20;
+			ns_tcp_conn *c = ns_tcp_find(&s.t, kOurIp, kPeerIp, 7, get16(f, tcp));
+			if (c != nullptr) {
+				uint32_t ack = c->snd_una + rnd(c->snd_max - c->snd_una + 2);
+				f[tcp + 8] = (uint8_t)(ack >> 24);
+				f[tcp + 9] = (uint8_t)(ack >> 16);
+				f[tcp + 10] = (uint8_t)(ack >> 8);
+				f[tcp + 11] = (uint8_t)ack;
+				uint32_t seq = c->rcv_nxt + rnd(3000) - 100;
+				for (int b = 0; b < 4; b++)
+					f[tcp + 4 + b] = (uint8_t)(seq >> (24 - 8 * b));
+				refix(f);
+			}
+		}
+		switch (rnd(6)) {
+		case 0: // flip bytes
+			for (uint32_t n = 1 + rnd(4); n > 0; n--)
+				f[rnd((uint32_t)f.size())] ^= (uint8_t)(1 + rnd(255));
+			break;
+		case 1: // cut short
+			f.resize(rnd((uint32_t)f.size() + 1));
+			break;
+		case 2: // grow
+			f.insert(f.end(), junk.begin(), junk.begin() + rnd(1600));
+			break;
+		default: // as built
+			break;
+		}
+		if (rnd(2))
+			refix(f);
+		s.in(f);
+		s.sent.clear();
+		if (rnd(50) == 0) { // the application speaks or closes
+			for (size_t k = 0; k < s.t.n_conns; k++) {
+				ns_tcp_conn *c = &s.t.conns[k];
+				if (c->state == NS_TCP_ESTABLISHED || c->state == NS_TCP_CLOSE_WAIT) {
+					if (rnd(3) == 0)
+						ns_tcp_close(&s.t, c);
+					else
+						ns_tcp_send(&s.t, c, (const uint8_t *)junk.data(), rnd(3000));
+				}
+			}
+		}
+		if (rnd(20) == 0) {
+			s.now += rnd(3000);
+			ns_tcp_timers(&s.t, s.now);
+			s.sent.clear();
+		}
+		if (i % 1000 == 0) {
+			check_table(s.t);
+			if (HasFatalFailure())
+				return;
+		}
+	}
+	check_table(s.t);
+	EXPECT_GT(s.t.stats.established, 100u); // the damage did not stop everything
+	EXPECT_GT(s.t.stats.bad_csum, 1000u);
+	EXPECT_GT(s.nif.stats.malformed, 1000u);
 }
 
 } // namespace
