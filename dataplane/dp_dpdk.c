@@ -67,6 +67,7 @@ struct dpk {
 	unsigned nq;                 /* queue pairs */
 	bool steer;                  /* software steering of TCP flows */
 	bool tx_csum, rx_csum;       /* the port's IPv4 + TCP checksum offloads */
+	bool closed;                 /* the port is stopped: frames are dropped */
 	uint64_t tsc_per_ms;
 	struct dpk_worker *ws;
 };
@@ -117,9 +118,12 @@ static void
 dpk_tx(void *arg, const uint8_t *frame, size_t len)
 {
 	struct dpk_worker *w = arg;
-	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
+	struct rte_mbuf *m;
 	char *p;
 
+	if (w->k->closed)
+		return;
+	m = rte_pktmbuf_alloc(w->pool);
 	if (m == NULL) {
 		w->st.no_mbuf++;
 		return;
@@ -470,6 +474,36 @@ dpk_worker_init(struct dpk *k, unsigned i, unsigned lcore)
 	return 0;
 }
 
+/* The workers' connections end (open ones with a RST the port still
+ * sends), then the port stops. */
+static void
+dpk_close_conns(struct dpk *k, bool port_up)
+{
+	struct rte_mbuf *pkts[DPK_BURST];
+	unsigned n;
+
+	for (unsigned i = 0; i < k->n; i++) {
+		struct dpk_worker *w = &k->ws[i];
+
+		if (w->k == NULL || w->ns.cfg == NULL)
+			continue;
+		dp_ns_free(&w->ns);
+		w->ns.cfg = NULL;
+		if (port_up)
+			dpk_tx_flush(k, w);
+	}
+	for (unsigned i = 0; port_up && i < k->n; i++) { /* what went through the rings */
+		struct dpk_worker *w = &k->ws[i];
+
+		while (w->tx_ring != NULL && (n = rte_ring_dequeue_burst(w->tx_ring, (void **)pkts, DPK_BURST, NULL)) > 0) {
+			unsigned sent = rte_eth_tx_burst(k->port, (uint16_t)w->txq, pkts, (uint16_t)n);
+
+			if (sent < n)
+				rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+		}
+	}
+}
+
 static void
 dpk_worker_free(struct dpk_worker *w)
 {
@@ -484,8 +518,6 @@ dpk_worker_free(struct dpk_worker *w)
 		rte_pktmbuf_free(m);
 	while (w->tx_ring != NULL && rte_ring_dequeue(w->tx_ring, (void **)&m) == 0)
 		rte_pktmbuf_free(m);
-	if (w->ns.cfg != NULL)
-		dp_ns_free(&w->ns);
 	rte_ring_free(w->rx_ring);
 	rte_ring_free(w->tx_ring);
 }
@@ -578,14 +610,18 @@ dp_dpdk_run(const struct cfg *cfg, struct hsk_ctx *ctxs, struct hsk_sess_cache *
 	dp_log(DP_LOG_INFO, "shutting down");
 	dpk_log_stats(&k);
 	rc = 0;
+	dpk_close_conns(&k, true);
 	rte_eth_dev_stop(k.port);
 	rte_eth_dev_close(k.port);
 out:
 	atomic_store(&dpk_stop, true);
 	rte_eal_mp_wait_lcore();
-	if (k.ws != NULL)
+	k.closed = true;
+	if (k.ws != NULL) {
+		dpk_close_conns(&k, false);
 		for (i = 0; i < k.n; i++)
 			dpk_worker_free(&k.ws[i]);
+	}
 	free(k.ws);
 out_eal:
 	rte_eal_cleanup();

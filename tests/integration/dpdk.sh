@@ -114,7 +114,27 @@ resume() {
 }
 check "TLS 1.3 tickets resume on 6 reconnects (either worker)" resume
 check "gnutls-cli: TLS 1.3 handshake" expect "Handshake was completed" sh -c "echo | ip netns exec $NS timeout 10 gnutls-cli --insecure --port 443 $HOST"
+# a client that holds its connection open across the stop: told by a RST
+in_ns python3 - "$HOST" >"$TMP/held.log" 2>&1 <<'PY' &
+import socket, ssl, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+s = ctx.wrap_socket(socket.create_connection((sys.argv[1], 443), timeout=20))
+print("open", flush=True)
+try:
+    print("read", s.recv(100))
+except (ConnectionResetError, ssl.SSLError, OSError) as e:
+    print("ended:", type(e).__name__)
+PY
+HELD=$!
+for _ in $(seq 50); do grep -q open "$TMP/held.log" && break; sleep 0.1; done
 check "SIGTERM: clean exit, counters logged" dp_stop "$LOG"
+held_ended() {
+	wait "$HELD"
+	cat "$TMP/held.log"
+	grep -Eq "ended: ConnectionResetError|read b''" "$TMP/held.log"
+}
+check "a connection open at the stop is reset, not left hanging" held_ended
 
 # ---- 20 MB over a lossy link, 10 times ----
 LOG=$TMP/loss.log
