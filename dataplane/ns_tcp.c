@@ -416,7 +416,7 @@ ns_tcp_ack(struct ns_tcp *t, struct ns_tcp_conn *c, const struct seg *s)
 	data = c->fin_sent && s->ack == c->snd_nxt ? acked - 1 : acked;
 	if (data > c->buf_len)
 		data = (uint32_t)c->buf_len;
-	memmove(c->buf, c->buf + data, c->buf_len - data);
+	c->buf_head = (c->buf_head + data) % NS_TCP_SNDBUF; /* a ring: nothing moves */
 	c->buf_len -= data;
 	c->snd_una = s->ack;
 	ns_tcp_cc_ack(t, c, s->ack, acked);

@@ -77,9 +77,11 @@ struct ns_tcp_conn {
 	bool in_recovery;
 	bool close_requested;      /* our FIN goes after the queued data */
 	bool fin_sent;
-	/* send buffer: bytes from snd_una on (the unacknowledged, then the unsent) */
+	/* send buffer, a ring of NS_TCP_SNDBUF bytes: buf_len bytes from
+	 * snd_una on (the unacknowledged, then the unsent), the first at
+	 * buf[buf_head] */
 	uint8_t *buf;
-	size_t buf_len;
+	size_t buf_len, buf_head;
 	/* RFC 6298 */
 	uint32_t srtt_ms, rttvar_ms, rto_ms;
 	uint64_t rto_at;           /* 0: no timer */

@@ -85,6 +85,19 @@ ns_tcp_synack_opts(const struct ns_tcp_conn *c)
 	return OPT_MSS | (c->ws_ok ? OPT_WS : 0);
 }
 
+/* A data segment of n bytes (n <= MSS) from offset off of the send
+ * buffer (a ring: the bytes may wrap). */
+static void
+ns_tcp_emit_data(struct ns_tcp *t, struct ns_tcp_conn *c, uint32_t seq, size_t off, size_t n)
+{
+	uint8_t seg[NS_TCP_MSS];
+	size_t at = (c->buf_head + off) % NS_TCP_SNDBUF, first = NS_TCP_SNDBUF - at < n ? NS_TCP_SNDBUF - at : n;
+
+	memcpy(seg, c->buf + at, first);
+	memcpy(seg + first, c->buf, n - first);
+	ns_tcp_emit_c(t, c, seq, F_ACK | F_PSH, seg, n, 0);
+}
+
 /* Send the segment that starts at seq (retransmissions): up to one MSS of
  * what was sent from there, or our FIN alone. */
 void
@@ -98,7 +111,7 @@ ns_tcp_emit_at(struct ns_tcp *t, struct ns_tcp_conn *c, uint32_t seq)
 	if (n > c->buf_len - off)
 		n = c->buf_len > off ? c->buf_len - off : 0;
 	if (n > 0)
-		ns_tcp_emit_c(t, c, seq, F_ACK | F_PSH, c->buf + off, n, 0);
+		ns_tcp_emit_data(t, c, seq, off, n);
 	else if (c->fin_sent)
 		ns_tcp_emit_c(t, c, seq, F_FIN | F_ACK, NULL, 0, 0);
 }
@@ -137,7 +150,7 @@ ns_tcp_output(struct ns_tcp *t, struct ns_tcp_conn *c)
 			n = c->mss;
 		if (n > wnd - in_flight)
 			n = wnd - in_flight;
-		ns_tcp_emit_c(t, c, c->snd_nxt, F_ACK | F_PSH, c->buf + done, n, 0);
+		ns_tcp_emit_data(t, c, c->snd_nxt, done, n);
 		if (c->rtt_at == 0) {
 			c->rtt_at = t->now_ms;
 			c->rtt_seq = c->snd_nxt + (uint32_t)n;
@@ -167,13 +180,16 @@ ns_tcp_output(struct ns_tcp *t, struct ns_tcp_conn *c)
 size_t
 ns_tcp_send(struct ns_tcp *t, struct ns_tcp_conn *c, const uint8_t *p, size_t len)
 {
-	size_t room = NS_TCP_SNDBUF - c->buf_len;
+	size_t room = NS_TCP_SNDBUF - c->buf_len, at, first;
 
 	if (c->close_requested || (c->state != NS_TCP_ESTABLISHED && c->state != NS_TCP_CLOSE_WAIT))
 		return 0;
 	if (len > room)
 		len = room;
-	memcpy(c->buf + c->buf_len, p, len);
+	at = (c->buf_head + c->buf_len) % NS_TCP_SNDBUF;
+	first = NS_TCP_SNDBUF - at < len ? NS_TCP_SNDBUF - at : len;
+	memcpy(c->buf + at, p, first);
+	memcpy(c->buf, p + first, len - first);
 	c->buf_len += len;
 	ns_tcp_output(t, c);
 	return len;

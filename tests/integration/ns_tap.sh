@@ -19,14 +19,22 @@ ns_cleanup() {
 trap 'ns_cleanup; cleanup' EXIT
 ns_add tlso-ns-$$
 
-ip netns exec "$NS" "$PEER" tlsotap0 198.18.0.2 24 30 >"$TMP/peer.log" 2>&1 &
-PEER_PID=$!
-for _ in $(seq 50); do
-	grep -q ready "$TMP/peer.log" 2>/dev/null && break
-	sleep 0.1
-done
-in_ns ip addr add 198.18.0.1/24 dev tlsotap0
-in_ns ip link set tlsotap0 up
+# peer_up TAP LOG [peer args...]: the stack on TAP in the namespace (its
+# PID in PEER_PID), the kernel side of TAP at 198.18.0.1/24
+peer_up() {
+	local tap=$1 log=$2
+	shift 2
+	ip netns exec "$NS" "$PEER" "$tap" 198.18.0.2 24 "$@" >"$log" 2>&1 &
+	PEER_PID=$!
+	for _ in $(seq 50); do
+		grep -q ready "$log" 2>/dev/null && break
+		sleep 0.1
+	done
+	in_ns ip addr add 198.18.0.1/24 dev "$tap"
+	in_ns ip link set "$tap" up
+}
+
+peer_up tlsotap0 "$TMP/peer.log" 30
 
 check "ping: 5 echo replies from the stack" in_ns ping -c 5 -i 0.2 -W 2 198.18.0.2
 check "ping: a full 1500-byte datagram (DF) and back" in_ns ping -c 2 -i 0.2 -W 2 -s 1472 -M do 198.18.0.2
@@ -50,14 +58,7 @@ check "the stack counted the ARP answers and 7 echoes, nothing malformed" counte
 
 # The same stack on a link that drops 5 % of the frames in each direction
 # and delays as many behind the next one (this kernel has no netem).
-ip netns exec "$NS" "$PEER" tlsotap1 198.18.0.2 24 100 5 >"$TMP/lossy.log" 2>&1 &
-PEER_PID=$!
-for _ in $(seq 50); do
-	grep -q ready "$TMP/lossy.log" 2>/dev/null && break
-	sleep 0.1
-done
-in_ns ip addr add 198.18.0.1/24 dev tlsotap1
-in_ns ip link set tlsotap1 up
+peer_up tlsotap1 "$TMP/lossy.log" 100 5
 check "TCP echo over 5 % loss and reordering: 3 x 30 KB intact" in_ns timeout 100 python3 tests/integration/tcp_echo.py 198.18.0.2 30000 30000 30000
 kill -TERM "$PEER_PID" 2>/dev/null
 wait "$PEER_PID"
