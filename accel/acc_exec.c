@@ -93,23 +93,28 @@ acc_exec_submit(struct acc_exec *ex, struct acc_job *job)
 {
 	struct acc_group_q *g = NULL;
 	uint16_t alg = job->alg;
+	uint8_t op = job->op;
 	size_t i;
 
 	job->status = ACC_PENDING;
 	job->next = NULL;
-	/* RSA signatures of one key share the private operation whatever
-	 * their padding: one group, so that they fill the lanes together. */
-	if (job->op == ACC_OP_SIGN && job->key != NULL && job->key->type == ACC_KEY_RSA)
+	/* The RSA private operations of one key (signatures whatever their
+	 * padding, premaster decryptions) are one shape for the lanes: one
+	 * group, so that they fill the lanes together. */
+	if ((op == ACC_OP_SIGN || op == ACC_OP_RSA_DECRYPT_PMS) && job->key != NULL &&
+	    job->key->type == ACC_KEY_RSA) {
+		op = ACC_OP_SIGN;
 		alg = 0;
+	}
 	for (i = 0; i < ex->nq; i++) {
-		if (ex->q[i].op == job->op && ex->q[i].alg == alg && ex->q[i].key == job->key) {
+		if (ex->q[i].op == op && ex->q[i].alg == alg && ex->q[i].key == job->key) {
 			g = &ex->q[i];
 			break;
 		}
 	}
 	if (g == NULL && ex->nq < ACC_GROUPS) {
 		g = &ex->q[ex->nq++];
-		g->op = job->op;
+		g->op = op;
 		g->alg = alg;
 		g->key = job->key;
 		g->head = NULL;
@@ -133,32 +138,53 @@ acc_exec_pending(const struct acc_exec *ex)
 	return ex->pending;
 }
 
-/* Run up to ACC_LANES jobs of one shape. The place where a batching
- * backend takes a full (or worthwhile partial) batch; the OpenSSL
- * reference runs them one by one. */
+/* Whether a job can run on the lanes with key: an RSA signature, or a
+ * premaster decryption whose ciphertext has the modulus length (a shorter
+ * one is public and gets its random premaster from the OpenSSL path). */
+static bool
+acc_exec_lane_job(const struct acc_job *j, const struct acc_key *key)
+{
+	int pad;
+
+	if (j->key != key || key->fast == NULL)
+		return false;
+	if (j->op == ACC_OP_RSA_DECRYPT_PMS)
+		return j->in_len == key->max_sig && j->out_cap >= 48;
+	return j->op == ACC_OP_SIGN && acc_ossl_sig_kind(j->alg, &pad) == ACC_KEY_RSA &&
+	       j->out_cap >= key->max_sig;
+}
+
+/* Put the jobs that the lanes can run first (the batch is of one key,
+ * but the overflow group may mix shapes) and return how many of them the
+ * lanes take: whole passes, and a partial pass only where it beats
+ * OpenSSL running the remainder one by one. */
 static size_t
 acc_exec_ifma_takes(const struct acc_exec *ex, struct acc_job **jobs, size_t n)
 {
-	size_t rem = n % ACC_IFMA_PER_PASS;
-	int pad;
+	struct acc_job *rest[ACC_LANES];
+	size_t lanes = 0, nrest = 0, rem;
 
-	if (ex->ifma == NULL || jobs[0]->key == NULL)
+	if (ex->ifma == NULL || jobs[0]->key == NULL || jobs[0]->key->type != ACC_KEY_RSA)
 		return 0;
-	for (size_t i = 0; i < n; i++) /* one shape: the overflow group may mix */
-		if (jobs[i]->op != ACC_OP_SIGN || jobs[i]->key != jobs[0]->key || jobs[i]->key->fast == NULL ||
-		    acc_ossl_sig_kind(jobs[i]->alg, &pad) != ACC_KEY_RSA ||
-		    jobs[i]->out_cap < jobs[i]->key->max_sig)
-			return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (acc_exec_lane_job(jobs[i], jobs[0]->key))
+			jobs[lanes++] = jobs[i];
+		else
+			rest[nrest++] = jobs[i];
+	}
+	memcpy(jobs + lanes, rest, nrest * sizeof(rest[0]));
+	rem = lanes % ACC_IFMA_PER_PASS;
 	if (rem < (jobs[0]->key->bits <= 2048 ? ACC_IFMA_PARTIAL_2048 : ACC_IFMA_PARTIAL_LARGER))
-		n -= rem;
-	return n;
+		lanes -= rem;
+	return lanes;
 }
 
-/* RSA signatures of one key on the lanes: our encoding, the lanes'
- * private operation; whatever fails there (a result that did not check)
- * is done again by OpenSSL. */
+/* The RSA private operations of one key on the lanes. Signatures: our
+ * encoding in, the signature out. Premaster decryptions: the ciphertext
+ * in, the padding checked in constant time (acc_rsa_pad_tls_pms). A
+ * result that failed its check is done again by OpenSSL. */
 static void
-acc_exec_ifma_sign(struct acc_exec *ex, struct acc_job **jobs, size_t n)
+acc_exec_ifma_rsa(struct acc_exec *ex, struct acc_job **jobs, size_t n)
 {
 	const struct acc_key *key = jobs[0]->key;
 	uint8_t em[ACC_IFMA_RSA_MAX][512];
@@ -172,11 +198,19 @@ acc_exec_ifma_sign(struct acc_exec *ex, struct acc_job **jobs, size_t n)
 		const EVP_MD *md = acc_ossl_sig_md(jobs[i]->alg);
 		int pad = 0, rc = -1;
 
-		(void)acc_ossl_sig_kind(jobs[i]->alg, &pad);
-		if (md != NULL && key->max_sig <= sizeof(em[0]))
+		if (key->max_sig > sizeof(em[0])) {
+			rc = -1;
+		} else if (jobs[i]->op == ACC_OP_RSA_DECRYPT_PMS) {
+			in[k] = jobs[i]->in;
+			out[k] = em[k]; /* the padded block, checked below */
+			run[k++] = jobs[i];
+			continue;
+		} else if (md != NULL) {
+			(void)acc_ossl_sig_kind(jobs[i]->alg, &pad);
 			rc = pad == RSA_PKCS1_PSS_PADDING
 				     ? acc_rsa_pad_pss(md, jobs[i]->in, jobs[i]->in_len, em[k], key->max_sig, key->bits)
 				     : acc_rsa_pad_pkcs1(md, jobs[i]->in, jobs[i]->in_len, em[k], key->max_sig);
+		}
 		if (rc != 0) {
 			jobs[i]->status = ACC_FAILED;
 			jobs[i]->out_len = 0;
@@ -190,11 +224,16 @@ acc_exec_ifma_sign(struct acc_exec *ex, struct acc_job **jobs, size_t n)
 	ex->stats.lane_jobs += k;
 	ex->stats.lane_passes += (k + ACC_IFMA_PER_PASS - 1) / ACC_IFMA_PER_PASS;
 	for (size_t i = 0; i < k; i++) {
+		struct acc_job *j = run[i];
+
+		/* Out of range (c >= n is public) or a failed check: OpenSSL. */
+		if (ok[i] && j->op == ACC_OP_RSA_DECRYPT_PMS)
+			ok[i] = acc_rsa_pad_tls_pms(em[i], key->max_sig, j->client_version, j->out) == 0;
 		if (ok[i]) {
-			run[i]->status = ACC_DONE;
-			run[i]->out_len = (uint32_t)key->max_sig;
+			j->status = ACC_DONE;
+			j->out_len = j->op == ACC_OP_RSA_DECRYPT_PMS ? 48 : (uint32_t)key->max_sig;
 		} else {
-			acc_ossl_run(ex->ossl, run[i]);
+			acc_ossl_run(ex->ossl, j);
 		}
 	}
 	OPENSSL_cleanse(em, sizeof(em));
@@ -206,7 +245,7 @@ acc_exec_run_batch(struct acc_exec *ex, struct acc_job **jobs, size_t n)
 	size_t lanes = acc_exec_ifma_takes(ex, jobs, n);
 
 	if (lanes > 0)
-		acc_exec_ifma_sign(ex, jobs, lanes);
+		acc_exec_ifma_rsa(ex, jobs, lanes);
 	else if (ex->ifma != NULL)
 		lanes = acc_ifma_kx_run(ex->ossl, jobs, n, &ex->stats);
 	for (size_t i = lanes; i < n; i++)

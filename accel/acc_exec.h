@@ -39,9 +39,9 @@ struct acc_stats {
 	uint64_t batches;
 	uint64_t lanes_filled;
 	uint64_t failed;
-	uint64_t fault_rechecks; /* signatures recomputed after a failed self-check */
-	uint64_t lane_jobs;      /* jobs run on the IFMA lanes (RSA signatures, X25519) */
-	uint64_t lane_passes;    /* passes of the lanes (4 RSA signatures or 8 X25519 multiplications) */
+	uint64_t fault_rechecks; /* RSA results recomputed after a failed self-check */
+	uint64_t lane_jobs;      /* jobs run on the IFMA lanes (RSA private operations, X25519) */
+	uint64_t lane_passes;    /* passes of the lanes (4 RSA operations or 8 X25519 multiplications) */
 };
 
 void acc_exec_stats(const struct acc_exec *ex, struct acc_stats *out);

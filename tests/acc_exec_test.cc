@@ -188,7 +188,7 @@ TEST(AccExec, EcdsaSignatures)
 std::vector<uint8_t>
 rsa_raw_encrypt(EVP_PKEY *pk, const std::vector<uint8_t> &em)
 {
-	std::vector<uint8_t> out(256);
+	std::vector<uint8_t> out((size_t)EVP_PKEY_get_size(pk));
 	size_t n = out.size();
 	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(pk, nullptr);
 	EVP_PKEY_encrypt_init(c);
@@ -555,6 +555,113 @@ TEST(AccExecIfma, ForcedFallbackSameResults)
 	differential("auto", 2000, &st);
 	unsetenv("TLSO_NO_IFMA");
 	EXPECT_EQ(st.lane_jobs, 0u);
+}
+
+// Static-RSA premaster decryption on the lanes, mixed with signatures of
+// the same key in one flush: good ciphertexts give the client's premaster
+// exactly as the OpenSSL backend does; every kind of bad one (block type,
+// no separator, 47 bytes, a version rollback, c >= n, a short ciphertext)
+// gives 48 random bytes, different each time, and ACC_DONE.
+TEST(AccExecIfma, PremasterDecryptionOnTheLanes)
+{
+	if (!acc_ifma_available())
+		GTEST_SKIP() << "no AVX-512 IFMA on this CPU";
+	for (unsigned bits : {2048u, 3072u}) {
+		EVP_PKEY *pk = gen("RSA", nullptr, bits);
+		acc_key *key = acc_key_from_evp(pk);
+		ASSERT_NE(key->fast, nullptr);
+		const size_t k = bits / 8, ps = k - 3 - 48;
+		acc_exec *ex = acc_exec_new("ifma"), *ref = acc_exec_new("openssl");
+		struct Case {
+			std::vector<uint8_t> ct, pms;
+			bool good;
+		};
+		unsigned mismatches = 0, rounds = 60;
+		for (unsigned round = 0; round < rounds; round++) {
+			std::vector<Case> cases;
+			for (int i = 0; i < 8; i++) {
+				std::vector<uint8_t> pms(48);
+				RAND_bytes(pms.data(), 48);
+				pms[0] = 3;
+				pms[1] = 3;
+				std::vector<uint8_t> em = type2(pms, ps);
+				bool good = true;
+				// half of each batch hostile, a different kind each round
+				if (i % 2 == 1) {
+					good = false;
+					switch ((round + i) % 5) {
+					case 0: em[1] = 1; break;             // block type 1
+					case 1: em[2 + ps] = 7; break;        // no 00 separator
+					case 2: em = type2(std::vector<uint8_t>(pms.begin(), pms.end() - 1), ps + 1); break;
+					case 3: // a version rollback: the premaster says TLS 1.0
+						pms[1] = 1;
+						em = type2(pms, ps);
+						break;
+					case 4: em[2 + (round % ps)] = 0; break; // a zero inside PS
+					}
+				}
+				cases.push_back({rsa_raw_encrypt(pk, em), pms, good});
+			}
+			if (round % 10 == 0) // c >= n: public, answered by the OpenSSL path
+				cases[7].ct.assign(k, 0xff);
+			uint8_t out[8][64], rout[8][64], dg[4][32], sig[4][512];
+			acc_job j[12] = {}, r[8] = {};
+			for (int i = 0; i < 8; i++) {
+				for (acc_job *x : {&j[i], &r[i]}) {
+					x->op = ACC_OP_RSA_DECRYPT_PMS;
+					x->key = key;
+					x->client_version = 0x0303;
+					x->in = cases[i].ct.data();
+					x->in_len = (uint32_t)k;
+					x->out = x == &j[i] ? out[i] : rout[i];
+					x->out_cap = 64;
+				}
+				acc_exec_submit(ref, &r[i]);
+			}
+			for (int i = 0; i < 4; i++) { // signatures of the same key
+				j[8 + i].op = ACC_OP_SIGN;
+				j[8 + i].alg = ACC_SIG_RSA_PKCS1_SHA256;
+				j[8 + i].key = key;
+				RAND_bytes(dg[i], 32);
+				j[8 + i].in = dg[i];
+				j[8 + i].in_len = 32;
+				j[8 + i].out = sig[i];
+				j[8 + i].out_cap = sizeof(sig[i]);
+			}
+			for (int i = 0; i < 12; i++)
+				acc_exec_submit(ex, &j[(i * 5) % 12]); // interleaved
+			acc_exec_flush(ex, [](acc_job *, void *) {}, nullptr);
+			acc_exec_flush(ref, [](acc_job *, void *) {}, nullptr);
+			for (int i = 0; i < 8; i++) {
+				ASSERT_EQ(j[i].status, ACC_DONE);
+				ASSERT_EQ(j[i].out_len, 48u);
+				std::vector<uint8_t> got(out[i], out[i] + 48), theirs(rout[i], rout[i] + 48);
+				bool good = cases[i].good && !(round % 10 == 0 && i == 7);
+				if (good) {
+					EXPECT_EQ(got, cases[i].pms);
+					mismatches += got != theirs;
+				} else {
+					EXPECT_NE(got, cases[i].pms);
+					EXPECT_NE(got, theirs); // random, independently drawn
+				}
+			}
+			for (int i = 0; i < 4; i++) {
+				ASSERT_EQ(j[8 + i].status, ACC_DONE);
+				EXPECT_TRUE(matches_openssl(pk, ACC_SIG_RSA_PKCS1_SHA256, dg[i], 32, sig[i], j[8 + i].out_len));
+			}
+		}
+		EXPECT_EQ(mismatches, 0u);
+		acc_stats st;
+		acc_exec_stats(ex, &st);
+		// all 12 of each round went to the lanes (c >= n came back from
+		// them and was answered by OpenSSL)
+		EXPECT_EQ(st.lane_jobs, 12u * rounds) << bits;
+		EXPECT_EQ(st.fault_rechecks, 0u);
+		acc_exec_free(ex);
+		acc_exec_free(ref);
+		acc_key_free(key);
+		EVP_PKEY_free(pk);
+	}
 }
 
 TEST(AccExecIfma, FaultyResultIsRecomputedByOpenSSL)
