@@ -173,60 +173,83 @@ ifma_ams_unrolled(const size_t n, const vec *a, const vec *m, vec k0, vec *out)
 	ifma_normalize(n, t, out);
 }
 
-/* out = a^2 / R mod m for the largest size (n = 40: RSA-4096), where
- * the accumulator cannot stay in registers anyway: the square first, each
- * cross product a_i a_j (i < j) once, the sum doubled, the diagonal
- * added (n^2 + n multiply-adds instead of 2 n^2), then n rows of
- * Montgomery reduction over the 2n-limb square ("SOS"). Every limb stays
- * below 2^61: at most 2n products below 2^52 from the square, doubled,
- * and 2n from the reduction. The result is below 2m as with ifma_amm. */
+/* out = a^2 / R mod m in two phases ("SOS"), each kept in registers:
+ * the square by columns (product scanning: column k sums a_i a_{k-i} for
+ * i < k - i, low halves into column k and high halves into k + 1, doubles
+ * the sum and adds the diagonal's halves), with a in registers and one
+ * store per column; then n rows of Montgomery reduction over the 2n-limb
+ * square with an n + 1 limb window in registers, a limb of the square
+ * loaded per row. n^2 + n multiply-adds for the square and 2n^2 + n for
+ * the reduction, instead of 4n^2 + n. Every limb stays below 2^61: at most
+ * 2n + 2 products below 2^52 from the square and 2n from the reduction. */
 static inline __attribute__((always_inline)) IFMA_TARGET void
-ifma_sqr_sos(const size_t n, const vec *a, const vec *m, vec k0, vec *out)
+ifma_sqr_cols(const size_t n, const vec *a, const vec *m, vec k0, vec *out)
 {
 	const vec zero = _mm512_setzero_si512();
-	vec p[2 * ACC_IFMA_MAX_LIMBS + 1];
+	vec x[ACC_IFMA_MAX_LIMBS], p[2 * ACC_IFMA_MAX_LIMBS + 1], t[ACC_IFMA_MAX_LIMBS + 1];
+	vec prev = zero; /* high halves of the previous column's pairs */
 
-	for (size_t j = 0; j <= 2 * n; j++)
-		p[j] = zero;
-	for (size_t i = 0; i + 1 < n; i++) {
-		const vec ai = a[i];
+#pragma GCC unroll 64
+	for (size_t j = 0; j < n; j++)
+		x[j] = a[j];
+	/* Each column's sums start from zero, so that the columns' chains of
+	 * dependent multiply-adds overlap instead of forming one long chain. */
+#pragma GCC unroll 128
+	for (size_t k = 0; k < 2 * n; k++) {
+		vec lo = zero, hi = zero;
 
-#pragma GCC unroll 8
-		for (size_t j = i + 1; j < n; j++) {
-			p[i + j] = _mm512_madd52lo_epu64(p[i + j], ai, a[j]);
-			p[i + j + 1] = _mm512_madd52hi_epu64(p[i + j + 1], ai, a[j]);
+#pragma GCC unroll 64
+		for (size_t i = k >= n ? k - n + 1 : 0; 2 * i < k; i++) {
+			lo = _mm512_madd52lo_epu64(lo, x[i], x[k - i]);
+			hi = _mm512_madd52hi_epu64(hi, x[i], x[k - i]);
 		}
+		lo = _mm512_add_epi64(lo, prev);
+		lo = _mm512_add_epi64(lo, lo);
+		if (k % 2 == 0)
+			lo = _mm512_madd52lo_epu64(lo, x[k / 2], x[k / 2]);
+		else
+			lo = _mm512_madd52hi_epu64(lo, x[k / 2], x[k / 2]);
+		p[k] = lo;
+		prev = hi;
 	}
-	for (size_t j = 0; j < 2 * n; j++)
-		p[j] = _mm512_add_epi64(p[j], p[j]);
+	p[2 * n] = zero;
+#pragma GCC unroll 64
+	for (size_t j = 0; j <= n; j++)
+		t[j] = p[j];
 	for (size_t i = 0; i < n; i++) {
-		p[2 * i] = _mm512_madd52lo_epu64(p[2 * i], a[i], a[i]);
-		p[2 * i + 1] = _mm512_madd52hi_epu64(p[2 * i + 1], a[i], a[i]);
+		ifma_reduce_row(n, t, m, k0);
+		t[n] = p[i + n + 1];
 	}
-	for (size_t i = 0; i < n; i++) {
-		const vec q = _mm512_madd52lo_epu64(zero, p[i], k0);
-
-#pragma GCC unroll 8
-		for (size_t j = 0; j < n; j++) {
-			p[i + j] = _mm512_madd52lo_epu64(p[i + j], q, m[j]);
-			p[i + j + 1] = _mm512_madd52hi_epu64(p[i + j + 1], q, m[j]);
-		}
-		p[i + 1] = _mm512_add_epi64(p[i + 1], _mm512_srli_epi64(p[i], 52)); /* p[i]'s low bits are 0 */
-	}
-	ifma_normalize(n, p + n, out); /* below 2m < 2^(52n): p[2n] is 0 */
+	ifma_normalize(n, t, out);
 	explicit_bzero(p, sizeof(p));
+	explicit_bzero(x, sizeof(x));
 }
 
+static __attribute__((noinline)) IFMA_TARGET void
+ifma_sqr_cols_30(const vec *a, const vec *m, vec k0, vec *out)
+{
+	ifma_sqr_cols(30, a, m, k0, out);
+}
+
+static __attribute__((noinline)) IFMA_TARGET void
+ifma_sqr_cols_40(const vec *a, const vec *m, vec k0, vec *out)
+{
+	ifma_sqr_cols(40, a, m, k0, out);
+}
+
+/* The squarings of the exponentiation. Measured (bench/acc_bench,
+ * bench/RESULTS.md): for n = 20 the row method with each cross product
+ * once, inlined, is fastest; for n = 30 and 40 the square by columns, a
+ * function of its own (its registers are its own). */
 static inline __attribute__((always_inline)) IFMA_TARGET void
 ifma_sqr(const size_t n, const vec *a, const vec *m, vec k0, vec *out)
 {
-	/* measured (bench/acc_bench): SOS gains 15 % on RSA-4096 and
-	 * nothing on RSA-3072, whose row accumulator nearly fits the 32
-	 * registers and already runs at the IFMA units' throughput */
 	if (n == 20)
 		ifma_ams_unrolled(20, a, m, k0, out);
-	else if (n >= 40)
-		ifma_sqr_sos(n, a, m, k0, out);
+	else if (n == 30)
+		ifma_sqr_cols_30(a, m, k0, out);
+	else if (n == 40)
+		ifma_sqr_cols_40(a, m, k0, out);
 	else
 		ifma_amm(n, a, a, m, k0, out);
 }

@@ -132,7 +132,9 @@ TEST(AccIfma, ModexpMatchesBnModExp)
 		modexp_case(20, 1024, 1024);
 		modexp_case(20, 1038, 1024); // the largest modulus 20 limbs allow
 		modexp_case(30, 1536, 1536);
+		modexp_case(30, 1558, 1536); // the squarings by columns at their bounds
 		modexp_case(40, 2048, 2048);
+		modexp_case(40, 2078, 2048);
 		modexp_case(3, 100, 7); // tiny, short exponent
 	}
 }
