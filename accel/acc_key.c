@@ -1,4 +1,5 @@
 /* Private keys: parsed once at start, never per handshake. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,6 +29,8 @@ acc_key_group_of(EVP_PKEY *pkey)
 	return 0;
 }
 
+static _Atomic uint64_t acc_key_ids;
+
 struct acc_key *
 acc_key_from_evp(void *evp_pkey)
 {
@@ -53,6 +56,7 @@ acc_key_from_evp(void *evp_pkey)
 		return NULL;
 	}
 	EVP_PKEY_up_ref(pkey);
+	key->id = atomic_fetch_add(&acc_key_ids, 1) + 1;
 	key->pkey = pkey;
 	key->bits = (unsigned)EVP_PKEY_get_bits(pkey);
 	key->max_sig = (size_t)EVP_PKEY_get_size(pkey);

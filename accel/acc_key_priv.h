@@ -7,6 +7,7 @@
 #include "acc_key.h"
 
 struct acc_key {
+	uint64_t id;      /* unique in the process: a freed key's address may come back */
 	EVP_PKEY *pkey;
 	int type;         /* enum acc_key_type */
 	unsigned bits;

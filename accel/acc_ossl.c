@@ -13,8 +13,21 @@
 /* Key-generation contexts, initialised once per executor (one thread). */
 enum { ACC_KX_X25519, ACC_KX_P256, ACC_KX_P384, ACC_KX_P521, ACC_KX_FF2048, ACC_KX_FF3072, ACC_KX_N };
 
+/* Signing contexts kept initialised per (key, scheme): setting one up
+ * fetches the signature method and, inside the provider, the digest by
+ * name; a worker signs with few keys and schemes (bench/RESULTS.md). */
+#define ACC_SIGN_CTXS 8
+
+struct acc_sign_ctx {
+	uint64_t key_id; /* 0: free */
+	uint16_t scheme;
+	EVP_PKEY_CTX *ctx;
+};
+
 struct acc_ossl {
 	EVP_PKEY_CTX *keygen[ACC_KX_N];
+	struct acc_sign_ctx sign[ACC_SIGN_CTXS];
+	unsigned sign_next; /* the entry replaced next (round robin) */
 };
 
 static int
@@ -99,6 +112,8 @@ acc_ossl_free(struct acc_ossl *o)
 		return;
 	for (i = 0; i < ACC_KX_N; i++)
 		EVP_PKEY_CTX_free(o->keygen[i]);
+	for (i = 0; i < ACC_SIGN_CTXS; i++)
+		EVP_PKEY_CTX_free(o->sign[i].ctx);
 	free(o);
 }
 
@@ -160,34 +175,65 @@ acc_ossl_sig_kind(uint16_t scheme, int *pad)
 	}
 }
 
+/* A signing context for the job's key and scheme, set up once. */
+static EVP_PKEY_CTX *
+acc_ossl_sign_ctx(struct acc_ossl *o, const struct acc_job *job, const EVP_MD *md, int pad)
+{
+	struct acc_sign_ctx *e;
+	EVP_PKEY_CTX *ctx;
+
+	for (unsigned i = 0; i < ACC_SIGN_CTXS; i++)
+		if (o->sign[i].key_id == job->key->id && o->sign[i].scheme == job->alg)
+			return o->sign[i].ctx;
+	ctx = EVP_PKEY_CTX_new(job->key->pkey, NULL);
+	if (ctx == NULL || EVP_PKEY_sign_init(ctx) <= 0 || EVP_PKEY_CTX_set_signature_md(ctx, md) <= 0 ||
+	    (pad != 0 && EVP_PKEY_CTX_set_rsa_padding(ctx, pad) <= 0) ||
+	    /* TLS: PSS salt length equals the hash length (RFC 8446 4.2.3). */
+	    (pad == RSA_PKCS1_PSS_PADDING && EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, RSA_PSS_SALTLEN_DIGEST) <= 0)) {
+		EVP_PKEY_CTX_free(ctx);
+		return NULL;
+	}
+	e = &o->sign[o->sign_next++ % ACC_SIGN_CTXS];
+	EVP_PKEY_CTX_free(e->ctx); /* it holds its key: no dangling reference */
+	e->key_id = job->key->id;
+	e->scheme = job->alg;
+	e->ctx = ctx;
+	return ctx;
+}
+
+static void
+acc_ossl_sign_ctx_drop(struct acc_ossl *o, EVP_PKEY_CTX *ctx)
+{
+	for (unsigned i = 0; i < ACC_SIGN_CTXS; i++) {
+		if (o->sign[i].ctx == ctx) {
+			EVP_PKEY_CTX_free(ctx);
+			o->sign[i].ctx = NULL;
+			o->sign[i].key_id = 0;
+		}
+	}
+}
+
 static int
-acc_ossl_sign(struct acc_job *job)
+acc_ossl_sign(struct acc_ossl *o, struct acc_job *job)
 {
 	const EVP_MD *md = acc_ossl_sig_md(job->alg);
-	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY_CTX *ctx;
 	size_t outlen = job->out_cap;
-	int pad = 0, ok = 0;
+	int pad = 0;
 
 	if (md == NULL || job->key == NULL || acc_ossl_sig_kind(job->alg, &pad) != job->key->type)
 		return 0;
 	if (job->in_len != (uint32_t)EVP_MD_get_size(md))
 		return 0;
-	ctx = EVP_PKEY_CTX_new(job->key->pkey, NULL);
-	if (ctx == NULL || EVP_PKEY_sign_init(ctx) <= 0 ||
-	    EVP_PKEY_CTX_set_signature_md(ctx, md) <= 0)
-		goto out;
-	if (pad != 0 && EVP_PKEY_CTX_set_rsa_padding(ctx, pad) <= 0)
-		goto out;
-	/* TLS: PSS salt length equals the hash length (RFC 8446 4.2.3). */
-	if (pad == RSA_PKCS1_PSS_PADDING && EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, RSA_PSS_SALTLEN_DIGEST) <= 0)
-		goto out;
-	if (EVP_PKEY_sign(ctx, job->out, &outlen, job->in, job->in_len) <= 0)
-		goto out;
+	if ((ctx = acc_ossl_sign_ctx(o, job, md, pad)) == NULL)
+		return 0;
+	/* Each call draws its own nonce (ECDSA) or salt (PSS). */
+	if (EVP_PKEY_sign(ctx, job->out, &outlen, job->in, job->in_len) <= 0) {
+		acc_ossl_sign_ctx_drop(o, ctx); /* whatever state it is in: not again */
+		return 0;
+	}
 	job->out_len = (uint32_t)outlen;
-	ok = 1;
-out:
-	EVP_PKEY_CTX_free(ctx);
-	return ok;
+	return 1;
 }
 
 /* RFC 5246 7.4.7.1: OpenSSL 3.0's RSA_PKCS1_WITH_TLS_PADDING decrypts
@@ -353,7 +399,7 @@ acc_ossl_run(struct acc_ossl *o, struct acc_job *job)
 	job->out_len = 0;
 	switch (job->op) {
 	case ACC_OP_SIGN:
-		ok = acc_ossl_sign(job);
+		ok = acc_ossl_sign(o, job);
 		break;
 	case ACC_OP_RSA_DECRYPT_PMS:
 		ok = acc_ossl_decrypt_pms(job);

@@ -1,37 +1,52 @@
-/* HKDF with the HMAC fetched once (hsk_algs.h). */
+/* HMAC and HKDF over the digests fetched once (hsk_algs.h). */
 #include <string.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 
 #include "hsk_algs.h"
 #include "hsk_hkdf.h"
 #include "hsk_suite.h"
 
-/* HMAC over up to three pieces. */
-static hsk_err
-hsk_hmac3(int hash, const uint8_t *key, size_t key_len, const uint8_t *a, size_t alen,
-	  const uint8_t *b, size_t blen, const uint8_t *c, size_t clen, uint8_t *out, size_t *out_len)
+/* HMAC (RFC 2104) over the digest fetched at start:
+ * H((K ^ opad) | H((K ^ ipad) | data)), data given in pieces. One digest
+ * context per call, freed (and so cleansed) at the end; no MAC object, no
+ * look-up by name (EVP_MAC_init with a digest name fetches it each time). */
+hsk_err
+hsk_hmacv(int hash, const uint8_t *key, size_t key_len, const struct hsk_piece *piece, size_t npieces,
+	  uint8_t *out, size_t *out_len)
 {
 	const EVP_MD *md = hsk_algs_md(hash);
-	EVP_MAC_CTX *ctx;
-	OSSL_PARAM params[2];
-	size_t n = 0;
+	EVP_MD_CTX *ctx;
+	uint8_t k[128], inner[EVP_MAX_MD_SIZE];
+	unsigned int klen = 0, ilen = 0, olen = 0;
+	size_t block;
 	int ok;
 
-	if (md == NULL)
+	if (md == NULL || (block = (size_t)EVP_MD_get_block_size(md)) > sizeof(k) ||
+	    (ctx = EVP_MD_CTX_new()) == NULL)
 		return HSK_ALERT(HSK_AD_INTERNAL_ERROR);
-	ctx = EVP_MAC_CTX_new(hsk_algs_hmac());
-	if (ctx == NULL)
-		return HSK_ALERT(HSK_AD_INTERNAL_ERROR);
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)EVP_MD_get0_name(md), 0);
-	params[1] = OSSL_PARAM_construct_end();
-	ok = EVP_MAC_init(ctx, key, key_len, params) && (alen == 0 || EVP_MAC_update(ctx, a, alen)) &&
-	     (blen == 0 || EVP_MAC_update(ctx, b, blen)) && (clen == 0 || EVP_MAC_update(ctx, c, clen)) &&
-	     EVP_MAC_final(ctx, out, &n, 64);
-	EVP_MAC_CTX_free(ctx);
+	memset(k, 0, block);
+	/* a key longer than a block is replaced by its hash */
+	if (key_len > block)
+		ok = EVP_DigestInit_ex(ctx, md, NULL) && EVP_DigestUpdate(ctx, key, key_len) &&
+		     EVP_DigestFinal_ex(ctx, k, &klen);
+	else
+		ok = (memcpy(k, key, key_len), 1);
+	for (size_t i = 0; i < block; i++)
+		k[i] ^= 0x36;
+	ok = ok && EVP_DigestInit_ex(ctx, md, NULL) && EVP_DigestUpdate(ctx, k, block);
+	for (size_t i = 0; ok && i < npieces; i++)
+		ok = piece[i].len == 0 || EVP_DigestUpdate(ctx, piece[i].p, piece[i].len);
+	ok = ok && EVP_DigestFinal_ex(ctx, inner, &ilen);
+	for (size_t i = 0; i < block; i++)
+		k[i] ^= 0x36 ^ 0x5c;
+	ok = ok && EVP_DigestInit_ex(ctx, md, NULL) && EVP_DigestUpdate(ctx, k, block) &&
+	     EVP_DigestUpdate(ctx, inner, ilen) && EVP_DigestFinal_ex(ctx, out, &olen);
+	OPENSSL_cleanse(k, sizeof(k));
+	OPENSSL_cleanse(inner, sizeof(inner));
+	EVP_MD_CTX_free(ctx);
 	if (out_len != NULL)
-		*out_len = n;
+		*out_len = olen;
 	return ok ? HSK_OK : HSK_ALERT(HSK_AD_INTERNAL_ERROR);
 }
 
@@ -39,7 +54,9 @@ hsk_err
 hsk_hmac(int hash, const uint8_t *key, size_t key_len, const uint8_t *data, size_t len, uint8_t *out,
 	 size_t *out_len)
 {
-	return hsk_hmac3(hash, key, key_len, data, len, NULL, 0, NULL, 0, out, out_len);
+	const struct hsk_piece piece = { data, len };
+
+	return hsk_hmacv(hash, key, key_len, &piece, 1, out, out_len);
 }
 
 hsk_err
@@ -58,7 +75,7 @@ hsk_hkdf_extract(int hash, const uint8_t *salt, size_t salt_len, const uint8_t *
 		ikm = zeros;
 		ikm_len = hlen;
 	}
-	return hsk_hmac3(hash, salt, salt_len, ikm, ikm_len, NULL, 0, NULL, 0, out, NULL);
+	return hsk_hmac(hash, salt, salt_len, ikm, ikm_len, out, NULL);
 }
 
 hsk_err
@@ -86,7 +103,9 @@ hsk_hkdf_expand_label(int hash, const uint8_t *secret, const char *label, const 
 	ilen += context_len;
 	/* RFC 5869 2.3: T(i) = HMAC(PRK, T(i-1) | info | i) */
 	for (uint8_t i = 1; done < len && err == HSK_OK; i++) {
-		err = hsk_hmac3(hash, secret, hlen, t, tlen, info, ilen, &i, 1, t, &tlen);
+		const struct hsk_piece piece[3] = { { t, tlen }, { info, ilen }, { &i, 1 } };
+
+		err = hsk_hmacv(hash, secret, hlen, piece, 3, t, &tlen);
 		n = len - done < tlen ? len - done : tlen;
 		memcpy(out + done, t, n);
 		done += n;

@@ -1,5 +1,6 @@
-/* HKDF (RFC 5869) and the TLS 1.3 key schedule helpers (RFC 8446 7.1):
- * HKDF-Expand-Label and Derive-Secret. The hash is an enum hsk_hash. */
+/* HMAC (RFC 2104), HKDF (RFC 5869) and the TLS 1.3 key schedule helpers
+ * (RFC 8446 7.1): HKDF-Expand-Label and Derive-Secret. The hash is an
+ * enum hsk_hash. */
 #ifndef HSK_HKDF_H
 #define HSK_HKDF_H
 
@@ -25,6 +26,16 @@ HSK_MUST_CHECK hsk_err hsk_hkdf_expand_label(int hash, const uint8_t *secret, co
  * label, hash, hash length). */
 HSK_MUST_CHECK hsk_err hsk_hkdf_derive_secret(int hash, const uint8_t *secret, const char *label,
 					      const uint8_t *transcript_hash, uint8_t *out);
+
+/* A piece of an HMAC's data. */
+struct hsk_piece {
+	const uint8_t *p;
+	size_t len;
+};
+
+/* HMAC(key, the pieces in order) with hash; out holds the hash length. */
+HSK_MUST_CHECK hsk_err hsk_hmacv(int hash, const uint8_t *key, size_t key_len, const struct hsk_piece *piece,
+				 size_t npieces, uint8_t *out, size_t *out_len);
 
 /* HMAC(key, data) with the suite's hash (TLS 1.3 Finished, binders). */
 HSK_MUST_CHECK hsk_err hsk_hmac(int hash, const uint8_t *key, size_t key_len, const uint8_t *data,

@@ -1,10 +1,10 @@
 /* TLS 1.2 PRF (RFC 5246 5) and the secrets derived with it. */
 #include <string.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 
 #include "hsk_algs.h"
+#include "hsk_hkdf.h"
 #include "hsk_prf.h"
 #include "hsk_suite.h"
 
@@ -15,48 +15,32 @@ hsk_prf(int hash, const uint8_t *secret, size_t secret_len, const char *label,
 	const uint8_t *seed1, size_t seed1_len, const uint8_t *seed2, size_t seed2_len,
 	uint8_t *out, size_t outlen)
 {
-	const EVP_MD *md = hsk_algs_md(hash);
-	EVP_MAC_CTX *ctx = NULL;
 	uint8_t a[64], block[64];
-	size_t hlen = hsk_hash_len(hash), alen, n, done = 0;
-	hsk_err err = HSK_ALERT(HSK_AD_INTERNAL_ERROR);
-	OSSL_PARAM params[2];
+	size_t alen = 0, n = 0, done = 0;
+	/* A(i-1) then the seed: A(0) is the seed itself */
+	struct hsk_piece piece[4] = { { NULL, 0 },
+				      { (const uint8_t *)label, strlen(label) },
+				      { seed1, seed1_len },
+				      { seed2, seed2_len } };
+	hsk_err err;
 
-	if (md == NULL || hlen == 0)
-		return err;
-	ctx = EVP_MAC_CTX_new(hsk_algs_hmac());
-	if (ctx == NULL)
-		return err;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-						     (char *)EVP_MD_get0_name(md), 0);
-	params[1] = OSSL_PARAM_construct_end();
 	/* A(1) = HMAC(secret, seed) */
-	if (!EVP_MAC_init(ctx, secret, secret_len, params) ||
-	    !EVP_MAC_update(ctx, (const uint8_t *)label, strlen(label)) ||
-	    !EVP_MAC_update(ctx, seed1, seed1_len) || (seed2_len && !EVP_MAC_update(ctx, seed2, seed2_len)) ||
-	    !EVP_MAC_final(ctx, a, &alen, sizeof(a)))
-		goto out;
-	while (done < outlen) {
-		/* NULL key: HMAC re-initialises with the key already set. */
-		if (!EVP_MAC_init(ctx, NULL, 0, NULL) || !EVP_MAC_update(ctx, a, alen) ||
-		    !EVP_MAC_update(ctx, (const uint8_t *)label, strlen(label)) ||
-		    !EVP_MAC_update(ctx, seed1, seed1_len) ||
-		    (seed2_len && !EVP_MAC_update(ctx, seed2, seed2_len)) ||
-		    !EVP_MAC_final(ctx, block, &n, sizeof(block)))
-			goto out;
+	err = hsk_hmacv(hash, secret, secret_len, piece + 1, 3, a, &alen);
+	while (err == HSK_OK && done < outlen) {
+		piece[0].p = a;
+		piece[0].len = alen;
+		err = hsk_hmacv(hash, secret, secret_len, piece, 4, block, &n);
+		if (err != HSK_OK)
+			break;
 		if (n > outlen - done)
 			n = outlen - done;
 		memcpy(out + done, block, n);
 		done += n;
-		if (done < outlen && (!EVP_MAC_init(ctx, NULL, 0, NULL) || !EVP_MAC_update(ctx, a, alen) ||
-				      !EVP_MAC_final(ctx, a, &alen, sizeof(a))))
-			goto out;
+		if (done < outlen) /* A(i+1) = HMAC(secret, A(i)) */
+			err = hsk_hmacv(hash, secret, secret_len, piece, 1, a, &alen);
 	}
-	err = HSK_OK;
-out:
 	OPENSSL_cleanse(a, sizeof(a));
 	OPENSSL_cleanse(block, sizeof(block));
-	EVP_MAC_CTX_free(ctx);
 	return err;
 }
 

@@ -184,6 +184,63 @@ TEST(AccExec, EcdsaSignatures)
 	}
 }
 
+// The OpenSSL backend keeps signing contexts per (key, scheme): repeated
+// signatures still verify and draw fresh nonces/salts, more pairs than the
+// cache holds evict each other cleanly, and a key allocated where a freed
+// one was never signs with the freed key's context.
+TEST(AccExec, SigningContextsReused)
+{
+	Exec e;
+	auto sign = [&](acc_key *key, uint16_t scheme, const uint8_t *dg, size_t dl) {
+		std::vector<uint8_t> sig(512);
+		acc_job j = {};
+		j.op = ACC_OP_SIGN;
+		j.alg = scheme;
+		j.key = key;
+		j.in = dg;
+		j.in_len = (uint32_t)dl;
+		j.out = sig.data();
+		j.out_cap = (uint32_t)sig.size();
+		e.run(&j);
+		EXPECT_EQ(j.status, ACC_DONE);
+		sig.resize(j.out_len);
+		return sig;
+	};
+	uint8_t dg[32];
+	RAND_bytes(dg, sizeof(dg));
+	std::vector<EVP_PKEY *> pks;
+	std::vector<acc_key *> keys;
+	for (int i = 0; i < 10; i++) {
+		pks.push_back(i < 5 ? gen("EC", "P-256") : gen("RSA", nullptr, 2048));
+		keys.push_back(acc_key_from_evp(pks.back()));
+	}
+	for (int round = 0; round < 3; round++) {
+		for (size_t i = 0; i < keys.size(); i++) {
+			uint16_t scheme = i < 5 ? ACC_SIG_ECDSA_SECP256R1_SHA256 : ACC_SIG_RSA_PSS_RSAE_SHA256;
+			auto a = sign(keys[i], scheme, dg, 32), b = sign(keys[i], scheme, dg, 32);
+			EXPECT_TRUE(verify(pks[i], scheme, dg, 32, a.data(), a.size())) << i;
+			EXPECT_TRUE(verify(pks[i], scheme, dg, 32, b.data(), b.size())) << i;
+			EXPECT_NE(a, b) << i; // a fresh nonce / salt each time
+		}
+	}
+	// free a key and make others until one lands at its address
+	acc_key *old = keys[0];
+	uintptr_t where = (uintptr_t)old;
+	(void)sign(old, ACC_SIG_ECDSA_SECP256R1_SHA256, dg, 32);
+	acc_key_free(old);
+	EVP_PKEY *pk = gen("EC", "P-256");
+	acc_key *nk = acc_key_from_evp(pk);
+	auto s = sign(nk, ACC_SIG_ECDSA_SECP256R1_SHA256, dg, 32);
+	EXPECT_TRUE(verify(pk, ACC_SIG_ECDSA_SECP256R1_SHA256, dg, 32, s.data(), s.size()))
+		<< ((uintptr_t)nk == where ? "same address" : "other address");
+	acc_key_free(nk);
+	EVP_PKEY_free(pk);
+	for (size_t i = 1; i < keys.size(); i++)
+		acc_key_free(keys[i]);
+	for (EVP_PKEY *p : pks)
+		EVP_PKEY_free(p);
+}
+
 // EncryptedPreMasterSecret for a given plaintext block (raw RSA).
 std::vector<uint8_t>
 rsa_raw_encrypt(EVP_PKEY *pk, const std::vector<uint8_t> &em)

@@ -1,17 +1,20 @@
+// HMAC (RFC 4231 vectors, OpenSSL's HMAC() for random keys and pieces),
 // TLS 1.2 PRF, master secret (with and without EMS), key block and
 // Finished: a published vector and cross-checks against OpenSSL's own
-// TLS1-PRF KDF with random inputs.
+// TLS1-PRF KDF with random inputs; HKDF and Expand-Label.
 #include <gtest/gtest.h>
 
 #include "test_hex.h"
 
 #include <openssl/core_names.h>
+#include <openssl/hmac.h>
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
 
 #include <string>
 #include <vector>
 
+#include "hsk_hkdf.h"
 #include "hsk_prf.h"
 #include "hsk_suite.h"
 
@@ -189,6 +192,71 @@ TEST(HskHkdf, ExpandLabelMatchesOpenSsl)
 			EVP_KDF_CTX_free(k);
 			EVP_KDF_free(kdf);
 			EXPECT_EQ(ours, ref) << "hash " << hash << " len " << len;
+		}
+	}
+}
+
+// RFC 4231 test cases 2 (short key), 6 (a 131-byte key: hashed first).
+TEST(HskHmac, Rfc4231Vectors)
+{
+	struct V {
+		int hash;
+		std::vector<uint8_t> key;
+		std::string data, mac;
+	};
+	std::vector<uint8_t> jefe = { 'J', 'e', 'f', 'e' }, big(131, 0xaa);
+	const std::string d2 = "what do ya want for nothing?",
+			  d6 = "Test Using Larger Than Block-Size Key - Hash Key First";
+	const V v[] = {
+		{ HSK_HASH_SHA256, jefe, d2, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843" },
+		{ HSK_HASH_SHA384, jefe, d2,
+		  "af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47e42ec3736322445e8e2240ca5e69e2c78b3239ecfab21649" },
+		{ HSK_HASH_SHA256, big, d6, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54" },
+		{ HSK_HASH_SHA512, big, d6,
+		  "80b24263c7c1a3ebb71493c1dd7be8b49b46d1f41b4aeec1121b013783f8f3526b56d037e05f2598bd0fd2215d6a1e5295e64f73"
+		  "f63f0aec8b915a985d786598" },
+	};
+	for (const V &x : v) {
+		uint8_t out[64];
+		size_t n = 0;
+		ASSERT_EQ(hsk_hmac(x.hash, x.key.data(), x.key.size(), (const uint8_t *)x.data.data(), x.data.size(),
+				   out, &n),
+			  HSK_OK);
+		EXPECT_EQ(std::vector<uint8_t>(out, out + n), unhex(x.mac.c_str()));
+	}
+}
+
+// Random keys around the block sizes, data split into random pieces
+// (some empty): the same MAC as OpenSSL's HMAC().
+TEST(HskHmac, MatchesOpenSslInPieces)
+{
+	const struct {
+		int hash;
+		const EVP_MD *md;
+	} hs[] = { { HSK_HASH_SHA1, EVP_sha1() }, { HSK_HASH_SHA256, EVP_sha256() },
+		   { HSK_HASH_SHA384, EVP_sha384() }, { HSK_HASH_SHA512, EVP_sha512() } };
+	for (const auto &h : hs) {
+		for (int round = 0; round < 200; round++) {
+			uint8_t r[2];
+			RAND_bytes(r, 2);
+			auto key = rnd(round % 5 == 0 ? 0 : 1 + r[0] % 200); // 0..200: below, at and above 64/128
+			auto data = rnd(r[1] % 300);
+			struct hsk_piece piece[4];
+			size_t cut1 = data.empty() ? 0 : r[0] % (data.size() + 1), cut2 = cut1 + (data.size() - cut1) / 2;
+			piece[0] = { data.data(), cut1 };
+			piece[1] = { data.data() + cut1, 0 };
+			piece[2] = { data.data() + cut1, cut2 - cut1 };
+			piece[3] = { data.data() + cut2, data.size() - cut2 };
+			uint8_t out[64], ref[64];
+			size_t n = 0;
+			unsigned rn = 0;
+			// an empty key as a non-NULL pointer: OpenSSL's HMAC() refuses NULL
+			const uint8_t *kp = key.empty() ? (const uint8_t *)"" : key.data();
+			ASSERT_EQ(hsk_hmacv(h.hash, kp, key.size(), piece, 4, out, &n), HSK_OK);
+			ASSERT_NE(HMAC(h.md, kp, (int)key.size(), data.data(), data.size(), ref, &rn), nullptr);
+			ASSERT_EQ(n, rn);
+			EXPECT_EQ(std::vector<uint8_t>(out, out + n), std::vector<uint8_t>(ref, ref + rn))
+				<< "key " << key.size() << " data " << data.size();
 		}
 	}
 }
