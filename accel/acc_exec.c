@@ -45,6 +45,7 @@ struct acc_exec {
 	const char *backend;
 	struct acc_ossl *ossl;
 	struct acc_ifma_rsa *ifma; /* NULL: the OpenSSL backend */
+	struct acc_ifma_kx_pool *kx_pool;
 	struct acc_group_q q[ACC_GROUPS];
 	size_t nq;
 	size_t pending;
@@ -65,7 +66,8 @@ acc_exec_new(const char *backend)
 		return NULL;
 	ex->backend = strcmp(backend, "ifma") == 0 ? "ifma" : "openssl";
 	ex->ossl = acc_ossl_new();
-	if (ex->ossl == NULL || (strcmp(backend, "ifma") == 0 && (ex->ifma = acc_ifma_rsa_new()) == NULL)) {
+	if (ex->ossl == NULL || (strcmp(backend, "ifma") == 0 && ((ex->ifma = acc_ifma_rsa_new()) == NULL ||
+								 (ex->kx_pool = acc_ifma_kx_pool_new()) == NULL))) {
 		acc_exec_free(ex);
 		return NULL;
 	}
@@ -79,6 +81,7 @@ acc_exec_free(struct acc_exec *ex)
 		return;
 	acc_ossl_free(ex->ossl);
 	acc_ifma_rsa_free(ex->ifma);
+	acc_ifma_kx_pool_free(ex->kx_pool);
 	free(ex);
 }
 
@@ -247,7 +250,7 @@ acc_exec_run_batch(struct acc_exec *ex, struct acc_job **jobs, size_t n)
 	if (lanes > 0)
 		acc_exec_ifma_rsa(ex, jobs, lanes);
 	else if (ex->ifma != NULL)
-		lanes = acc_ifma_kx_run(ex->ossl, jobs, n, &ex->stats);
+		lanes = acc_ifma_kx_run(ex->ossl, ex->kx_pool, jobs, n, &ex->stats);
 	for (size_t i = lanes; i < n; i++)
 		acc_ossl_run(ex->ossl, jobs[i]);
 	ex->stats.batches++;

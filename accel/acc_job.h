@@ -81,6 +81,8 @@ struct acc_key; /* a loaded private key (acc_key.h) */
 struct acc_eph {
 	uint16_t group;
 	uint16_t priv_len;
+	uint16_t pub_len;  /* X25519 made on the lanes: the public value is */
+	uint8_t pub[32];   /* kept, so that OpenSSL need not recompute it */
 	uint8_t priv[64];
 	void *impl;
 };

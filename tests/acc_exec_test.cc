@@ -829,13 +829,52 @@ TEST(AccExecIfma, X25519AgreesWithOpenSSLPeers)
 	}
 	acc_exec_stats(ex, &st1);
 	EXPECT_EQ(st1.lane_jobs, 24u);
-	// one derive alone goes to OpenSSL, with the lane-made key
-	submit(0, ACC_OP_KX_DERIVE);
-	flush();
-	ASSERT_EQ(j[0].status, ACC_DONE);
-	EXPECT_EQ(std::vector<uint8_t>(sec[0], sec[0] + 32), peer_secret(0));
+	// One handshake per flush (a lightly loaded worker). With the pool
+	// below its low mark a lone derive takes a pass and its free lanes
+	// make keys for the pool (1 + 7, then 1 + 7 again for a keygen-derive
+	// whose key came from the pool); from then on a handshake takes its
+	// key from the pool and its derive goes to OpenSSL (no pass), with
+	// the lane-made public value handed over; every secret agrees with
+	// the peer's.
+	auto one = [&](uint8_t op) {
+		submit(0, op);
+		flush();
+		ASSERT_EQ(j[0].status, ACC_DONE);
+		if (op != ACC_OP_KX_KEYGEN)
+			EXPECT_EQ(std::vector<uint8_t>(sec[0], sec[0] + 32), peer_secret(0));
+		else
+			EXPECT_EQ(j[0].out_len, 32u);
+	};
 	acc_exec_stats(ex, &st0);
-	EXPECT_EQ(st0.lane_jobs, st1.lane_jobs);
+	one(ACC_OP_KX_DERIVE); // pool 0 -> 7
+	acc_exec_stats(ex, &st1);
+	EXPECT_EQ(st1.lane_passes, st0.lane_passes + 1);
+	acc_eph_clear(&eph[0]);
+	one(ACC_OP_KX_KEYGEN_DERIVE); // a pool key; 6 -> 13
+	acc_exec_stats(ex, &st1);
+	EXPECT_EQ(st1.lane_passes, st0.lane_passes + 2);
+	for (int h = 0; h < 5; h++) { // 13 -> 8: no pass
+		acc_eph_clear(&eph[0]);
+		one(ACC_OP_KX_KEYGEN_DERIVE);
+	}
+	acc_eph_clear(&eph[0]);
+	one(ACC_OP_KX_KEYGEN); // TLS 1.2: the key share from the pool (7 left) ...
+	acc_exec_stats(ex, &st1);
+	EXPECT_EQ(st1.lane_passes, st0.lane_passes + 2);
+	one(ACC_OP_KX_DERIVE); // ... the derive: below the mark, a pass again
+	acc_exec_stats(ex, &st1);
+	EXPECT_EQ(st1.lane_passes, st0.lane_passes + 3);
+	// a key share taken from the pool is never handed out twice
+	std::vector<std::vector<uint8_t>> seen;
+	for (int h = 0; h < 40; h++) {
+		acc_eph_clear(&eph[0]);
+		one(ACC_OP_KX_KEYGEN_DERIVE);
+		std::vector<uint8_t> p(pub[0], pub[0] + 32);
+		for (auto &q : seen)
+			EXPECT_NE(p, q);
+		seen.push_back(p);
+	}
+	acc_eph_clear(&eph[0]);
 	// a small-order peer point fails on the lanes as on OpenSSL
 	for (int i = 0; i < n; i++) {
 		memset(ppub[i], 0, 32);
