@@ -63,6 +63,21 @@ md_of(uint16_t scheme)
 	}
 }
 
+// A signing job over a digest.
+acc_job
+sign_job(const acc_key *key, uint16_t scheme, const uint8_t *dg, size_t dlen, uint8_t *out, size_t cap)
+{
+	acc_job j = {};
+	j.op = ACC_OP_SIGN;
+	j.alg = scheme;
+	j.key = key;
+	j.in = dg;
+	j.in_len = (uint32_t)dlen;
+	j.out = out;
+	j.out_cap = (uint32_t)cap;
+	return j;
+}
+
 bool
 verify(EVP_PKEY *k, uint16_t scheme, const uint8_t *dg, size_t dlen, const uint8_t *sig, size_t slen)
 {
@@ -112,14 +127,7 @@ TEST(AccExec, RsaSignaturesVerifyWithOpenSsl)
 		uint8_t dg[64], sig[512];
 		size_t dlen = (size_t)EVP_MD_get_size(md_of(scheme));
 		RAND_bytes(dg, (int)dlen);
-		acc_job j = {};
-		j.op = ACC_OP_SIGN;
-		j.alg = scheme;
-		j.key = key;
-		j.in = dg;
-		j.in_len = (uint32_t)dlen;
-		j.out = sig;
-		j.out_cap = sizeof(sig);
+		acc_job j = sign_job(key, scheme, dg, dlen, sig, sizeof(sig));
 		e.run(&j);
 		ASSERT_EQ(j.status, ACC_DONE) << std::hex << scheme;
 		EXPECT_EQ(j.out_len, 256u);
@@ -139,14 +147,7 @@ TEST(AccExec, RsaSignaturesVerifyWithOpenSsl)
 	}
 	// wrong key type for the scheme, wrong digest length
 	uint8_t dg[32] = {}, sig[512];
-	acc_job j = {};
-	j.op = ACC_OP_SIGN;
-	j.alg = 0x0403;
-	j.key = key;
-	j.in = dg;
-	j.in_len = 32;
-	j.out = sig;
-	j.out_cap = sizeof(sig);
+	acc_job j = sign_job(key, 0x0403, dg, 32, sig, sizeof(sig));
 	e.run(&j);
 	EXPECT_EQ(j.status, ACC_FAILED);
 	j.alg = 0x0804;
@@ -168,14 +169,7 @@ TEST(AccExec, EcdsaSignatures)
 		uint8_t dg[48], sig[256];
 		size_t dlen = g.second == 0x0403 ? 32 : 48;
 		RAND_bytes(dg, (int)dlen);
-		acc_job j = {};
-		j.op = ACC_OP_SIGN;
-		j.alg = g.second;
-		j.key = key;
-		j.in = dg;
-		j.in_len = (uint32_t)dlen;
-		j.out = sig;
-		j.out_cap = sizeof(sig);
+		acc_job j = sign_job(key, g.second, dg, dlen, sig, sizeof(sig));
 		e.run(&j);
 		ASSERT_EQ(j.status, ACC_DONE);
 		EXPECT_TRUE(verify(pk, g.second, dg, dlen, sig, j.out_len));
@@ -193,14 +187,7 @@ TEST(AccExec, SigningContextsReused)
 	Exec e;
 	auto sign = [&](acc_key *key, uint16_t scheme, const uint8_t *dg, size_t dl) {
 		std::vector<uint8_t> sig(512);
-		acc_job j = {};
-		j.op = ACC_OP_SIGN;
-		j.alg = scheme;
-		j.key = key;
-		j.in = dg;
-		j.in_len = (uint32_t)dl;
-		j.out = sig.data();
-		j.out_cap = (uint32_t)sig.size();
+		acc_job j = sign_job(key, scheme, dg, dl, sig.data(), sig.size());
 		e.run(&j);
 		EXPECT_EQ(j.status, ACC_DONE);
 		sig.resize(j.out_len);
