@@ -73,7 +73,11 @@ dp_conn_new(struct dp_app *a, const struct hsk_ctx *ctx, const struct dp_io_ops 
 	return c;
 }
 
-/* Send what the engine has for the transport. */
+/* Send what the engine has for the transport. Not while its crypto job
+ * is pending: the rest of the flight (CertificateVerify and Finished, or
+ * ServerKeyExchange and ServerHelloDone) follows at the end of this poll
+ * iteration, when the executor flushes, and goes out with the first part
+ * in one send (one segment series instead of two). */
 static bool
 dp_conn_flush(struct dp_conn *c)
 {
@@ -81,6 +85,8 @@ dp_conn_flush(struct dp_conn *c)
 	size_t n;
 	bool progress = false;
 
+	if (hsk_conn_crypto_pending(c->tls))
+		return false;
 	while (c->writable && c->io != NULL && (n = hsk_conn_out(c->tls, &p)) > 0) {
 		ssize_t r = c->ops->send(c->io, p, n);
 
