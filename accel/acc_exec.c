@@ -38,6 +38,7 @@ struct acc_group_q {
  * 3 scalar signatures: never a partial pass; for 3072 and 4096 bits a
  * pass costs 1.4-1.7 scalar ones: a partial pass from 2 signatures. */
 #define ACC_IFMA_PER_PASS 4
+#define ACC_IFMA_RSA_BYTES 512 /* the largest modulus the lanes take: 4096 bits */
 #define ACC_IFMA_PARTIAL_2048 4
 #define ACC_IFMA_PARTIAL_LARGER 2
 
@@ -149,7 +150,7 @@ acc_exec_lane_job(const struct acc_job *j, const struct acc_key *key)
 {
 	int pad;
 
-	if (j->key != key || key->fast == NULL)
+	if (j->key != key || key->fast == NULL || key->max_sig > ACC_IFMA_RSA_BYTES)
 		return false;
 	if (j->op == ACC_OP_RSA_DECRYPT_PMS)
 		return j->in_len == key->max_sig && j->out_cap >= 48;
@@ -190,7 +191,7 @@ static void
 acc_exec_ifma_rsa(struct acc_exec *ex, struct acc_job **jobs, size_t n)
 {
 	const struct acc_key *key = jobs[0]->key;
-	uint8_t em[ACC_IFMA_RSA_MAX][512];
+	uint8_t em[ACC_IFMA_RSA_MAX][ACC_IFMA_RSA_BYTES];
 	const uint8_t *in[ACC_IFMA_RSA_MAX];
 	uint8_t *out[ACC_IFMA_RSA_MAX];
 	struct acc_job *run[ACC_IFMA_RSA_MAX];
@@ -201,14 +202,13 @@ acc_exec_ifma_rsa(struct acc_exec *ex, struct acc_job **jobs, size_t n)
 		const EVP_MD *md = acc_ossl_sig_md(jobs[i]->alg);
 		int pad = 0, rc = -1;
 
-		if (key->max_sig > sizeof(em[0])) {
-			rc = -1;
-		} else if (jobs[i]->op == ACC_OP_RSA_DECRYPT_PMS) {
+		if (jobs[i]->op == ACC_OP_RSA_DECRYPT_PMS) {
 			in[k] = jobs[i]->in;
 			out[k] = em[k]; /* the padded block, checked below */
 			run[k++] = jobs[i];
 			continue;
-		} else if (md != NULL) {
+		}
+		if (md != NULL) {
 			(void)acc_ossl_sig_kind(jobs[i]->alg, &pad);
 			rc = pad == RSA_PKCS1_PSS_PADDING
 				     ? acc_rsa_pad_pss(md, jobs[i]->in, jobs[i]->in_len, em[k], key->max_sig, key->bits)

@@ -11,6 +11,7 @@
 #include "acc_ossl.h"
 
 #define KX_BATCH 8     /* jobs in one executor batch */
+#define KX_MULS (3 * KX_BATCH) /* 2 per job, and pool keys in the last pass's free lanes */
 /* A partial pass from this many multiplications: bench/acc_bench measured
  * a pass at about 2.1 of OpenSSL's multiplications (release build). */
 #define PARTIAL 3
@@ -119,10 +120,10 @@ size_t
 acc_ifma_kx_run(struct acc_ossl *ossl, struct acc_ifma_kx_pool *pool, struct acc_job **jobs, size_t n,
 		struct acc_stats *st)
 {
-	const uint8_t *scalar[2 * KX_BATCH + KX_BATCH], *point[2 * KX_BATCH + KX_BATCH];
-	uint8_t *out[2 * KX_BATCH + KX_BATCH];
-	struct acc_job *owner[2 * KX_BATCH + KX_BATCH];
-	bool ok[2 * KX_BATCH + KX_BATCH], pooled[KX_BATCH];
+	const uint8_t *scalar[KX_MULS], *point[KX_MULS];
+	uint8_t *out[KX_MULS];
+	struct acc_job *owner[KX_MULS];
+	bool ok[KX_MULS], pooled[KX_BATCH];
 	uint8_t new_priv[KX_BATCH][32], new_pub[KX_BATCH][32];
 	size_t fit = 0, m = 0, refill = 0;
 

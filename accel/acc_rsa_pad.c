@@ -4,6 +4,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "acc_ct.h"
 #include "acc_rsa_pad.h"
 
 /* DER of DigestInfo up to the digest octets (RFC 8017 9.2, note 1). */
@@ -95,33 +96,24 @@ acc_rsa_pad_pss(const EVP_MD *md, const uint8_t *digest, size_t dlen, uint8_t *e
 	return 0;
 }
 
-/* All-ones when x is zero, else zero; no branch (the compiler sees only
- * arithmetic on the value). */
-static uint8_t
-acc_ct_is_zero(uint8_t x)
-{
-	return (uint8_t)(((uint32_t)x - 1) >> 24);
-}
-
 int
 acc_rsa_pad_tls_pms(const uint8_t *em, size_t emlen, unsigned client_version, uint8_t out[48])
 {
 	const size_t pms = 48, sep = emlen - pms - 1;
-	uint8_t rnd[48], good, ver;
+	uint8_t rnd[48];
+	size_t good;
 
 	/* 00 02, at least 8 bytes of PS, 00, 48 bytes (RFC 8017 7.2.2). */
 	if (emlen < pms + 11 || RAND_priv_bytes(rnd, sizeof(rnd)) != 1)
 		return -1;
-	good = acc_ct_is_zero(em[0]) & acc_ct_is_zero(em[1] ^ 2);
+	good = acc_ct_is_zero(em[0]) & acc_ct_eq(em[1], 2);
 	for (size_t i = 2; i < sep; i++)
-		good &= (uint8_t)~acc_ct_is_zero(em[i]);
+		good &= ~acc_ct_is_zero(em[i]);
 	good &= acc_ct_is_zero(em[sep]);
 	/* A version rollback gets the random premaster too. */
-	ver = acc_ct_is_zero(em[sep + 1] ^ (uint8_t)(client_version >> 8)) &
-	      acc_ct_is_zero(em[sep + 2] ^ (uint8_t)client_version);
-	good &= ver;
+	good &= acc_ct_eq(em[sep + 1], (client_version >> 8) & 0xff) & acc_ct_eq(em[sep + 2], client_version & 0xff);
 	for (size_t i = 0; i < pms; i++)
-		out[i] = (uint8_t)((em[sep + 1 + i] & good) | (rnd[i] & (uint8_t)~good));
+		out[i] = (uint8_t)((em[sep + 1 + i] & good) | (rnd[i] & ~good));
 	OPENSSL_cleanse(rnd, sizeof(rnd));
 	return 0;
 }

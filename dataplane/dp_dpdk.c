@@ -55,7 +55,6 @@ struct dpk_worker {
 	struct rte_ring *tx_via;     /* where we send without a TX queue */
 	struct rte_mbuf *tx[DPK_BURST];
 	unsigned n_tx;
-	uint64_t last_ms;
 	struct dpk_stats st;
 	int start_rc;
 };
@@ -286,11 +285,7 @@ dpk_worker_loop(struct dpk *k, struct dpk_worker *w)
 		got += n;
 		busy = got > 0 || dp_app_busy(&w->ns.app);
 		/* the end of the iteration: crypto batch, completions, timers */
-		dp_app_flush(&w->ns.app);
-		if (now_ms != w->last_ms) {
-			ns_tcp_timers(&w->ns.tcp, now_ms);
-			w->last_ms = now_ms;
-		}
+		dp_ns_poll_end(&w->ns);
 		busy |= w->n_tx > 0;
 		dpk_tx_flush(k, w);
 		if (w->tx_ring != NULL) {

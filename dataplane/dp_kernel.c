@@ -57,11 +57,13 @@ dp_now_ms(void)
 
 /* ---- the socket transport ---- */
 
+/* One send or read, retried on EINTR; "again" and errors as dp_conn wants. */
 static ssize_t
-dp_sock_send(void *io, const uint8_t *p, size_t n)
+dp_sock_io(void *io, uint8_t *buf, size_t n, bool out)
 {
 	for (;;) {
-		ssize_t r = send((int)(intptr_t)io, p, n, MSG_NOSIGNAL);
+		int fd = (int)(intptr_t)io;
+		ssize_t r = out ? send(fd, buf, n, MSG_NOSIGNAL) : read(fd, buf, n);
 
 		if (r >= 0)
 			return r;
@@ -73,18 +75,15 @@ dp_sock_send(void *io, const uint8_t *p, size_t n)
 }
 
 static ssize_t
+dp_sock_send(void *io, const uint8_t *p, size_t n)
+{
+	return dp_sock_io(io, (uint8_t *)p, n, true);
+}
+
+static ssize_t
 dp_sock_recv(void *io, uint8_t *buf, size_t cap)
 {
-	for (;;) {
-		ssize_t r = read((int)(intptr_t)io, buf, cap);
-
-		if (r >= 0)
-			return r;
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return DP_IO_AGAIN;
-		if (errno != EINTR)
-			return DP_IO_ERROR;
-	}
+	return dp_sock_io(io, buf, cap, false);
 }
 
 static void

@@ -191,7 +191,10 @@ void
 dp_ns_poll_end(struct dp_ns *d)
 {
 	dp_app_flush(&d->app);
-	ns_tcp_timers(&d->tcp, d->app.now_ms);
+	if (d->app.now_ms != d->timers_ms) {
+		ns_tcp_timers(&d->tcp, d->app.now_ms);
+		d->timers_ms = d->app.now_ms;
+	}
 }
 
 void

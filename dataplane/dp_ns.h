@@ -23,6 +23,7 @@ struct dp_ns {
 	struct dp_app app;
 	const struct cfg *cfg;
 	struct hsk_ctx *ctxs;      /* ctxs[i] serves cfg->listeners[i] */
+	uint64_t timers_ms;        /* when the TCP timers last ran */
 };
 
 /* The listeners' IPv4 addresses become the interface's (prefix_len on
@@ -32,8 +33,8 @@ int dp_ns_init(struct dp_ns *d, unsigned id, const struct cfg *cfg, struct hsk_c
 	       ns_tx_fn tx, void *tx_arg, char *err, size_t errlen);
 /* One received frame. */
 void dp_ns_input(struct dp_ns *d, const uint8_t *frame, size_t len);
-/* End of a poll iteration at now_ms: crypto batch, completions, TCP
- * timers, timeouts. */
+/* End of a poll iteration: crypto batch, completions, timeouts, and the
+ * TCP timers once per millisecond. */
 void dp_ns_poll_end(struct dp_ns *d);
 void dp_ns_tick(struct dp_ns *d, uint64_t now_ms);
 void dp_ns_free(struct dp_ns *d);

@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "acc_ct.h"
 #include "hsk_algs.h"
 #include "hsk_suite.h"
 #include "acc_imb_aead.h"
@@ -340,19 +341,6 @@ rec_open_aead(struct rec_dir *d, struct rec_hdr *h, uint8_t *frag, uint8_t **pt,
 	return HSK_OK;
 }
 
-/* Constant-time helpers: all-ones when the condition holds, else zero. */
-static inline size_t
-ct_lt(size_t a, size_t b)
-{
-	return (size_t)0 - ((a ^ ((a ^ b) | ((a - b) ^ b))) >> (sizeof(size_t) * 8 - 1));
-}
-
-static inline size_t
-ct_ge(size_t a, size_t b)
-{
-	return ~ct_lt(a, b);
-}
-
 /* MAC-then-encrypt CBC record, Lucky 13 aware: the padding check touches
  * the same bytes whatever the padding value, the MAC is compared by a scan
  * over a fixed window, and the HMAC is fed the same number of bytes
@@ -396,11 +384,11 @@ rec_open_cbc(struct rec_dir *d, struct rec_hdr *h, uint8_t *frag, uint8_t **pt, 
 		datalen = n - padlen - 1;
 	} else {
 		/* good: padding fits after a MAC */
-		good = ct_ge(n, maclen + padlen + 1);
+		good = acc_ct_ge(n, maclen + padlen + 1);
 		/* Check up to 256 padding bytes, the same bytes every time. */
 		size_t to_check = n - 1 < 255 ? n - 1 : 255;
 		for (i = 0; i < to_check; i++) {
-			size_t in_pad = ct_lt(i, padlen);
+			size_t in_pad = acc_ct_lt(i, padlen);
 			good &= ~(in_pad & (size_t)(ct[n - 2 - i] ^ (uint8_t)padlen));
 		}
 		good = (size_t)0 - ((good & 0xff) == 0xff); /* all padding bytes matched */
@@ -420,7 +408,7 @@ rec_open_cbc(struct rec_dir *d, struct rec_hdr *h, uint8_t *frag, uint8_t **pt, 
 		size_t start = n > maclen + 256 ? n - maclen - 256 : 0;
 		for (i = start; i < n; i++) {
 			size_t idx = i - datalen;
-			size_t in_mac = ct_lt(i, datalen + maclen) & ct_ge(i, datalen);
+			size_t in_mac = acc_ct_lt(i, datalen + maclen) & acc_ct_ge(i, datalen);
 			diff |= (uint8_t)(in_mac & (ct[i] ^ mac[idx & 63]));
 		}
 		diff |= (uint8_t)~good;
