@@ -340,6 +340,45 @@ ifma_modexp(struct acc_ifma_batch *b, const size_t n)
 	explicit_bzero(acc, sizeof(acc));
 }
 
+/* out = base^e mod m in every lane for a public exponent e, left to right
+ * over e's bits: the exponent steers the sequence of squarings and
+ * multiplications, the data never does. */
+static inline __attribute__((always_inline)) IFMA_TARGET void
+ifma_pow_public(struct acc_ifma_batch *b, const size_t n, uint64_t e)
+{
+	const vec *m = (const vec *)b->mod, k0 = _mm512_load_si512((const void *)b->k0);
+	vec x[ACC_IFMA_MAX_LIMBS], acc[ACC_IFMA_MAX_LIMBS], one[ACC_IFMA_MAX_LIMBS];
+
+	for (size_t i = 0; i < n; i++)
+		one[i] = _mm512_set1_epi64(i == 0);
+	ifma_mul(n, (const vec *)b->base, (const vec *)b->rr, m, k0, x); /* base R */
+	for (size_t i = 0; i < n; i++)
+		acc[i] = x[i];
+	for (int bit = 62 - __builtin_clzll(e | 1); bit >= 0; bit--) {
+		ifma_sqr(n, acc, m, k0, acc);
+		if ((e >> bit) & 1)
+			ifma_mul(n, acc, x, m, k0, acc);
+	}
+	ifma_mul(n, acc, one, m, k0, acc);
+	ifma_final_sub(n, acc, m);
+	for (size_t i = 0; i < n; i++)
+		_mm512_store_si512((void *)b->out[i], acc[i]);
+	explicit_bzero(x, sizeof(x));
+	explicit_bzero(acc, sizeof(acc));
+}
+
+static IFMA_TARGET void ifma_pow_public_40(struct acc_ifma_batch *b, uint64_t e) { ifma_pow_public(b, 40, e); }
+static IFMA_TARGET void ifma_pow_public_any(struct acc_ifma_batch *b, uint64_t e) { ifma_pow_public(b, b->n, e); }
+
+void
+acc_ifma_modexp_public(struct acc_ifma_batch *b, uint64_t e)
+{
+	if (b->n == 40)
+		ifma_pow_public_40(b, e);
+	else
+		ifma_pow_public_any(b, e);
+}
+
 /* One copy per limb count of the RSA sizes, with n a constant the
  * compiler unrolls and allocates registers for; any other n runs the
  * generic copy. */

@@ -54,6 +54,11 @@ bool acc_ifma_available(void);
  * of a used one (their results are ignored). */
 void acc_ifma_modexp(struct acc_ifma_batch *b);
 
+/* out = base^e mod mod in every lane, for a public exponent e >= 1 (the
+ * RSA check s^e == x): exp and exp_bits are not used. e's bits decide the
+ * sequence of operations, so it must not be secret. */
+void acc_ifma_modexp_public(struct acc_ifma_batch *b, uint64_t e);
+
 /* Radix helpers (scalar): little-endian bytes <-> n limbs of radix bits
  * (52 here, 51 for X25519) at limbs[0], limbs[stride], ... (stride
  * ACC_IFMA_LANES for one lane of an acc_ifma_num, 1 for a plain array).

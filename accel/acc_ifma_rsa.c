@@ -22,11 +22,16 @@
 static _Atomic uint64_t acc_ifma_rsa_key_ids;
 #define BLIND_REFRESH 256 /* uses of one blinding pair (squared in between) before a fresh one: the inversion costs about a millisecond */
 
-struct acc_ifma_half {
-	BIGNUM *p;       /* the prime */
+/* A modulus in the lanes' form: limbs, R^2 mod m, -m^-1 mod 2^52. */
+struct acc_ifma_mont {
 	uint64_t mod[ACC_IFMA_MAX_LIMBS];
 	uint64_t rr[ACC_IFMA_MAX_LIMBS];
 	uint64_t k0;
+};
+
+struct acc_ifma_half {
+	BIGNUM *p;       /* the prime */
+	struct acc_ifma_mont m;
 	uint64_t exp[ACC_IFMA_MAX_EXP_WORDS];
 };
 
@@ -36,6 +41,12 @@ struct acc_ifma_rsa_key {
 	size_t bytes;    /* of the modulus */
 	size_t exp_bits;
 	struct acc_ifma_half half[2];
+	/* n itself, for checking results on the lanes when it fits them
+	 * (RSA-2048: 40 limbs) and e fits a word; else check_n is 0 and
+	 * libcrypto checks */
+	struct acc_ifma_mont full;
+	size_t check_n;
+	uint64_t e64;
 	BIGNUM *nn, *e, *qinv;
 	BN_MONT_CTX *mont_n;
 };
@@ -64,20 +75,30 @@ acc_ifma_bn_limbs(const BIGNUM *x, uint64_t *limbs, size_t stride, size_t n)
 }
 
 static int
+acc_ifma_mont_init(struct acc_ifma_mont *mt, const BIGNUM *m, size_t n, BN_CTX *ctx)
+{
+	BIGNUM *rr = BN_new();
+	int ok = rr != NULL && BN_set_bit(rr, (int)(2 * 52 * n)) && BN_mod(rr, rr, m, ctx);
+
+	if (ok) {
+		acc_ifma_bn_limbs(m, mt->mod, 1, n);
+		acc_ifma_bn_limbs(rr, mt->rr, 1, n);
+		mt->k0 = acc_ifma_k0(mt->mod[0]);
+	}
+	BN_free(rr);
+	return ok;
+}
+
+static int
 acc_ifma_half_init(struct acc_ifma_half *h, BIGNUM *p, const BIGNUM *d, size_t n, BN_CTX *ctx)
 {
 	uint8_t le[ACC_IFMA_MAX_EXP_WORDS * 8];
-	BIGNUM *rr = BN_new();
 	int ok;
 
 	h->p = p;
 	BN_set_flags(p, BN_FLG_CONSTTIME);
-	ok = rr != NULL && BN_set_bit(rr, (int)(2 * 52 * n)) && BN_mod(rr, rr, p, ctx) &&
-	     BN_bn2lebinpad(d, le, (int)sizeof(le)) == (int)sizeof(le);
+	ok = acc_ifma_mont_init(&h->m, p, n, ctx) && BN_bn2lebinpad(d, le, (int)sizeof(le)) == (int)sizeof(le);
 	if (ok) {
-		acc_ifma_bn_limbs(p, h->mod, 1, n);
-		acc_ifma_bn_limbs(rr, h->rr, 1, n);
-		h->k0 = acc_ifma_k0(h->mod[0]);
 		for (size_t w = 0; w < ACC_IFMA_MAX_EXP_WORDS; w++) {
 			uint64_t v = 0;
 			for (int k = 7; k >= 0; k--)
@@ -86,7 +107,6 @@ acc_ifma_half_init(struct acc_ifma_half *h, BIGNUM *p, const BIGNUM *d, size_t n
 		}
 	}
 	OPENSSL_cleanse(le, sizeof(le));
-	BN_free(rr);
 	return ok;
 }
 
@@ -136,6 +156,13 @@ acc_ifma_rsa_key_new(EVP_PKEY *pkey)
 	q = NULL;
 	k->mont_n = BN_MONT_CTX_new();
 	ok = k->mont_n != NULL && BN_MONT_CTX_set(k->mont_n, k->nn, ctx);
+	/* the check on the lanes: n below 2^(52 n - 2) in at most 40 limbs */
+	if (ok && (size_t)bits + 2 <= 52 * ACC_IFMA_MAX_LIMBS && BN_num_bits(k->e) <= 64 && BN_is_odd(k->e) &&
+	    !BN_is_one(k->e)) {
+		k->check_n = ((size_t)bits + 2 + 51) / 52;
+		k->e64 = BN_get_word(k->e);
+		ok = acc_ifma_mont_init(&k->full, k->nn, k->check_n, ctx);
+	}
 out:
 	BN_clear_free(p);
 	BN_clear_free(q);
@@ -246,6 +273,18 @@ acc_ifma_blinding(struct acc_ifma_rsa *r, const struct acc_ifma_rsa_key *k)
 	return bl;
 }
 
+/* Lane l of the batch: modulus mt of n limbs, base x. */
+static void
+acc_ifma_lane_load(struct acc_ifma_batch *b, size_t l, const struct acc_ifma_mont *mt, size_t n, const BIGNUM *x)
+{
+	for (size_t i = 0; i < n; i++) {
+		b->mod[i][l] = mt->mod[i];
+		b->rr[i][l] = mt->rr[i];
+	}
+	b->k0[l] = mt->k0;
+	acc_ifma_bn_limbs(x, &b->base[0][l], ACC_IFMA_LANES, n);
+}
+
 /* Run the halves hx[0..nh) (operation i's half h is hx[2i + h]) through
  * the lanes, results into res[]. */
 static void
@@ -263,13 +302,8 @@ acc_ifma_run_halves(struct acc_ifma_rsa *r, const struct acc_ifma_rsa_key *k, BI
 			size_t src = start + l < nh ? start + l : start; /* idle lanes repeat one */
 			const struct acc_ifma_half *h = &k->half[which[src]];
 
-			for (size_t i = 0; i < k->n; i++) {
-				b->mod[i][l] = h->mod[i];
-				b->rr[i][l] = h->rr[i];
-			}
-			b->k0[l] = h->k0;
+			acc_ifma_lane_load(b, l, &h->m, k->n, hx[src]);
 			memcpy(b->exp[l], h->exp, sizeof(h->exp));
-			acc_ifma_bn_limbs(hx[src], &b->base[0][l], ACC_IFMA_LANES, k->n);
 		}
 		acc_ifma_modexp(b);
 		for (size_t l = 0; l < ACC_IFMA_LANES && start + l < nh; l++) {
@@ -283,11 +317,48 @@ acc_ifma_run_halves(struct acc_ifma_rsa *r, const struct acc_ifma_rsa_key *k, BI
 	OPENSSL_cleanse(b->out, sizeof(b->out));
 }
 
+/* good[j] = (s[j]^e == x[j] mod n) for the j < cnt with have[j], in one
+ * pass of the lanes (n in k->check_n limbs): 16 squarings for e = 65537
+ * where libcrypto's BN_mod_exp_mont took one 2048-bit exponentiation per
+ * result (measured: RSA-2048 signatures +8 % per core). */
+_Static_assert(ACC_IFMA_RSA_MAX <= ACC_IFMA_LANES, "one check pass per call");
+static void
+acc_ifma_check_lanes(struct acc_ifma_rsa *r, const struct acc_ifma_rsa_key *k, BIGNUM *const *s,
+		     BIGNUM *const *x, const bool *have, size_t cnt, bool *good)
+{
+	struct acc_ifma_batch *b = r->b;
+	uint64_t want[ACC_IFMA_MAX_LIMBS];
+	size_t first = 0;
+
+	while (first < cnt && !have[first])
+		first++;
+	if (first == cnt)
+		return;
+	b->n = k->check_n;
+	for (size_t l = 0; l < ACC_IFMA_LANES; l++) /* idle lanes repeat one */
+		acc_ifma_lane_load(b, l, &k->full, k->check_n, s[l < cnt && have[l] ? l : first]);
+	acc_ifma_modexp_public(b, k->e64);
+	for (size_t j = 0; j < cnt; j++) {
+		uint64_t diff = 0;
+
+		if (!have[j])
+			continue;
+		acc_ifma_bn_limbs(x[j], want, 1, k->check_n);
+		for (size_t i = 0; i < k->check_n; i++)
+			diff |= b->out[i][j] ^ want[i];
+		good[j] = diff == 0;
+	}
+	OPENSSL_cleanse(b->base, sizeof(b->base));
+	OPENSSL_cleanse(b->out, sizeof(b->out));
+}
+
 size_t
 acc_ifma_rsa_private(struct acc_ifma_rsa *r, const struct acc_ifma_rsa_key *k, size_t count,
 		     const uint8_t *const *in, uint8_t *const *out, bool *ok)
 {
 	BIGNUM *x[ACC_IFMA_RSA_MAX], *ai[ACC_IFMA_RSA_MAX], *hx[2 * ACC_IFMA_RSA_MAX], *res[2 * ACC_IFMA_RSA_MAX];
+	BIGNUM *s[ACC_IFMA_RSA_MAX];
+	bool crt[ACC_IFMA_RSA_MAX], good[ACC_IFMA_RSA_MAX];
 	size_t op[ACC_IFMA_RSA_MAX], nops = 0, faults = 0;
 	int which[2 * ACC_IFMA_RSA_MAX];
 	BIGNUM *t, *chk;
@@ -323,23 +394,31 @@ acc_ifma_rsa_private(struct acc_ifma_rsa *r, const struct acc_ifma_rsa_key *k, s
 	}
 	acc_ifma_run_halves(r, k, hx, res, which, 2 * nops);
 	for (size_t j = 0; j < nops; j++) {
-		BIGNUM *m1 = res[2 * j], *m2 = res[2 * j + 1], *s = hx[2 * j];
-		size_t i = op[j];
+		BIGNUM *m1 = res[2 * j], *m2 = res[2 * j + 1];
 
+		s[j] = hx[2 * j];
+		good[j] = false;
 		BN_set_flags(m1, BN_FLG_CONSTTIME);
 		BN_set_flags(m2, BN_FLG_CONSTTIME);
 		/* s = m2 + q * (qinv (m1 - m2) mod p), then unblinded */
-		if (!BN_mod_sub(t, m1, m2, k->half[0].p, ctx) || !BN_mod_mul(t, t, k->qinv, k->half[0].p, ctx) ||
-		    !BN_mul(t, t, k->half[1].p, ctx) || !BN_add(s, t, m2) || !BN_mod_mul(s, s, ai[j], k->nn, ctx))
-			continue;
-		/* the check: s^e == x mod n */
-		if (!BN_mod_exp_mont(chk, s, k->e, k->nn, ctx, k->mont_n))
-			continue;
-		if (BN_cmp(chk, x[j]) != 0) {
+		crt[j] = BN_mod_sub(t, m1, m2, k->half[0].p, ctx) && BN_mod_mul(t, t, k->qinv, k->half[0].p, ctx) &&
+			 BN_mul(t, t, k->half[1].p, ctx) && BN_add(s[j], t, m2) &&
+			 BN_mod_mul(s[j], s[j], ai[j], k->nn, ctx);
+	}
+	/* the check: s^e == x mod n */
+	if (k->check_n != 0)
+		acc_ifma_check_lanes(r, k, s, x, crt, nops, good);
+	else
+		for (size_t j = 0; j < nops; j++)
+			good[j] = crt[j] && BN_mod_exp_mont(chk, s[j], k->e, k->nn, ctx, k->mont_n) &&
+				  BN_cmp(chk, x[j]) == 0;
+	for (size_t j = 0; j < nops; j++) {
+		size_t i = op[j];
+
+		if (crt[j] && !good[j])
 			faults++;
-			continue;
-		}
-		ok[i] = BN_bn2binpad(s, out[i], (int)k->bytes) == (int)k->bytes;
+		else if (good[j])
+			ok[i] = BN_bn2binpad(s[j], out[i], (int)k->bytes) == (int)k->bytes;
 	}
 	for (size_t j = 0; j < 2 * nops; j++) {
 		BN_clear(hx[j]);

@@ -1,7 +1,8 @@
 /* RSA private operations on the eight IFMA lanes (acc_ifma.h): CRT with
  * both halves of up to four operations in one pass, message blinding, and
  * every result checked with the public exponent before it is released
- * (a fault in a CRT half would otherwise leak a factor of n). */
+ * (a fault in a CRT half would otherwise leak a factor of n): on the lanes
+ * when n fits them (RSA-2048), else by libcrypto. */
 #ifndef ACC_IFMA_RSA_H
 #define ACC_IFMA_RSA_H
 

@@ -139,6 +139,56 @@ TEST(AccIfma, ModexpMatchesBnModExp)
 	}
 }
 
+// The public-exponent power (the lanes' check of RSA results) against
+// BN_mod_exp: the RSA-2048 modulus size and others, exponents 3, 65537, a
+// full word, 1; the bases 0, 1, m - 1 and random ones.
+TEST(AccIfma, PublicPowerMatchesBnModExp)
+{
+	NEED_IFMA();
+	auto b = std::unique_ptr<acc_ifma_batch, void (*)(void *)>(
+		static_cast<acc_ifma_batch *>(aligned_alloc(64, sizeof(acc_ifma_batch))), free);
+	BN_CTX *ctx = BN_CTX_new();
+	const struct {
+		size_t n;
+		int bits;
+	} sizes[] = { { 40, 2048 }, { 40, 2078 }, { 20, 1024 }, { 30, 1500 }, { 3, 100 } };
+	for (auto sz : sizes)
+		for (uint64_t e : { 3ULL, 65537ULL, 0xfedcba9876543211ULL, 1ULL }) {
+			Bn m[8], x[8], want, rr, got, eb;
+			size_t len = (sz.n * 52 + 7) / 8 + 8;
+			memset(b.get(), 0, sizeof(*b));
+			b->n = sz.n;
+			BN_set_word(eb.b, e);
+			for (int l = 0; l < 8; l++) {
+				BN_rand(m[l].b, sz.bits, BN_RAND_TOP_ONE, BN_RAND_BOTTOM_ODD);
+				BN_rand_range(x[l].b, m[l].b);
+				if (l == 1)
+					BN_zero(x[l].b);
+				if (l == 2)
+					BN_one(x[l].b);
+				if (l == 3)
+					BN_sub(x[l].b, m[l].b, BN_value_one());
+				BN_zero(rr.b);
+				BN_set_bit(rr.b, (int)(2 * 52 * sz.n));
+				BN_mod(rr.b, rr.b, m[l].b, ctx);
+				auto ml = le_of(m[l].b, len), rl = le_of(rr.b, len), xl = le_of(x[l].b, len);
+				acc_ifma_from_bytes(&b->mod[0][l], 8, sz.n, 52, ml.data(), len);
+				acc_ifma_from_bytes(&b->rr[0][l], 8, sz.n, 52, rl.data(), len);
+				acc_ifma_from_bytes(&b->base[0][l], 8, sz.n, 52, xl.data(), len);
+				b->k0[l] = acc_ifma_k0(b->mod[0][l]);
+			}
+			acc_ifma_modexp_public(b.get(), e);
+			for (int l = 0; l < 8; l++) {
+				std::vector<uint8_t> out(len);
+				BN_mod_exp(want.b, x[l].b, eb.b, m[l].b, ctx);
+				acc_ifma_to_bytes(&b->out[0][l], 8, sz.n, 52, out.data(), len);
+				BN_lebin2bn(out.data(), (int)len, got.b);
+				EXPECT_EQ(BN_cmp(got.b, want.b), 0) << "n=" << sz.n << " e=" << e << " lane " << l;
+			}
+		}
+	BN_CTX_free(ctx);
+}
+
 // Raw RSA (no padding) through OpenSSL: the reference result.
 std::vector<uint8_t>
 ossl_raw(EVP_PKEY *k, const std::vector<uint8_t> &in)
