@@ -31,6 +31,7 @@ struct acc_ifma_mont {
 
 struct acc_ifma_half {
 	BIGNUM *p;       /* the prime */
+	BN_MONT_CTX *mont; /* libcrypto's Montgomery form mod p, radix R_p */
 	struct acc_ifma_mont m;
 	uint64_t exp[ACC_IFMA_MAX_EXP_WORDS];
 };
@@ -47,13 +48,20 @@ struct acc_ifma_rsa_key {
 	struct acc_ifma_mont full;
 	size_t check_n;
 	uint64_t e64;
-	BIGNUM *nn, *e, *qinv;
+	BIGNUM *nn, *e, *qinv; /* qinv in Montgomery form mod p */
 	BN_MONT_CTX *mont_n;
 };
 
+/* The work around the lanes is done in libcrypto's Montgomery forms, so
+ * that no step divides (BN_mod_mul and BN_nnmod divide, in constant time,
+ * and cost about as much as a tenth of the exponentiation): the blinding
+ * pair is kept as a R and a^-1 R mod n, the halves' inputs are reduced
+ * by BN_from_montgomery then BN_to_montgomery (x / R_p mod p, then x mod
+ * p: two 1024-bit multiplications), and qinv is kept as qinv R_p mod p. */
+
 struct acc_ifma_blind {
 	uint64_t key_id; /* 0: unused */
-	BIGNUM *a, *ai;  /* r^e and r^-1 mod n */
+	BIGNUM *a, *ai;  /* r^e and r^-1 mod n, both in Montgomery form */
 	unsigned uses;
 };
 
@@ -89,15 +97,17 @@ acc_ifma_mont_init(struct acc_ifma_mont *mt, const BIGNUM *m, size_t n, BN_CTX *
 	return ok;
 }
 
+/* Half h for the prime p (h owns p on success) and exponent d. */
 static int
 acc_ifma_half_init(struct acc_ifma_half *h, BIGNUM *p, const BIGNUM *d, size_t n, BN_CTX *ctx)
 {
 	uint8_t le[ACC_IFMA_MAX_EXP_WORDS * 8];
 	int ok;
 
-	h->p = p;
 	BN_set_flags(p, BN_FLG_CONSTTIME);
-	ok = acc_ifma_mont_init(&h->m, p, n, ctx) && BN_bn2lebinpad(d, le, (int)sizeof(le)) == (int)sizeof(le);
+	h->mont = BN_MONT_CTX_new();
+	ok = h->mont != NULL && BN_MONT_CTX_set(h->mont, p, ctx) && acc_ifma_mont_init(&h->m, p, n, ctx) &&
+	     BN_bn2lebinpad(d, le, (int)sizeof(le)) == (int)sizeof(le);
 	if (ok) {
 		for (size_t w = 0; w < ACC_IFMA_MAX_EXP_WORDS; w++) {
 			uint64_t v = 0;
@@ -105,6 +115,7 @@ acc_ifma_half_init(struct acc_ifma_half *h, BIGNUM *p, const BIGNUM *d, size_t n
 				v = v << 8 | le[8 * w + (size_t)k];
 			h->exp[w] = v;
 		}
+		h->p = p;
 	}
 	OPENSSL_cleanse(le, sizeof(le));
 	return ok;
@@ -155,7 +166,8 @@ acc_ifma_rsa_key_new(EVP_PKEY *pkey)
 		goto out;
 	q = NULL;
 	k->mont_n = BN_MONT_CTX_new();
-	ok = k->mont_n != NULL && BN_MONT_CTX_set(k->mont_n, k->nn, ctx);
+	ok = k->mont_n != NULL && BN_MONT_CTX_set(k->mont_n, k->nn, ctx) &&
+	     BN_to_montgomery(k->qinv, k->qinv, k->half[0].mont, ctx);
 	/* the check on the lanes: n below 2^(52 n - 2) in at most 40 limbs */
 	if (ok && (size_t)bits + 2 <= 52 * ACC_IFMA_MAX_LIMBS && BN_num_bits(k->e) <= 64 && BN_is_odd(k->e) &&
 	    !BN_is_one(k->e)) {
@@ -181,8 +193,10 @@ acc_ifma_rsa_key_free(struct acc_ifma_rsa_key *k)
 {
 	if (k == NULL)
 		return;
-	BN_clear_free(k->half[0].p);
-	BN_clear_free(k->half[1].p);
+	for (int h = 0; h < 2; h++) {
+		BN_clear_free(k->half[h].p);
+		BN_MONT_CTX_free(k->half[h].mont);
+	}
 	BN_free(k->nn);
 	BN_free(k->e);
 	BN_clear_free(k->qinv);
@@ -261,12 +275,14 @@ acc_ifma_blinding(struct acc_ifma_rsa *r, const struct acc_ifma_rsa_key *k)
 		for (int tries = 0; rnd != NULL && tries < 8 && !ok; tries++)
 			ok = BN_priv_rand_range(rnd, k->nn) && !BN_is_zero(rnd) &&
 			     BN_mod_inverse(bl->ai, rnd, k->nn, r->ctx) != NULL;
-		if (!ok || !BN_mod_exp_mont(bl->a, rnd, k->e, k->nn, r->ctx, k->mont_n))
+		if (!ok || !BN_mod_exp_mont(bl->a, rnd, k->e, k->nn, r->ctx, k->mont_n) ||
+		    !BN_to_montgomery(bl->a, bl->a, k->mont_n, r->ctx) ||
+		    !BN_to_montgomery(bl->ai, bl->ai, k->mont_n, r->ctx))
 			return NULL;
 		BN_clear(rnd);
 		bl->uses = 0;
-	} else if (!BN_mod_mul(bl->a, bl->a, bl->a, k->nn, r->ctx) ||
-		   !BN_mod_mul(bl->ai, bl->ai, bl->ai, k->nn, r->ctx)) {
+	} else if (!BN_mod_mul_montgomery(bl->a, bl->a, bl->a, k->mont_n, r->ctx) ||
+		   !BN_mod_mul_montgomery(bl->ai, bl->ai, bl->ai, k->mont_n, r->ctx)) {
 		return NULL;
 	}
 	bl->uses++;
@@ -383,10 +399,14 @@ acc_ifma_rsa_private(struct acc_ifma_rsa *r, const struct acc_ifma_rsa_key *k, s
 		xb = t;
 		if (res[2 * nops + 1] == NULL || BN_bin2bn(in[i], (int)k->bytes, x[nops]) == NULL ||
 		    BN_cmp(x[nops], k->nn) >= 0 || (bl = acc_ifma_blinding(r, k)) == NULL ||
-		    BN_copy(ai[nops], bl->ai) == NULL || !BN_mod_mul(xb, x[nops], bl->a, k->nn, ctx))
+		    BN_copy(ai[nops], bl->ai) == NULL || !BN_mod_mul_montgomery(xb, x[nops], bl->a, k->mont_n, ctx))
 			continue;
 		BN_set_flags(xb, BN_FLG_CONSTTIME);
-		if (!BN_nnmod(hx[2 * nops], xb, k->half[0].p, ctx) || !BN_nnmod(hx[2 * nops + 1], xb, k->half[1].p, ctx))
+		/* xb mod p as (xb / R_p) R_p (xb < n < p R_p), and mod q */
+		if (!BN_from_montgomery(hx[2 * nops], xb, k->half[0].mont, ctx) ||
+		    !BN_to_montgomery(hx[2 * nops], hx[2 * nops], k->half[0].mont, ctx) ||
+		    !BN_from_montgomery(hx[2 * nops + 1], xb, k->half[1].mont, ctx) ||
+		    !BN_to_montgomery(hx[2 * nops + 1], hx[2 * nops + 1], k->half[1].mont, ctx))
 			continue;
 		which[2 * nops] = 0;
 		which[2 * nops + 1] = 1;
@@ -401,9 +421,10 @@ acc_ifma_rsa_private(struct acc_ifma_rsa *r, const struct acc_ifma_rsa_key *k, s
 		BN_set_flags(m1, BN_FLG_CONSTTIME);
 		BN_set_flags(m2, BN_FLG_CONSTTIME);
 		/* s = m2 + q * (qinv (m1 - m2) mod p), then unblinded */
-		crt[j] = BN_mod_sub(t, m1, m2, k->half[0].p, ctx) && BN_mod_mul(t, t, k->qinv, k->half[0].p, ctx) &&
+		crt[j] = BN_mod_sub(t, m1, m2, k->half[0].p, ctx) &&
+			 BN_mod_mul_montgomery(t, t, k->qinv, k->half[0].mont, ctx) &&
 			 BN_mul(t, t, k->half[1].p, ctx) && BN_add(s[j], t, m2) &&
-			 BN_mod_mul(s[j], s[j], ai[j], k->nn, ctx);
+			 BN_mod_mul_montgomery(s[j], s[j], ai[j], k->mont_n, ctx);
 	}
 	/* the check: s^e == x mod n */
 	if (k->check_n != 0)
