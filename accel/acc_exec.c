@@ -35,8 +35,10 @@ struct acc_group_q {
  * passes, and a partial pass only when it beats OpenSSL signing the
  * remainder one by one. bench/acc_bench measured (bench/RESULTS.md): for
  * RSA-2048, where OpenSSL 3.0 has IFMA code of its own, a pass costs about
- * 3 scalar signatures: never a partial pass; for 3072 and 4096 bits a
- * pass costs 1.4-1.7 scalar ones: a partial pass from 2 signatures. */
+ * 3 scalar signatures on the AMD EPYC VMs (1.7 on an Intel Xeon VM, where
+ * k = 2..3 would gain a little): never a partial pass; for 3072 and 4096
+ * bits a pass costs 1.0-1.7 scalar ones: a partial pass from 2
+ * signatures. Never slower than OpenSSL alone on either CPU. */
 #define ACC_IFMA_PER_PASS 4
 #define ACC_IFMA_RSA_BYTES 512 /* the largest modulus the lanes take: 4096 bits */
 #define ACC_IFMA_PARTIAL_2048 4
