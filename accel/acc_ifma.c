@@ -304,6 +304,17 @@ ifma_final_sub(size_t n, vec *x, const vec *m)
 		x[i] = _mm512_mask_mov_epi64(x[i], ge, d[i]);
 }
 
+/* b->out = acc / R mod m, fully reduced: out of the Montgomery domain
+ * (one: the number 1). */
+static inline __attribute__((always_inline)) IFMA_TARGET void
+ifma_leave(struct acc_ifma_batch *b, size_t n, vec *acc, const vec *one, const vec *m, vec k0)
+{
+	ifma_mul(n, acc, one, m, k0, acc);
+	ifma_final_sub(n, acc, m);
+	for (size_t i = 0; i < n; i++)
+		_mm512_store_si512((void *)b->out[i], acc[i]);
+}
+
 static inline __attribute__((always_inline)) IFMA_TARGET void
 ifma_modexp(struct acc_ifma_batch *b, const size_t n)
 {
@@ -330,11 +341,7 @@ ifma_modexp(struct acc_ifma_batch *b, const size_t n)
 		ifma_select(n, table, ifma_window(b, pos), sel);
 		ifma_mul(n, acc, sel, m, k0, acc);
 	}
-	/* out of the Montgomery domain: acc * 1 / R, then below m */
-	ifma_mul(n, acc, one, m, k0, acc);
-	ifma_final_sub(n, acc, m);
-	for (size_t i = 0; i < n; i++)
-		_mm512_store_si512((void *)b->out[i], acc[i]);
+	ifma_leave(b, n, acc, one, m, k0);
 	explicit_bzero(table, sizeof(vec) * WIN_ENTRIES * n);
 	explicit_bzero(sel, sizeof(sel));
 	explicit_bzero(acc, sizeof(acc));
@@ -359,10 +366,7 @@ ifma_pow_public(struct acc_ifma_batch *b, const size_t n, uint64_t e)
 		if ((e >> bit) & 1)
 			ifma_mul(n, acc, x, m, k0, acc);
 	}
-	ifma_mul(n, acc, one, m, k0, acc);
-	ifma_final_sub(n, acc, m);
-	for (size_t i = 0; i < n; i++)
-		_mm512_store_si512((void *)b->out[i], acc[i]);
+	ifma_leave(b, n, acc, one, m, k0);
 	explicit_bzero(x, sizeof(x));
 	explicit_bzero(acc, sizeof(acc));
 }

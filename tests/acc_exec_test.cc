@@ -437,13 +437,7 @@ TEST(AccExec, QueueFlushAndCounters)
 	std::vector<std::vector<uint8_t>> sigs(20, std::vector<uint8_t>(128));
 	uint8_t dg[32] = { 1 };
 	for (size_t i = 0; i < jobs.size(); i++) {
-		jobs[i].op = ACC_OP_SIGN;
-		jobs[i].alg = 0x0403;
-		jobs[i].key = key;
-		jobs[i].in = dg;
-		jobs[i].in_len = 32;
-		jobs[i].out = sigs[i].data();
-		jobs[i].out_cap = 128;
+		jobs[i] = sign_job(key, 0x0403, dg, 32, sigs[i].data(), 128);
 		acc_exec_submit(e.ex, &jobs[i]);
 	}
 	EXPECT_EQ(acc_exec_pending(e.ex), 20u);
@@ -547,15 +541,9 @@ differential(const char *backend, unsigned messages, acc_stats *st)
 			uint16_t scheme = schemes[(flushes + i) % 6];
 			// full flushes: one key, schemes mixed (the lanes take them together)
 			J.key = big < keys.size() ? big : n == 8 ? (flushes / 3) % 3 : (flushes * 7 + i) % 3;
-			memset(&J.j, 0, sizeof(J.j));
-			J.j.op = ACC_OP_SIGN;
-			J.j.alg = scheme;
-			J.j.key = keys[J.key].key;
-			J.j.in_len = (uint32_t)EVP_MD_get_size(md_of(scheme));
-			RAND_bytes(J.dg, (int)J.j.in_len);
-			J.j.in = J.dg;
-			J.j.out = J.out;
-			J.j.out_cap = sizeof(J.out);
+			size_t dlen = (size_t)EVP_MD_get_size(md_of(scheme));
+			RAND_bytes(J.dg, (int)dlen);
+			J.j = sign_job(keys[J.key].key, scheme, J.dg, dlen, J.out, sizeof(J.out));
 			acc_exec_submit(ex, &J.j);
 		}
 		acc_exec_flush(ex, [](acc_job *, void *) {}, nullptr);
@@ -663,14 +651,8 @@ TEST(AccExecIfma, PremasterDecryptionOnTheLanes)
 				acc_exec_submit(ref, &r[i]);
 			}
 			for (int i = 0; i < 4; i++) { // signatures of the same key
-				j[8 + i].op = ACC_OP_SIGN;
-				j[8 + i].alg = ACC_SIG_RSA_PKCS1_SHA256;
-				j[8 + i].key = key;
 				RAND_bytes(dg[i], 32);
-				j[8 + i].in = dg[i];
-				j[8 + i].in_len = 32;
-				j[8 + i].out = sig[i];
-				j[8 + i].out_cap = sizeof(sig[i]);
+				j[8 + i] = sign_job(key, ACC_SIG_RSA_PKCS1_SHA256, dg[i], 32, sig[i], sizeof(sig[i]));
 			}
 			for (int i = 0; i < 12; i++)
 				acc_exec_submit(ex, &j[(i * 5) % 12]); // interleaved
@@ -726,15 +708,8 @@ TEST(AccExecIfma, FaultyResultIsRecomputedByOpenSSL)
 			acc_job j[8];
 			uint8_t dg[8][32], out[8][384];
 			for (int i = 0; i < count; i++) {
-				memset(&j[i], 0, sizeof(j[i]));
-				j[i].op = ACC_OP_SIGN;
-				j[i].alg = ACC_SIG_RSA_PKCS1_SHA256;
-				j[i].key = key;
 				RAND_bytes(dg[i], 32);
-				j[i].in = dg[i];
-				j[i].in_len = 32;
-				j[i].out = out[i];
-				j[i].out_cap = sizeof(out[i]);
+				j[i] = sign_job(key, ACC_SIG_RSA_PKCS1_SHA256, dg[i], 32, out[i], sizeof(out[i]));
 				acc_exec_submit(ex, &j[i]);
 			}
 			acc_exec_flush(ex, [](acc_job *, void *) {}, nullptr);
