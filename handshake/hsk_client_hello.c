@@ -302,8 +302,12 @@ hsk_client_hello_version(const struct hsk_client_hello *ch, const struct hsk_ctx
 	return HSK_OK;
 }
 
+/* Whether scheme can sign with cert's key. With curve_bound, an ECDSA
+ * scheme must name the key's curve (as TLS 1.3 requires); without, any
+ * ECDSA hash fits any curve, which is all TLS 1.2 asks (RFC 5246
+ * 7.4.1.4.1, RFC 8422 5.1.1). */
 static bool
-hsk_sig_fits(uint16_t scheme, const struct hsk_cert *cert)
+hsk_sig_fits(uint16_t scheme, const struct hsk_cert *cert, bool curve_bound)
 {
 	switch (scheme) {
 	case ACC_SIG_RSA_PKCS1_SHA1:
@@ -315,30 +319,33 @@ hsk_sig_fits(uint16_t scheme, const struct hsk_cert *cert)
 	case ACC_SIG_RSA_PSS_RSAE_SHA512:
 		return cert->key_type == ACC_KEY_RSA;
 	case ACC_SIG_ECDSA_SECP256R1_SHA256:
-		return cert->key_type == ACC_KEY_EC && cert->group == ACC_GROUP_SECP256R1;
+		return cert->key_type == ACC_KEY_EC && (!curve_bound || cert->group == ACC_GROUP_SECP256R1);
 	case ACC_SIG_ECDSA_SECP384R1_SHA384:
-		return cert->key_type == ACC_KEY_EC && cert->group == ACC_GROUP_SECP384R1;
+		return cert->key_type == ACC_KEY_EC && (!curve_bound || cert->group == ACC_GROUP_SECP384R1);
 	case ACC_SIG_ECDSA_SECP521R1_SHA512:
-		return cert->key_type == ACC_KEY_EC && cert->group == ACC_GROUP_SECP521R1;
+		return cert->key_type == ACC_KEY_EC && (!curve_bound || cert->group == ACC_GROUP_SECP521R1);
 	default:
 		return false;
 	}
 }
 
-/* The first of our schemes the client accepts for this certificate. */
+/* The first of our schemes the client accepts for this certificate:
+ * one that names the key's curve if there is one, else any ECDSA hash. */
 static uint16_t
 hsk_choose_sigalg(const struct hsk_client_hello *ch, const struct hsk_ctx *ctx,
 		  const struct hsk_cert *cert)
 {
-	for (size_t i = 0; i < ctx->n_sigalgs; i++) {
-		uint16_t s = ctx->sigalgs[i];
+	for (int curve_bound = 1; curve_bound >= 0; curve_bound--) {
+		for (size_t i = 0; i < ctx->n_sigalgs; i++) {
+			uint16_t s = ctx->sigalgs[i];
 
-		if (!hsk_sig_fits(s, cert))
-			continue;
-		if (ch->has_sigalgs ? hsk_view_has16(ch->sigalgs, s)
-				    /* RFC 5246 7.4.1.4.1: absent means {sha1, rsa/ecdsa} */
-				    : s == ACC_SIG_RSA_PKCS1_SHA1)
-			return s;
+			if (!hsk_sig_fits(s, cert, curve_bound))
+				continue;
+			if (ch->has_sigalgs ? hsk_view_has16(ch->sigalgs, s)
+					    /* RFC 5246 7.4.1.4.1: absent means {sha1, rsa/ecdsa} */
+					    : s == ACC_SIG_RSA_PKCS1_SHA1)
+				return s;
+		}
 	}
 	return 0;
 }

@@ -21,9 +21,12 @@ static const uint16_t hsk_default_groups[] = {
 	ACC_GROUP_FFDHE3072,
 };
 
-/* No SHA-1 by default; ECDSA first (cheaper to sign), PSS before PKCS#1. */
+/* No SHA-1 by default; ECDSA first (cheaper to sign), PSS before PKCS#1.
+ * Every ECDSA hash is listed: in TLS 1.2 any of them signs with any curve
+ * (RFC 8422 5.1.1), so a P-256 key serves a client that only offers
+ * ecdsa_secp521r1_sha512. */
 static const uint16_t hsk_default_sigalgs[] = {
-	ACC_SIG_ECDSA_SECP256R1_SHA256, ACC_SIG_ECDSA_SECP384R1_SHA384,
+	ACC_SIG_ECDSA_SECP256R1_SHA256, ACC_SIG_ECDSA_SECP384R1_SHA384, ACC_SIG_ECDSA_SECP521R1_SHA512,
 	ACC_SIG_RSA_PSS_RSAE_SHA256,    ACC_SIG_RSA_PSS_RSAE_SHA384,
 	ACC_SIG_RSA_PSS_RSAE_SHA512,    ACC_SIG_RSA_PKCS1_SHA256,
 	ACC_SIG_RSA_PKCS1_SHA384,       ACC_SIG_RSA_PKCS1_SHA512,
@@ -318,7 +321,7 @@ hsk_known_sigalg(uint16_t s)
 	for (size_t i = 0; i < sizeof(hsk_default_sigalgs) / sizeof(hsk_default_sigalgs[0]); i++)
 		if (hsk_default_sigalgs[i] == s)
 			return true;
-	return s == ACC_SIG_RSA_PKCS1_SHA1 || s == ACC_SIG_ECDSA_SECP521R1_SHA512;
+	return s == ACC_SIG_RSA_PKCS1_SHA1;
 }
 
 /* One setter serves both lists. */

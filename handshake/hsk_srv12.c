@@ -155,46 +155,66 @@ hsk_srv12_server_hello(struct hsk_conn *c, const struct hsk_client_hello *ch, st
 	return hsk_out_hs(c, HSK_MT_SERVER_HELLO, buf, w.len);
 }
 
-/* Look the session up; resume only with the same suite and the same
- * extended-master-secret state (RFC 7627 5.3), and never around a
- * client-certificate requirement. */
-static bool
-hsk_srv12_find_session(struct hsk_conn *c, const struct hsk_client_hello *ch, struct hsk_sess *s)
+/* RFC 7627 5.3 on a session that could otherwise be resumed: one made
+ * with the extended master secret offered without it aborts the
+ * handshake; one made without it offered with it is not resumed (a full
+ * handshake follows). *found tells whether to resume. */
+static hsk_err
+hsk_srv12_ems_rule(bool sess_ems, bool ch_ems, bool *found)
+{
+	*found = sess_ems == ch_ems;
+	return sess_ems && !ch_ems ? HSK_ALERT(HSK_AD_HANDSHAKE_FAILURE) : HSK_OK;
+}
+
+/* Look the session up; resume only with a suite the client offers
+ * (RFC 5246 7.4.1.2), the same extended-master-secret state, and never
+ * around a client-certificate requirement. */
+static hsk_err
+hsk_srv12_find_session(struct hsk_conn *c, const struct hsk_client_hello *ch, struct hsk_sess *s, bool *found)
 {
 	const struct hsk_ctx *ctx = c->ctx;
 	const struct hsk_suite *suite;
+	hsk_err err;
 
+	*found = false;
 	if (!ctx->resumption || c->w->cache == NULL || ch->session_id.len != HSK_SESS_ID_LEN ||
 	    !hsk_sess_cache_get(c->w->cache, ch->session_id.base, ch->session_id.len, ctx->id,
 				c->w->now_s, s))
-		return false;
+		return HSK_OK;
 	suite = hsk_suite_by_id(s->suite);
 	if (suite == NULL || s->version != 0x0303 || !hsk_view_has16(ch->suites, s->suite) ||
-	    s->ems != ch->ems || (ctx->client_auth == HSK_CLIENT_AUTH_REQUIRE && !s->client_cert)) {
+	    (ctx->client_auth == HSK_CLIENT_AUTH_REQUIRE && !s->client_cert)) {
 		hsk_sess_clear(s);
-		return false;
+		return HSK_OK;
 	}
-	return true;
+	err = hsk_srv12_ems_rule(s->ems, ch->ems, found);
+	if (!*found)
+		hsk_sess_clear(s);
+	return err;
 }
 
 /* A TLS 1.2 session ticket (RFC 5077 3.4): the same rules as a cached
  * session. A ticket under an unknown or expired key, a forged one, or one
  * from another listener just means a full handshake. */
-static bool
-hsk_srv12_find_ticket(struct hsk_conn *c, const struct hsk_client_hello *ch, struct hsk_sess *s)
+static hsk_err
+hsk_srv12_find_ticket(struct hsk_conn *c, const struct hsk_client_hello *ch, struct hsk_sess *s, bool *found)
 {
 	const struct hsk_ctx *ctx = c->ctx;
 	struct hsk_ticket t;
+	hsk_err err = HSK_OK;
 	bool ok;
 
+	*found = false;
 	if (!ctx->resumption || ctx->tickets == NULL || !ch->has_session_ticket || ch->session_ticket.len == 0 ||
 	    !hsk_ticket_open(hsk_tickets_current(ctx->tickets), ch->session_ticket.base, ch->session_ticket.len, &t))
-		return false;
+		return HSK_OK;
 	ok = t.version == 0x0303 && t.ctx_id == ctx->id && t.secret_len == 48 && c->w->now_s >= t.created_s &&
 	     c->w->now_s - t.created_s < t.lifetime_s && hsk_suite_by_id(t.suite) != NULL &&
-	     hsk_view_has16(ch->suites, t.suite) && t.ems == ch->ems &&
+	     hsk_view_has16(ch->suites, t.suite) &&
 	     !(ctx->client_auth == HSK_CLIENT_AUTH_REQUIRE && !t.client_cert);
-	if (ok) {
+	if (ok)
+		err = hsk_srv12_ems_rule(t.ems, ch->ems, found);
+	if (*found) {
 		memset(s, 0, sizeof(*s));
 		s->id_len = (uint8_t)ch->session_id.len; /* echoed (RFC 5077 3.4) */
 		memcpy(s->id, ch->session_id.base, ch->session_id.len);
@@ -204,7 +224,7 @@ hsk_srv12_find_ticket(struct hsk_conn *c, const struct hsk_client_hello *ch, str
 		memcpy(s->master, t.secret, 48);
 	}
 	OPENSSL_cleanse(&t, sizeof(t));
-	return ok;
+	return err;
 }
 
 /* NewSessionTicket (RFC 5077 3.3), sent before our ChangeCipherSpec. */
@@ -248,6 +268,7 @@ hsk_srv12_client_hello(struct hsk_conn *c, const uint8_t *body, size_t len)
 	struct hsk_sess sess;
 	struct hsk_view alpn;
 	uint16_t version;
+	bool found;
 	uint8_t hdr[4] = { HSK_MT_CLIENT_HELLO, (uint8_t)(len >> 16), (uint8_t)(len >> 8), (uint8_t)len };
 
 	TRY(hsk_client_hello_decode(body, len, &ch));
@@ -272,7 +293,10 @@ hsk_srv12_client_hello(struct hsk_conn *c, const uint8_t *body, size_t len)
 		c->sni[n] = 0;
 	}
 
-	if (hsk_srv12_find_ticket(c, &ch, &sess) || hsk_srv12_find_session(c, &ch, &sess)) {
+	TRY(hsk_srv12_find_ticket(c, &ch, &sess, &found));
+	if (!found)
+		TRY(hsk_srv12_find_session(c, &ch, &sess, &found));
+	if (found) {
 		c->resumed = true;
 		c->suite = hsk_suite_by_id(sess.suite);
 		c->ems = sess.ems;

@@ -1,0 +1,829 @@
+// Conformance of the engine against exact bytes (issue 16): a hand-made
+// client builds ClientHellos and records byte by byte, feeds them to the
+// engine with hsk_conn_recv() and reads the answer (records, alerts). For
+// TLS 1.3 it runs the key schedule itself, so records can be injected
+// under the handshake or application keys with any padding or split.
+#include <gtest/gtest.h>
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+
+#include <cstring>
+#include <functional>
+#include <memory>
+
+#include "acc_exec.h"
+#include "acc_job.h"
+#include "hsk_algs.h"
+#include "hsk_buf.h"
+#include "hsk_err.h"
+#include "hsk_hkdf.h"
+#include "hsk_suite.h"
+#include "hsk_test_peer.h"
+#include "rec_layer.h"
+
+using hsk_test::Pair;
+using hsk_test::Server;
+
+namespace {
+
+// ---- wire encoding ----
+
+std::string
+be(uint64_t v, int n)
+{
+	std::string s;
+	for (int i = n - 1; i >= 0; i--)
+		s += (char)(uint8_t)(v >> (8 * i));
+	return s;
+}
+
+std::string
+vec(int lenbytes, const std::string &body)
+{
+	return be(body.size(), lenbytes) + body;
+}
+
+std::string
+ext(uint16_t type, const std::string &body)
+{
+	return be(type, 2) + vec(2, body);
+}
+
+std::string
+list16(const std::vector<uint16_t> &v)
+{
+	std::string s;
+	for (uint16_t x : v)
+		s += be(x, 2);
+	return s;
+}
+
+std::string
+hs_msg(uint8_t type, const std::string &body)
+{
+	return std::string(1, (char)type) + vec(3, body);
+}
+
+// Plaintext records of at most frag bytes each.
+std::string
+records(uint8_t type, const std::string &data, size_t frag = 16384, uint16_t version = 0x0303)
+{
+	std::string out;
+	for (size_t off = 0; off < data.size() || (off == 0 && data.empty()); off += frag) {
+		std::string piece = data.substr(off, frag);
+		out += std::string(1, (char)type) + be(version, 2) + vec(2, piece);
+		if (data.empty())
+			break;
+	}
+	return out;
+}
+
+// A ClientHello body: TLS 1.2 layout, the caller's suites and extensions.
+std::string
+client_hello_body(const std::vector<uint16_t> &suites, const std::string &exts,
+		  const std::string &session_id = "", const std::string &random = std::string(32, '\x42'))
+{
+	return be(0x0303, 2) + random + vec(1, session_id) + vec(2, list16(suites)) + vec(1, std::string(1, '\0')) +
+	       vec(2, exts);
+}
+
+std::string
+client_hello(const std::vector<uint16_t> &suites, const std::string &exts, const std::string &session_id = "")
+{
+	return hs_msg(1, client_hello_body(suites, exts, session_id));
+}
+
+// ---- the engine, fed bytes ----
+
+struct Rec {
+	uint8_t type;
+	std::string body;
+};
+
+struct Conn {
+	Server &s;
+	hsk_conn *c;
+	hsk_err err = HSK_OK;     // last result that is not progress
+	std::string out;          // server -> client bytes not yet parsed
+
+	explicit Conn(Server &srv) : s(srv), c(hsk_conn_new(&srv.ctx, &srv.w[0])) {}
+	~Conn()
+	{
+		while (acc_exec_pending(s.exec[0]) > 0)
+			acc_exec_flush(s.exec[0], [](acc_job *j, void *) { (void)hsk_conn_from_job(j); }, nullptr);
+		hsk_conn_free(c);
+	}
+	Conn(const Conn &) = delete;
+	Conn &operator=(const Conn &) = delete;
+
+	void
+	collect()
+	{
+		const uint8_t *o;
+		size_t n = hsk_conn_out(c, &o);
+		out.append((const char *)o, n);
+		hsk_conn_out_done(c, n);
+	}
+
+	void
+	note(hsk_err e)
+	{
+		err = e;
+		collect();
+		uint8_t buf[4096];
+		while (hsk_conn_app_read(c, buf, sizeof(buf)) > 0) {
+		}
+	}
+
+	// Feed bytes in chunks of at most chunk, running crypto jobs.
+	hsk_err
+	feed(const std::string &bytes, size_t chunk = SIZE_MAX)
+	{
+		size_t off = 0;
+		for (int guard = 0; guard < 100000; guard++) {
+			size_t len = std::min(bytes.size() - off, chunk);
+			hsk_err e = hsk_conn_recv(c, (const uint8_t *)bytes.data() + off, &len);
+			off += len;
+			note(e);
+			while (e == HSK_WANT_CRYPTO) {
+				acc_exec_flush(s.exec[0], [](acc_job *j, void *) { (void)hsk_conn_from_job(j); },
+					       nullptr);
+				e = hsk_conn_resume(c);
+				note(e);
+			}
+			if (e != HSK_OK && e != HSK_WANT_INPUT)
+				return e;
+			if (off == bytes.size() && e == HSK_WANT_INPUT)
+				return e;
+			if (len == 0 && e != HSK_OK)
+				return e;
+		}
+		return err;
+	}
+
+	// Whole records from out (consumed).
+	std::vector<Rec>
+	take_records()
+	{
+		std::vector<Rec> v;
+		size_t off = 0;
+		while (out.size() - off >= 5) {
+			size_t n = (uint8_t)out[off + 3] << 8 | (uint8_t)out[off + 4];
+			if (out.size() - off - 5 < n)
+				break;
+			v.push_back({ (uint8_t)out[off], out.substr(off + 5, n) });
+			off += 5 + n;
+		}
+		out.erase(0, off);
+		return v;
+	}
+};
+
+// Handshake messages of a plaintext flight: (type, body) in order.
+std::vector<std::pair<uint8_t, std::string>>
+messages_of(const std::vector<Rec> &recs, int *alert = nullptr)
+{
+	std::string hs;
+	for (const Rec &r : recs) {
+		if (r.type == REC_HANDSHAKE)
+			hs += r.body;
+		if (r.type == REC_ALERT && alert != nullptr && r.body.size() == 2)
+			*alert = (uint8_t)r.body[1];
+	}
+	std::vector<std::pair<uint8_t, std::string>> v;
+	size_t off = 0;
+	while (hs.size() - off >= 4) {
+		size_t n = (uint8_t)hs[off + 1] << 16 | (uint8_t)hs[off + 2] << 8 | (uint8_t)hs[off + 3];
+		if (hs.size() - off - 4 < n)
+			break;
+		v.push_back({ (uint8_t)hs[off], hs.substr(off + 4, n) });
+		off += 4 + n;
+	}
+	return v;
+}
+
+// The fatal alert in a plaintext answer, or -1.
+int
+plain_alert(Conn &c)
+{
+	int alert = -1;
+	(void)messages_of(c.take_records(), &alert);
+	return alert;
+}
+
+// ServerHello's session_id.
+std::string
+server_hello_session_id(const std::string &sh)
+{
+	size_t n = (uint8_t)sh[34];
+	return sh.substr(35, n);
+}
+
+uint16_t
+server_hello_suite(const std::string &sh)
+{
+	size_t at = 35 + (uint8_t)sh[34];
+	return (uint16_t)((uint8_t)sh[at] << 8 | (uint8_t)sh[at + 1]);
+}
+
+// ---- common extensions ----
+
+const std::vector<uint16_t> kSigalgs = { 0x0403, 0x0503, 0x0804, 0x0805, 0x0401 };
+
+std::string
+exts12(const std::string &more = "", bool ems = true)
+{
+	std::string e = ext(10, vec(2, list16({ 0x001d, 0x0017, 0x0100 }))) + ext(11, vec(1, std::string(1, '\0'))) +
+			ext(13, vec(2, list16(kSigalgs))) + ext(0xff01, vec(1, ""));
+	if (ems)
+		e += ext(23, "");
+	return e + more;
+}
+
+// ---- a TLS 1.3 client with its own key schedule (SHA-256 suites) ----
+
+struct PkeyDeleter {
+	void operator()(EVP_PKEY *k) const { EVP_PKEY_free(k); }
+};
+using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
+
+// A key share for group: the key and the encoded public value.
+PkeyPtr
+share_key(uint16_t group, std::string *pub)
+{
+	EVP_PKEY *k = nullptr;
+	if (group == ACC_GROUP_X25519) {
+		k = EVP_PKEY_Q_keygen(nullptr, nullptr, "X25519");
+		uint8_t b[32];
+		size_t n = sizeof(b);
+		EVP_PKEY_get_raw_public_key(k, b, &n);
+		pub->assign((const char *)b, n);
+	} else if (group == ACC_GROUP_SECP256R1) {
+		k = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+		uint8_t b[65];
+		size_t n = sizeof(b);
+		EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, b, sizeof(b), &n);
+		pub->assign((const char *)b, n);
+	} else {
+		const char *name = group == ACC_GROUP_FFDHE2048 ? "ffdhe2048" : "ffdhe3072";
+		EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_name(nullptr, "DH", nullptr);
+		OSSL_PARAM p[] = { OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)name, 0),
+				   OSSL_PARAM_construct_end() };
+		EVP_PKEY_keygen_init(pc);
+		EVP_PKEY_CTX_set_params(pc, p);
+		EVP_PKEY_generate(pc, &k);
+		EVP_PKEY_CTX_free(pc);
+		BIGNUM *y = nullptr;
+		EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_PUB_KEY, &y);
+		std::string b((size_t)EVP_PKEY_get_size(k), '\0');
+		BN_bn2binpad(y, (uint8_t *)&b[0], (int)b.size()); // RFC 8446 4.2.8.1
+		BN_free(y);
+		*pub = b;
+	}
+	return PkeyPtr(k);
+}
+
+// The shared secret with the peer's public value (FFDHE left-padded to p).
+std::string
+share_derive(EVP_PKEY *ours, uint16_t group, const std::string &peer_pub)
+{
+	EVP_PKEY *peer = nullptr;
+	if (group == ACC_GROUP_X25519) {
+		peer = EVP_PKEY_new_raw_public_key_ex(nullptr, "X25519", nullptr, (const uint8_t *)peer_pub.data(),
+						     peer_pub.size());
+	} else {
+		peer = EVP_PKEY_new();
+		EVP_PKEY_copy_parameters(peer, ours);
+		EVP_PKEY_set1_encoded_public_key(peer, (const uint8_t *)peer_pub.data(), peer_pub.size());
+	}
+	EVP_PKEY_CTX *dc = EVP_PKEY_CTX_new(ours, nullptr);
+	uint8_t out[512];
+	size_t n = sizeof(out);
+	EVP_PKEY_derive_init(dc);
+	if (group == ACC_GROUP_FFDHE2048 || group == ACC_GROUP_FFDHE3072)
+		EVP_PKEY_CTX_set_dh_pad(dc, 1);
+	EVP_PKEY_derive_set_peer(dc, peer);
+	std::string s;
+	if (EVP_PKEY_derive(dc, out, &n) > 0)
+		s.assign((const char *)out, n);
+	EVP_PKEY_CTX_free(dc);
+	EVP_PKEY_free(peer);
+	return s;
+}
+
+struct Client13 {
+	const hsk_suite *suite = hsk_suite_by_id(0x1301);
+	uint16_t group = ACC_GROUP_X25519;
+	PkeyPtr key;
+	std::string pub;
+	std::string transcript;      // raw handshake messages
+	uint8_t hs_secret[32], master[32], c_hs[32], s_hs[32], c_ap[32], s_ap[32];
+	rec_dir rd = {};             // server -> client
+	uint8_t c_cur[32];           // the client's sending secret
+	uint64_t wseq = 0;
+	bool server_finished = false;
+	int alert = -1;              // last alert from the server
+	std::vector<uint8_t> post;   // post-handshake message types received
+	std::string hsbuf;           // server handshake bytes not yet a whole message
+
+	explicit Client13(uint16_t g = ACC_GROUP_X25519) : group(g) { key = share_key(g, &pub); }
+	~Client13()
+	{
+		rec_dir_clear(&rd);
+	}
+	Client13(const Client13 &) = delete;
+	Client13 &operator=(const Client13 &) = delete;
+
+	std::string
+	hash(const std::string &m) const
+	{
+		uint8_t h[32];
+		unsigned n;
+		EVP_Digest(m.data(), m.size(), h, &n, EVP_sha256(), nullptr);
+		return std::string((const char *)h, n);
+	}
+
+	// The usual extensions; extra ones go before the key share.
+	std::string
+	extensions(const std::string &extra = "", bool with_share = true) const
+	{
+		std::string ks = with_share ? be(group, 2) + vec(2, pub) : "";
+		return ext(43, vec(1, be(0x0304, 2))) + ext(10, vec(2, list16({ group }))) +
+		       ext(13, vec(2, list16(kSigalgs))) + extra + ext(51, vec(2, ks));
+	}
+
+	std::string
+	hello(const std::string &extra = "", const std::vector<uint16_t> &suites = { 0x1301 })
+	{
+		std::string m = client_hello(suites, extensions(extra));
+		transcript += m;
+		return m;
+	}
+
+	void
+	install(rec_dir *d, const uint8_t *secret, bool enc)
+	{
+		uint8_t k[32], iv[12];
+		ASSERT_EQ(hsk_hkdf_expand_label(suite->prf, secret, "key", nullptr, 0, k, suite->key_len), HSK_OK);
+		ASSERT_EQ(hsk_hkdf_expand_label(suite->prf, secret, "iv", nullptr, 0, iv, 12), HSK_OK);
+		ASSERT_EQ(rec_dir_init(d, suite, 0x0304, enc, false, k, iv, nullptr), HSK_OK);
+	}
+
+	void
+	derive_secret(const uint8_t *secret, const char *label, const std::string &th, uint8_t *out)
+	{
+		ASSERT_EQ(hsk_hkdf_derive_secret(suite->prf, secret, label, (const uint8_t *)th.data(), out), HSK_OK);
+	}
+
+	// After ServerHello: handshake keys from the shared secret.
+	void
+	on_server_hello(const std::string &sh)
+	{
+		struct hsk_rd r = hsk_rd_make((const uint8_t *)sh.data(), sh.size()), sid = {}, exts = {}, e = {};
+		const uint8_t *rnd;
+		uint16_t v, cs, type;
+		uint8_t comp;
+		std::string peer;
+		ASSERT_EQ(hsk_rd_u16(&r, &v), HSK_OK);
+		ASSERT_EQ(hsk_rd_bytes(&r, 32, &rnd), HSK_OK);
+		ASSERT_EQ(hsk_rd_vec(&r, 1, 0, 32, &sid), HSK_OK);
+		ASSERT_EQ(hsk_rd_u16(&r, &cs), HSK_OK);
+		ASSERT_EQ(hsk_rd_u8(&r, &comp), HSK_OK);
+		ASSERT_EQ(hsk_rd_vec(&r, 2, 0, 0xffff, &exts), HSK_OK);
+		while (hsk_rd_left(&exts) > 0) {
+			ASSERT_EQ(hsk_rd_u16(&exts, &type), HSK_OK);
+			ASSERT_EQ(hsk_rd_vec(&exts, 2, 0, 0xffff, &e), HSK_OK);
+			if (type == 51)
+				peer.assign((const char *)e.cur + 4, hsk_rd_left(&e) - 4);
+		}
+		ASSERT_FALSE(peer.empty());
+		std::string shared = share_derive(key.get(), group, peer);
+		ASSERT_FALSE(shared.empty());
+		uint8_t early[32], derived[32];
+		std::string th = hash(transcript);
+		ASSERT_EQ(hsk_hkdf_extract(suite->prf, nullptr, 0, nullptr, 32, early), HSK_OK);
+		derive_secret(early, "derived", hash(""), derived);
+		ASSERT_EQ(hsk_hkdf_extract(suite->prf, derived, 32, (const uint8_t *)shared.data(), shared.size(),
+					   hs_secret),
+			  HSK_OK);
+		derive_secret(hs_secret, "c hs traffic", th, c_hs);
+		derive_secret(hs_secret, "s hs traffic", th, s_hs);
+		install(&rd, s_hs, false);
+		memcpy(c_cur, c_hs, 32);
+		wseq = 0;
+	}
+
+	void
+	on_message(uint8_t type, const std::string &body)
+	{
+		std::string m = hs_msg(type, body);
+		if (server_finished) {
+			post.push_back(type);
+			return;
+		}
+		transcript += m;
+		if (type == 2) {
+			on_server_hello(body);
+		} else if (type == 20) {
+			server_finished = true;
+			uint8_t derived[32];
+			std::string th = hash(transcript);
+			derive_secret(hs_secret, "derived", hash(""), derived);
+			ASSERT_EQ(hsk_hkdf_extract(suite->prf, derived, 32, nullptr, 0, master), HSK_OK);
+			derive_secret(master, "c ap traffic", th, c_ap);
+			derive_secret(master, "s ap traffic", th, s_ap);
+			install(&rd, s_ap, false);
+		}
+	}
+
+	// Everything the server sent: handshake messages, alerts.
+	void
+	read(Conn &c)
+	{
+		for (Rec &r : c.take_records()) {
+			uint8_t type = r.type;
+			std::string body = r.body;
+			if (type == REC_CHANGE_CIPHER_SPEC)
+				continue;
+			if (type == REC_APPLICATION_DATA && rd.suite != nullptr) {
+				rec_hdr h = { REC_APPLICATION_DATA, 0x0303, (uint16_t)body.size() };
+				uint8_t *pt;
+				size_t n;
+				ASSERT_EQ(rec_open(&rd, &h, (uint8_t *)&body[0], &pt, &n), HSK_OK);
+				type = h.type;
+				body.assign((const char *)pt, n);
+			}
+			if (type == REC_ALERT && body.size() == 2) {
+				alert = (uint8_t)body[1];
+				continue;
+			}
+			if (type != REC_HANDSHAKE)
+				continue;
+			hsbuf += body;
+			while (hsbuf.size() >= 4) {
+				size_t n = (uint8_t)hsbuf[1] << 16 | (uint8_t)hsbuf[2] << 8 | (uint8_t)hsbuf[3];
+				if (hsbuf.size() < 4 + n)
+					break;
+				on_message((uint8_t)hsbuf[0], hsbuf.substr(4, n));
+				hsbuf.erase(0, 4 + n);
+			}
+		}
+	}
+
+	// A record under the client's current keys whose TLSInnerPlaintext is
+	// content, type and pad zero bytes (RFC 8446 5.2, 5.4), AES-128-GCM.
+	std::string
+	seal(uint8_t type, const std::string &content, size_t pad = 0)
+	{
+		return seal_inner(content + std::string(1, (char)type) + std::string(pad, '\0'));
+	}
+
+	std::string
+	seal_inner(const std::string &inner)
+	{
+		uint8_t k[16], iv[12], nonce[12];
+		EXPECT_EQ(hsk_hkdf_expand_label(suite->prf, c_cur, "key", nullptr, 0, k, 16), HSK_OK);
+		EXPECT_EQ(hsk_hkdf_expand_label(suite->prf, c_cur, "iv", nullptr, 0, iv, 12), HSK_OK);
+		memcpy(nonce, iv, 12);
+		for (int i = 0; i < 8; i++)
+			nonce[4 + i] ^= (uint8_t)(wseq >> (8 * (7 - i)));
+		std::string hdr = std::string("\x17\x03\x03", 3) + be(inner.size() + 16, 2);
+		std::string ct(inner.size() + 16, '\0');
+		EVP_CIPHER_CTX *cc = EVP_CIPHER_CTX_new();
+		int outl;
+		EVP_EncryptInit_ex2(cc, EVP_aes_128_gcm(), k, nonce, nullptr);
+		EVP_EncryptUpdate(cc, nullptr, &outl, (const uint8_t *)hdr.data(), 5);
+		EVP_EncryptUpdate(cc, (uint8_t *)&ct[0], &outl, (const uint8_t *)inner.data(), (int)inner.size());
+		EVP_EncryptFinal_ex(cc, (uint8_t *)&ct[0] + outl, &outl);
+		EVP_CIPHER_CTX_ctrl(cc, EVP_CTRL_AEAD_GET_TAG, 16, (uint8_t *)&ct[inner.size()]);
+		EVP_CIPHER_CTX_free(cc);
+		wseq++;
+		return hdr + ct;
+	}
+
+	// The client's next sending secret (RFC 8446 7.2): after its KeyUpdate.
+	void
+	key_update()
+	{
+		uint8_t next[32];
+		ASSERT_EQ(hsk_hkdf_expand_label(suite->prf, c_cur, "traffic upd", nullptr, 0, next, 32), HSK_OK);
+		memcpy(c_cur, next, 32);
+		wseq = 0;
+	}
+
+	// The client's Finished message (not yet sealed).
+	std::string
+	finished_msg()
+	{
+		uint8_t fkey[32], mac[32];
+		size_t n;
+		std::string th = hash(transcript);
+		EXPECT_EQ(hsk_hkdf_expand_label(suite->prf, c_hs, "finished", nullptr, 0, fkey, 32), HSK_OK);
+		EXPECT_EQ(hsk_hmac(suite->prf, fkey, 32, (const uint8_t *)th.data(), th.size(), mac, &n), HSK_OK);
+		return hs_msg(20, std::string((const char *)mac, n));
+	}
+
+	// Finished under the handshake keys, then the application keys.
+	std::string
+	finish()
+	{
+		std::string m = finished_msg();
+		std::string rec = seal(REC_HANDSHAKE, m);
+		transcript += m;
+		memcpy(c_cur, c_ap, 32);
+		wseq = 0;
+		return rec;
+	}
+};
+
+// A TLS 1.3 handshake up to the server's Finished: true when it got there.
+bool
+server_flight(Conn &c, Client13 &cl, const std::string &extra = "")
+{
+	c.feed(records(REC_HANDSHAKE, cl.hello(extra)));
+	cl.read(c);
+	return cl.server_finished;
+}
+
+// A whole TLS 1.3 handshake; the engine is established after it.
+bool
+handshake13(Conn &c, Client13 &cl, const std::string &extra = "")
+{
+	if (!server_flight(c, cl, extra))
+		return false;
+	c.feed(cl.finish());
+	cl.read(c);
+	return hsk_conn_established(c.c);
+}
+
+} // namespace
+
+// ---- the harness itself ----
+
+TEST(HskConform, HandMadeTls13ClientCompletes)
+{
+	Server s;
+	Conn c(s);
+	Client13 cl;
+	ASSERT_TRUE(handshake13(c, cl)) << std::hex << c.err;
+	EXPECT_EQ(c.feed(cl.seal(REC_APPLICATION_DATA, "ping")), HSK_WANT_INPUT);
+	EXPECT_EQ(cl.alert, -1);
+}
+
+// ---- resumption (RFC 7627 5.3, RFC 5246 7.4.1.2) ----
+
+namespace {
+
+struct SslSessDeleter {
+	void operator()(SSL_SESSION *s) const { SSL_SESSION_free(s); }
+};
+using SessPtr = std::unique_ptr<SSL_SESSION, SslSessDeleter>;
+
+// A TLS 1.2 session from a libssl client: with or without EMS, with a
+// ticket or a session ID.
+SessPtr
+session12(Server &s, bool ems, bool ticket, const char *cipher = "ECDHE-RSA-AES128-GCM-SHA256")
+{
+	SSL_CTX *cc = hsk_test::client_ctx();
+	SSL_CTX_set_cipher_list(cc, cipher);
+	if (!ems)
+		SSL_CTX_set_options(cc, SSL_OP_NO_EXTENDED_MASTER_SECRET);
+	if (!ticket)
+		SSL_CTX_set_options(cc, SSL_OP_NO_TICKET);
+	SessPtr sess;
+	{
+		Pair p(s, cc);
+		if (p.handshake())
+			sess.reset(SSL_get1_session(p.ssl));
+	}
+	SSL_CTX_free(cc);
+	return sess;
+}
+
+std::string
+sess_id(SSL_SESSION *sess)
+{
+	unsigned n;
+	const uint8_t *id = SSL_SESSION_get_id(sess, &n);
+	return std::string((const char *)id, n);
+}
+
+std::string
+sess_ticket(SSL_SESSION *sess)
+{
+	const uint8_t *t;
+	size_t n;
+	SSL_SESSION_get0_ticket(sess, &t, &n);
+	return std::string((const char *)t, n);
+}
+
+enum class Outcome { resumed, full, alert };
+
+// Feed a ClientHello, tell what the server did with it.
+Outcome
+offer12(Server &s, const std::vector<uint16_t> &suites, const std::string &exts, const std::string &sid,
+	int *alert_out = nullptr, uint16_t *suite_out = nullptr)
+{
+	Conn c(s);
+	c.feed(records(REC_HANDSHAKE, client_hello(suites, exts, sid)));
+	int alert = -1;
+	auto msgs = messages_of(c.take_records(), &alert);
+	if (alert_out != nullptr)
+		*alert_out = alert;
+	if (alert >= 0 || msgs.empty() || msgs[0].first != 2)
+		return Outcome::alert;
+	if (suite_out != nullptr)
+		*suite_out = server_hello_suite(msgs[0].second);
+	bool cert = false;
+	for (auto &m : msgs)
+		cert |= m.first == 11;
+	bool echoed = !sid.empty() && server_hello_session_id(msgs[0].second) == sid;
+	return echoed && !cert ? Outcome::resumed : Outcome::full;
+}
+
+} // namespace
+
+TEST(HskConformResume, EmsSessionIdWithoutEmsIsHandshakeFailure)
+{
+	Server s;
+	SessPtr sess = session12(s, true, false);
+	ASSERT_TRUE(sess);
+	std::string id = sess_id(sess.get());
+	ASSERT_EQ(id.size(), 32u);
+	int alert = -1;
+	// the same ClientHello with EMS resumes: the session is good
+	EXPECT_EQ(offer12(s, { 0xc02f }, exts12("", true), id), Outcome::resumed);
+	EXPECT_EQ(offer12(s, { 0xc02f }, exts12("", false), id, &alert), Outcome::alert);
+	EXPECT_EQ(alert, HSK_AD_HANDSHAKE_FAILURE);
+}
+
+TEST(HskConformResume, EmsTicketWithoutEmsIsHandshakeFailure)
+{
+	Server s;
+	SessPtr sess = session12(s, true, true);
+	ASSERT_TRUE(sess);
+	std::string t = sess_ticket(sess.get());
+	ASSERT_FALSE(t.empty());
+	std::string sid(32, '\x5a');
+	int alert = -1;
+	EXPECT_EQ(offer12(s, { 0xc02f }, exts12(ext(35, t), true), sid), Outcome::resumed);
+	EXPECT_EQ(offer12(s, { 0xc02f }, exts12(ext(35, t), false), sid, &alert), Outcome::alert);
+	EXPECT_EQ(alert, HSK_AD_HANDSHAKE_FAILURE);
+}
+
+TEST(HskConformResume, NonEmsSessionOfferedWithEmsIsFullHandshake)
+{
+	Server s;
+	SessPtr sess = session12(s, false, false);
+	ASSERT_TRUE(sess);
+	std::string id = sess_id(sess.get());
+	EXPECT_EQ(offer12(s, { 0xc02f }, exts12("", false), id), Outcome::resumed);
+	EXPECT_EQ(offer12(s, { 0xc02f }, exts12("", true), id), Outcome::full);
+	SessPtr tsess = session12(s, false, true);
+	ASSERT_TRUE(tsess);
+	std::string t = sess_ticket(tsess.get()), sid(32, '\x5a');
+	EXPECT_EQ(offer12(s, { 0xc02f }, exts12(ext(35, t), false), sid), Outcome::resumed);
+	EXPECT_EQ(offer12(s, { 0xc02f }, exts12(ext(35, t), true), sid), Outcome::full);
+}
+
+// The new ClientHello does not offer the session's suite: a full
+// handshake with one it offers, by session ID, ticket, or both.
+TEST(HskConformResume, SuiteNoLongerOfferedIsNotResumed)
+{
+	Server s;
+	char err[128];
+	ASSERT_EQ(hsk_ctx_set_suites(&s.ctx, "old", err,
+				     sizeof(err)),
+		  0)
+		<< err;
+	SessPtr byid = session12(s, true, false, "ECDHE-RSA-AES128-SHA");
+	SessPtr byticket = session12(s, true, true, "ECDHE-RSA-AES128-SHA");
+	ASSERT_TRUE(byid && byticket);
+	std::string id = sess_id(byid.get()), t = ext(35, sess_ticket(byticket.get()));
+	std::string tid = sess_id(byticket.get()).empty() ? std::string(32, '\x5a') : sess_id(byticket.get());
+	uint16_t suite = 0;
+	EXPECT_EQ(offer12(s, { 0xc013 }, exts12(), id), Outcome::resumed);
+	EXPECT_EQ(offer12(s, { 0xc013 }, exts12(t), tid), Outcome::resumed);
+	for (const std::vector<uint16_t> &suites :
+	     { std::vector<uint16_t>{ 0xc014 }, std::vector<uint16_t>{ 0xc02f, 0xc014 },
+	       std::vector<uint16_t>{ 0x0033, 0xc014, 0x00ff } }) {
+		EXPECT_EQ(offer12(s, suites, exts12(), id, nullptr, &suite), Outcome::full);
+		EXPECT_NE(suite, 0xc013);
+		EXPECT_EQ(offer12(s, suites, exts12(t), tid, nullptr, &suite), Outcome::full);
+		EXPECT_NE(suite, 0xc013);
+		// the ticket of one session with the ID of the other
+		EXPECT_EQ(offer12(s, suites, exts12(t), id, nullptr, &suite), Outcome::full);
+		EXPECT_NE(suite, 0xc013);
+	}
+}
+
+// ---- TLS 1.2 ServerKeyExchange and ClientKeyExchange ----
+
+namespace {
+
+// A TLS 1.2 ClientHello up to ServerHelloDone: the flight's messages.
+std::vector<std::pair<uint8_t, std::string>>
+flight12(Conn &c, const std::vector<uint16_t> &suites, const std::string &exts, int *alert)
+{
+	c.feed(records(REC_HANDSHAKE, client_hello(suites, exts)));
+	return messages_of(c.take_records(), alert);
+}
+
+std::string
+find_msg(const std::vector<std::pair<uint8_t, std::string>> &msgs, uint8_t type)
+{
+	for (auto &m : msgs)
+		if (m.first == type)
+			return m.second;
+	return "";
+}
+
+} // namespace
+
+// RFC 5246 7.4.7.2, RFC 7919 5.1: a client Yc outside 1 < Yc < p - 1
+// (or longer than p) is illegal_parameter.
+TEST(HskConformKx, DheClientValueOutOfRange)
+{
+	Server s;
+	size_t plen;
+	const uint8_t *p = hsk_algs_ffdhe_p(ACC_GROUP_FFDHE2048, &plen);
+	ASSERT_NE(p, nullptr);
+	std::string P((const char *)p, plen), pm1(plen, '\0'), pp1(plen, '\0');
+	BIGNUM *bn = BN_bin2bn(p, (int)plen, nullptr);
+	BN_sub_word(bn, 1);
+	BN_bn2binpad(bn, (uint8_t *)&pm1[0], (int)plen);
+	BN_add_word(bn, 2);
+	BN_bn2binpad(bn, (uint8_t *)&pp1[0], (int)plen);
+	BN_free(bn);
+	std::vector<std::pair<const char *, std::string>> cases = {
+		{ "zero", std::string(1, '\0') },
+		{ "zero padded", std::string(plen, '\0') },
+		{ "one", std::string(1, '\1') },
+		{ "one padded", std::string(plen - 1, '\0') + "\x01" },
+		{ "p-1", pm1 },
+		{ "p", P },
+		{ "p+1", pp1 },
+		{ "all ones", std::string(plen, '\xff') },
+		{ "longer than p", std::string(1, '\1') + std::string(plen, '\0') },
+		{ "longer than p, leading zero", std::string(1, '\0') + pm1 },
+	};
+	for (auto &tc : cases) {
+		Conn c(s);
+		int alert = -1;
+		auto msgs = flight12(c, { 0x009e }, exts12(), &alert);
+		ASSERT_TRUE(!msgs.empty() && msgs.back().first == 14) << "no ServerHelloDone, alert " << alert;
+		c.feed(records(REC_HANDSHAKE, hs_msg(16, vec(2, tc.second))));
+		EXPECT_EQ(plain_alert(c), HSK_AD_ILLEGAL_PARAMETER) << tc.first;
+	}
+}
+
+// RFC 5246 7.4.1.4.1, RFC 8422 5.1.1: in TLS 1.2 the hash of an ECDSA
+// signature is not tied to the certificate's curve.
+TEST(HskConformKx, EcdsaP256CertificateSignsWithSha384AndSha512)
+{
+	Server s(false, true);
+	BIO *b = BIO_new_file(hsk_test::cert_path("ecdsa.crt").c_str(), "r");
+	X509 *x = PEM_read_bio_X509(b, nullptr, nullptr, nullptr);
+	BIO_free(b);
+	ASSERT_NE(x, nullptr);
+	EVP_PKEY *pub = X509_get0_pubkey(x);
+	for (uint16_t scheme : { 0x0503, 0x0603 }) {
+		Conn c(s);
+		int alert = -1;
+		std::string e = ext(10, vec(2, list16({ 0x0017 }))) + ext(11, vec(1, std::string(1, '\0'))) +
+				ext(13, vec(2, list16({ scheme }))) + ext(23, "");
+		auto msgs = flight12(c, { 0xc02b }, e, &alert);
+		ASSERT_EQ(alert, -1) << std::hex << scheme;
+		std::string sh = find_msg(msgs, 2), ske = find_msg(msgs, 12);
+		ASSERT_FALSE(ske.empty());
+		size_t params = 4 + (uint8_t)ske[3];
+		ASSERT_EQ((uint16_t)((uint8_t)ske[params] << 8 | (uint8_t)ske[params + 1]), scheme);
+		std::string sig = ske.substr(params + 4);
+		std::string signed_data = std::string(32, '\x42') + sh.substr(2, 32) + ske.substr(0, params);
+		EVP_MD_CTX *m = EVP_MD_CTX_new();
+		ASSERT_EQ(EVP_DigestVerifyInit(m, nullptr, scheme == 0x0503 ? EVP_sha384() : EVP_sha512(), nullptr, pub), 1);
+		EXPECT_EQ(EVP_DigestVerify(m, (const uint8_t *)sig.data(), sig.size(),
+					   (const uint8_t *)signed_data.data(), signed_data.size()),
+			  1)
+			<< std::hex << scheme;
+		EVP_MD_CTX_free(m);
+	}
+	X509_free(x);
+}
+
+// TLS 1.3 still binds the curve (RFC 8446 4.2.3): P-256 key, only
+// ecdsa_secp384r1_sha384 offered.
+TEST(HskConformKx, Tls13EcdsaSchemeStillBindsTheCurve)
+{
+	Server s(false, true);
+	Conn c(s);
+	Client13 cl;
+	std::string e = ext(43, vec(1, be(0x0304, 2))) + ext(10, vec(2, list16({ 0x001d }))) +
+			ext(13, vec(2, list16({ 0x0503 }))) + ext(51, vec(2, be(0x001d, 2) + vec(2, cl.pub)));
+	c.feed(records(REC_HANDSHAKE, client_hello({ 0x1301 }, e)));
+	EXPECT_EQ(plain_alert(c), HSK_AD_HANDSHAKE_FAILURE);
+}
