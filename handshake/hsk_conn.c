@@ -324,6 +324,11 @@ hsk_conn_in_commit(struct hsk_conn *c, size_t n)
 static hsk_err
 hsk_on_alert(struct hsk_conn *c, const uint8_t *p, size_t len)
 {
+	/* An alert record holds exactly one alert: an empty one is an empty
+	 * fragment of a type that may not have any (RFC 5246 6.2.1, RFC 8446
+	 * 5.1, 5.4), whatever padding came with it. */
+	if (len == 0)
+		return HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE);
 	if (len != 2)
 		return HSK_ALERT(HSK_AD_DECODE_ERROR);
 	if (p[1] == HSK_AD_CLOSE_NOTIFY) {
@@ -346,12 +351,32 @@ hsk_on_alert(struct hsk_conn *c, const uint8_t *p, size_t len)
 	return HSK_OK;
 }
 
+/* Whether the client's message of this type, in the current state, is
+ * followed by new read keys in TLS 1.3: a ClientHello (handshake keys, or
+ * a HelloRetryRequest the client must wait for), its Finished
+ * (application keys), a KeyUpdate (RFC 8446 4.6.3). */
+static bool
+hsk_changes_read_keys(const struct hsk_conn *c, uint8_t type)
+{
+	switch (type) {
+	case HSK_MT_CLIENT_HELLO:
+		return c->state == HSK_ST_CLIENT_HELLO;
+	case HSK_MT_FINISHED:
+		return c->version == 0x0304 && c->state == HSK_ST_FINISHED;
+	case HSK_MT_KEY_UPDATE:
+		return c->version == 0x0304 && c->state == HSK_ST_ESTABLISHED;
+	default:
+		return false;
+	}
+}
+
 /* Append a handshake fragment and handle every complete message. */
 static hsk_err
 hsk_on_handshake(struct hsk_conn *c, const uint8_t *p, size_t len)
 {
 	size_t off = 0;
 	hsk_err err = HSK_OK;
+	bool key_change;
 
 	if (len == 0) /* RFC 5246 6.2.1: no zero-length handshake fragments */
 		return HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE);
@@ -374,6 +399,7 @@ hsk_on_handshake(struct hsk_conn *c, const uint8_t *p, size_t len)
 			return HSK_ALERT(HSK_AD_HANDSHAKE_FAILURE);
 		if (c->hs_len - off - 4 < mlen)
 			break;
+		key_change = hsk_changes_read_keys(c, m[0]);
 		if (c->state == HSK_ST_ESTABLISHED && c->version == 0x0304) {
 			err = hsk_srv13_post_handshake(c, m[0], m + 4, mlen);
 		} else if (c->state == HSK_ST_ESTABLISHED) {
@@ -389,6 +415,9 @@ hsk_on_handshake(struct hsk_conn *c, const uint8_t *p, size_t len)
 			err = hsk_srv12_message(c, m[0], m + 4, mlen);
 		}
 		off += 4 + mlen;
+		/* RFC 8446 5.1: a message before a key change ends its record. */
+		if (key_change && off < c->hs_len && (err == HSK_OK || err == HSK_WANT_CRYPTO))
+			err = HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE);
 	}
 	if (off > 0) {
 		memmove(c->hs, c->hs + off, c->hs_len - off);
@@ -463,15 +492,18 @@ hsk_run(struct hsk_conn *c)
 			return hsk_fail(c, err);
 		if (h.type != REC_ALERT)
 			c->warn_alerts = 0;
+		/* RFC 8446 5.1: no other record between the pieces of a
+		 * handshake message. */
+		if (c->version == 0x0304 && h.type != REC_HANDSHAKE && c->hs_len != 0)
+			return hsk_fail(c, HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE));
 		switch (h.type) {
 		case REC_HANDSHAKE:
 			err = hsk_on_handshake(c, pt, ptlen);
 			break;
 		case REC_CHANGE_CIPHER_SPEC:
-			/* One byte, 1, between whole messages (RFC 5246 7.1). */
-			if (ptlen != 1 || pt[0] != 1)
-				err = HSK_ALERT(HSK_AD_DECODE_ERROR);
-			else if (c->state != HSK_ST_CCS || c->hs_len != 0)
+			/* One byte, 1, between whole messages (RFC 5246 7.1):
+			 * anything else is not a ChangeCipherSpec message at all. */
+			if (ptlen != 1 || pt[0] != 1 || c->state != HSK_ST_CCS || c->hs_len != 0)
 				err = HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE);
 			else
 				err = hsk_srv12_ccs(c);

@@ -31,6 +31,7 @@ enum hsk_msg {
 	HSK_MT_CERTIFICATE_VERIFY = 15,
 	HSK_MT_CLIENT_KEY_EXCHANGE = 16,
 	HSK_MT_FINISHED = 20,
+	HSK_MT_KEY_UPDATE = 24,
 };
 
 /* Where the server is; each state names what it waits for. */

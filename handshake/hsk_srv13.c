@@ -43,7 +43,6 @@ enum {
 	EXT_PRE_SHARED_KEY = 41,
 	HSK_MT_NEW_SESSION_TICKET = 4,
 	HSK_MT_ENCRYPTED_EXTENSIONS = 8,
-	HSK_MT_KEY_UPDATE = 24,
 	HSK_MT_MESSAGE_HASH = 254,
 };
 
@@ -776,6 +775,10 @@ hsk13_client_finished(struct hsk_conn *c, const uint8_t *body, size_t len)
 	uint8_t mac[64];
 	size_t mlen;
 
+	/* verify_data is Hash.length bytes (RFC 8446 4.4.4): a malformed
+	 * message, whatever its MAC */
+	if (len != hsk13_hlen(c))
+		return HSK_ALERT(HSK_AD_DECODE_ERROR);
 	/* c_traffic still holds the client handshake traffic secret */
 	TRY(hsk13_finished_mac(c, c->c_traffic, mac, &mlen));
 	if (len != mlen || CRYPTO_memcmp(mac, body, mlen) != 0)

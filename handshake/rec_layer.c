@@ -326,6 +326,10 @@ rec_open_aead(struct rec_dir *d, struct rec_hdr *h, uint8_t *frag, uint8_t **pt,
 			return HSK_ALERT(HSK_AD_BAD_RECORD_MAC);
 	}
 	if (tls13) {
+		/* TLSInnerPlaintext, padding included, is at most 2^14 + 1
+		 * bytes (RFC 8446 5.2, 5.4). */
+		if (n > REC_MAX_PLAIN + 1)
+			return HSK_ALERT(HSK_AD_RECORD_OVERFLOW);
 		/* Strip the zero padding; the last non-zero byte is the real
 		 * content type (RFC 8446 5.4). */
 		while (n > 0 && frag[n - 1] == 0)

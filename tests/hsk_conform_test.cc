@@ -827,3 +827,131 @@ TEST(HskConformKx, Tls13EcdsaSchemeStillBindsTheCurve)
 	c.feed(records(REC_HANDSHAKE, client_hello({ 0x1301 }, e)));
 	EXPECT_EQ(plain_alert(c), HSK_AD_HANDSHAKE_FAILURE);
 }
+
+// ---- alert choices ----
+
+namespace {
+
+// A TLS 1.3 connection at the point where the client's Finished is due
+// (keys: handshake), or after it (keys: application).
+struct At13 {
+	Server s;
+	Conn c{ s };
+	Client13 cl;
+
+	explicit At13(bool established)
+	{
+		bool ok = established ? handshake13(c, cl) : server_flight(c, cl);
+		EXPECT_TRUE(ok) << std::hex << c.err;
+	}
+
+	// Feed bytes, return the alert the server sent (-1: none).
+	int
+	send(const std::string &bytes, size_t chunk = SIZE_MAX)
+	{
+		c.feed(bytes, chunk);
+		cl.read(c);
+		return cl.alert;
+	}
+};
+
+} // namespace
+
+// RFC 8446 5.1, 5.4 (and RFC 5246 6.2.1): an alert record must hold one
+// alert; an empty one, whatever its padding, is unexpected_message.
+TEST(HskConformAlert, EmptyTls13AlertRecord)
+{
+	for (bool established : { false, true }) {
+		for (size_t pad : { 0, 1, 200 }) {
+			At13 a(established);
+			EXPECT_EQ(a.send(a.cl.seal(REC_ALERT, "", pad)), HSK_AD_UNEXPECTED_MESSAGE)
+				<< "established " << established << " pad " << pad;
+		}
+	}
+}
+
+TEST(HskConformAlert, TwoByteChangeCipherSpec)
+{
+	{
+		At13 a(false);
+		EXPECT_EQ(a.send(records(REC_CHANGE_CIPHER_SPEC, "\x01\x01")), HSK_AD_UNEXPECTED_MESSAGE);
+	}
+	// TLS 1.2, where the ChangeCipherSpec is due
+	Server s;
+	Conn c(s);
+	int alert = -1;
+	auto msgs = flight12(c, { 0xc02f }, exts12(), &alert);
+	ASSERT_TRUE(!msgs.empty() && msgs.back().first == 14) << alert;
+	std::string pub;
+	PkeyPtr k = share_key(ACC_GROUP_X25519, &pub);
+	c.feed(records(REC_HANDSHAKE, hs_msg(16, vec(1, pub))) + records(REC_CHANGE_CIPHER_SPEC, "\x01\x01"));
+	EXPECT_EQ(plain_alert(c), HSK_AD_UNEXPECTED_MESSAGE);
+}
+
+// RFC 8446 4.4.4: verify_data is Hash.length bytes; any other length is
+// a decode_error, found before the MAC is checked.
+TEST(HskConformAlert, Tls13FinishedOfWrongLength)
+{
+	for (size_t len : { 0, 31, 33, 64 }) {
+		At13 a(false);
+		std::string fin = a.cl.finished_msg().substr(4);
+		fin.resize(len, '\0');
+		EXPECT_EQ(a.send(a.cl.seal(REC_HANDSHAKE, hs_msg(20, fin))), HSK_AD_DECODE_ERROR) << len;
+	}
+}
+
+// RFC 8446 5.4: TLSInnerPlaintext (content, type, padding) above 2^14 + 1
+// bytes is record_overflow, even when the content alone fits.
+TEST(HskConformAlert, Tls13InnerPlaintextOverflow)
+{
+	for (bool established : { false, true }) {
+		At13 a(established);
+		uint8_t type = established ? REC_APPLICATION_DATA : REC_HANDSHAKE;
+		std::string content = established ? std::string(16000, 'x') : a.cl.finished_msg();
+		size_t pad = 16384 + 2 - content.size() - 1;
+		EXPECT_EQ(a.send(a.cl.seal(type, content, pad)), HSK_AD_RECORD_OVERFLOW) << established;
+	}
+	// exactly 2^14 + 1 is fine
+	At13 a(true);
+	EXPECT_EQ(a.send(a.cl.seal(REC_APPLICATION_DATA, std::string(16000, 'x'), 16384 - 16000)), -1);
+}
+
+// RFC 8446 5.1: a handshake message split over records must not have
+// another record type between its pieces, however the bytes arrive.
+TEST(HskConformAlert, KeyUpdateSplitAroundApplicationData)
+{
+	for (size_t chunk : { (size_t)1, (size_t)7, (size_t)64, SIZE_MAX }) {
+		At13 a(true);
+		std::string ku = hs_msg(24, std::string(1, '\0'));
+		std::string bytes = a.cl.seal(REC_HANDSHAKE, ku.substr(0, 2));
+		bytes += a.cl.seal(REC_APPLICATION_DATA, "GET / HTTP/1.1\r\n\r\n");
+		bytes += a.cl.seal(REC_HANDSHAKE, ku.substr(2));
+		EXPECT_EQ(a.send(bytes, chunk), HSK_AD_UNEXPECTED_MESSAGE) << chunk;
+	}
+	// the same pieces back to back are one good KeyUpdate
+	At13 a(true);
+	std::string ku = hs_msg(24, std::string(1, '\0'));
+	std::string bytes = a.cl.seal(REC_HANDSHAKE, ku.substr(0, 2));
+	bytes += a.cl.seal(REC_HANDSHAKE, ku.substr(2));
+	EXPECT_EQ(a.send(bytes), -1);
+	a.cl.key_update();
+	EXPECT_EQ(a.send(a.cl.seal(REC_APPLICATION_DATA, "after")), -1);
+}
+
+// RFC 8446 5.1: handshake messages must not span a key change: bytes of
+// the next message in the record that carries the client's Finished or a
+// KeyUpdate are unexpected_message.
+TEST(HskConformAlert, Tls13MessageSpanningKeyChange)
+{
+	{
+		At13 a(false);
+		std::string fin = a.cl.finished_msg();
+		EXPECT_EQ(a.send(a.cl.seal(REC_HANDSHAKE, fin + hs_msg(24, std::string(1, '\0')).substr(0, 2))),
+			  HSK_AD_UNEXPECTED_MESSAGE);
+	}
+	{
+		At13 a(true);
+		std::string ku = hs_msg(24, std::string(1, '\0'));
+		EXPECT_EQ(a.send(a.cl.seal(REC_HANDSHAKE, ku + ku.substr(0, 1))), HSK_AD_UNEXPECTED_MESSAGE);
+	}
+}
