@@ -370,6 +370,28 @@ hsk_changes_read_keys(const struct hsk_conn *c, uint8_t type)
 	}
 }
 
+/* The largest ClientHello its grammar allows (RFC 5246 7.4.1.2, RFC 8446
+ * 4.1.2): version, random, session_id<0..32>, cipher_suites<2..2^16-2>,
+ * compression_methods<1..2^8-1>, extensions<0..2^16-1>. Clients do send
+ * hellos close to it (every suite code point, a full extensions block). */
+#define HSK_CH_MAX (2 + 32 + 1 + 32 + 2 + 65534 + 1 + 255 + 2 + 65535)
+
+/* The largest handshake message taken now: a first ClientHello up to its
+ * grammar's limit, any other message up to HSK_HS_CAP. */
+static size_t
+hsk_hs_limit(const struct hsk_conn *c)
+{
+	return c->state == HSK_ST_CLIENT_HELLO && HSK_CH_MAX > HSK_HS_CAP ? HSK_CH_MAX : HSK_HS_CAP;
+}
+
+/* A message above the limit: a ClientHello that large cannot be well
+ * formed (decode_error, RFC 8446 6.2); other messages are refused. */
+static hsk_err
+hsk_hs_too_large(const struct hsk_conn *c)
+{
+	return HSK_ALERT(c->state == HSK_ST_CLIENT_HELLO ? HSK_AD_DECODE_ERROR : HSK_AD_HANDSHAKE_FAILURE);
+}
+
 /* Append a handshake fragment and handle every complete message. */
 static hsk_err
 hsk_on_handshake(struct hsk_conn *c, const uint8_t *p, size_t len)
@@ -381,11 +403,13 @@ hsk_on_handshake(struct hsk_conn *c, const uint8_t *p, size_t len)
 	if (len == 0) /* RFC 5246 6.2.1: no zero-length handshake fragments */
 		return HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE);
 	if (c->hs_len + len > c->hs_cap) {
-		size_t cap = c->hs_len + len > HSK_HS_CAP + 4 ? 0 : HSK_HS_CAP + 4;
+		size_t cap = c->hs_len + len > hsk_hs_limit(c) + 4 ? 0 : hsk_hs_limit(c) + 4;
 		uint8_t *n = cap ? realloc(c->hs, cap) : NULL;
 
+		if (cap == 0)
+			return hsk_hs_too_large(c);
 		if (n == NULL)
-			return HSK_ALERT(HSK_AD_HANDSHAKE_FAILURE); /* message too large */
+			return HSK_ALERT(HSK_AD_INTERNAL_ERROR);
 		c->hs = n;
 		c->hs_cap = cap;
 	}
@@ -395,8 +419,8 @@ hsk_on_handshake(struct hsk_conn *c, const uint8_t *p, size_t len)
 		const uint8_t *m = c->hs + off;
 		size_t mlen = (size_t)m[1] << 16 | (size_t)m[2] << 8 | m[3];
 
-		if (mlen > HSK_HS_CAP)
-			return HSK_ALERT(HSK_AD_HANDSHAKE_FAILURE);
+		if (mlen > hsk_hs_limit(c))
+			return hsk_hs_too_large(c);
 		if (c->hs_len - off - 4 < mlen)
 			break;
 		key_change = hsk_changes_read_keys(c, m[0]);

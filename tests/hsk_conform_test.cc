@@ -955,3 +955,172 @@ TEST(HskConformAlert, Tls13MessageSpanningKeyChange)
 		EXPECT_EQ(a.send(a.cl.seal(REC_HANDSHAKE, ku + ku.substr(0, 1))), HSK_AD_UNEXPECTED_MESSAGE);
 	}
 }
+
+// ---- large ClientHellos (up to the ~128 KiB the grammar allows, over many records) ----
+
+namespace {
+
+// Unknown extensions, count of them, each with len bytes (random or zero).
+std::string
+unknown_exts(size_t count, size_t len, bool random)
+{
+	std::string e;
+	for (size_t i = 0; i < count; i++) {
+		std::string body(len, '\0');
+		if (random && len > 0)
+			RAND_bytes((uint8_t *)&body[0], (int)len);
+		// unassigned code points (RFC 8446 4.2 leaves them to IANA)
+		e += ext((uint16_t)(0x4000 + i), body);
+	}
+	return e;
+}
+
+// Cipher suites that do not exist, then the real ones.
+std::vector<uint16_t>
+many_suites(size_t n, const std::vector<uint16_t> &real)
+{
+	std::vector<uint16_t> v;
+	for (size_t i = 0; v.size() < n; i++)
+		if (hsk_suite_by_id((uint16_t)(0x5a00 + i)) == nullptr && (uint16_t)(0x5a00 + i) != 0x5600)
+			v.push_back((uint16_t)(0x5a00 + i));
+	v.insert(v.end(), real.begin(), real.end());
+	return v;
+}
+
+// signature_algorithms with n unknown schemes before the real ones.
+std::string
+many_schemes(size_t n, uint16_t type = 13)
+{
+	std::vector<uint16_t> v;
+	for (size_t i = 0; i < n; i++)
+		v.push_back((uint16_t)(0xfe00 - i));
+	v.insert(v.end(), kSigalgs.begin(), kSigalgs.end());
+	return ext(type, vec(2, list16(v)));
+}
+
+struct Big {
+	const char *name;
+	std::vector<uint16_t> suites12, suites13;
+	std::string exts;  // added to the usual ones
+	size_t frag;
+};
+
+std::vector<Big>
+big_cases()
+{
+	std::vector<Big> v;
+	v.push_back({ "10968 suites", many_suites(10968, { 0xc02f }), many_suites(10968, { 0x1301 }), "", 16384 });
+	// one unknown extension filling the message to 2^16 - 1 bytes (set below)
+	v.push_back({ "65439-byte extension", { 0xc02f }, { 0x1301 }, "pad:65439", 16384 });
+	v.push_back({ "32700 schemes", { 0xc02f }, { 0x1301 }, "schemes", 16384 });
+	v.push_back({ "32700 schemes and signature_algorithms_cert", { 0xc02f }, { 0x1301 }, "schemes+cert", 16384 });
+	v.push_back({ "4000 empty extensions", { 0xc02f }, { 0x1301 }, unknown_exts(4000, 0, false), 16384 });
+	v.push_back({ "4000 extensions with random payloads", { 0xc02f }, { 0x1301 }, unknown_exts(4000, 10, true),
+		      16384 });
+	v.push_back({ "one maximum-size fragment", { 0xc02f }, { 0x1301 }, unknown_exts(1, 16000, true), 16384 });
+	v.push_back({ "many 1-byte fragments", { 0xc02f }, { 0x1301 }, unknown_exts(1, 3000, true), 1 });
+	// every field at its maximum: 32,767 suites, a 65,535-byte extensions
+	// block (a message of about 128 KiB)
+	v.push_back({ "suites and extensions filled to the brim", many_suites(32766, { 0xc02f }),
+		      many_suites(32766, { 0x1301 }), "fill", 16384 });
+	return v;
+}
+
+// The extras of a case as extension bytes, given the rest of the message.
+std::string
+big_exts(const Big &b, size_t rest)
+{
+	if (b.exts == "schemes")
+		return "";
+	if (b.exts == "schemes+cert")
+		return ext(50, vec(2, list16(kSigalgs)));
+	if (b.exts == "fill") {
+		// one unknown extension bringing the extensions block to 2^16 - 1
+		size_t block = rest - client_hello_body(b.suites12, "").size();
+		return ext(0x4abc, std::string(65535 - block - 4, '\x5c'));
+	}
+	if (b.exts.rfind("pad:", 0) == 0) {
+		// a single unknown extension whose body brings the message to
+		// 2^16 - 1 bytes
+		size_t want = 65535 - rest - 4;
+		return ext(0x4abc, std::string(want, '\x5c'));
+	}
+	return b.exts;
+}
+
+} // namespace
+
+TEST(HskConformLarge, Tls12ClientHelloUpToItsLargest)
+{
+	Server s;
+	for (const Big &b : big_cases()) {
+		std::string base = ext(10, vec(2, list16({ 0x001d, 0x0017 }))) + ext(11, vec(1, std::string(1, '\0'))) +
+				   (b.exts.rfind("schemes", 0) == 0 ? many_schemes(32700)
+								     : ext(13, vec(2, list16(kSigalgs)))) +
+				   ext(23, "");
+		size_t rest = client_hello_body(b.suites12, base).size();
+		std::string body = client_hello_body(b.suites12, base + big_exts(b, rest));
+		ASSERT_LE(body.size(), 131396u) << b.name;
+		Conn c(s);
+		c.feed(records(REC_HANDSHAKE, hs_msg(1, body), b.frag));
+		int alert = -1;
+		auto msgs = messages_of(c.take_records(), &alert);
+		EXPECT_EQ(alert, -1) << b.name;
+		EXPECT_TRUE(!msgs.empty() && msgs.back().first == 14) << b.name << ": no ServerHelloDone";
+	}
+}
+
+TEST(HskConformLarge, Tls13ClientHelloUpToItsLargestCompletes)
+{
+	Server s;
+	for (const Big &b : big_cases()) {
+		Conn c(s);
+		Client13 cl;
+		std::string base = ext(43, vec(1, be(0x0304, 2))) + ext(10, vec(2, list16({ 0x001d }))) +
+				   (b.exts.rfind("schemes", 0) == 0 ? many_schemes(32700)
+								     : ext(13, vec(2, list16(kSigalgs))));
+		std::string share = ext(51, vec(2, be(0x001d, 2) + vec(2, cl.pub)));
+		size_t rest = client_hello_body(b.suites13, base + share).size();
+		std::string m = hs_msg(1, client_hello_body(b.suites13, base + big_exts(b, rest) + share));
+		ASSERT_LE(m.size(), 131396u + 4) << b.name;
+		cl.transcript += m;
+		c.feed(records(REC_HANDSHAKE, m, b.frag));
+		cl.read(c);
+		ASSERT_TRUE(cl.server_finished) << b.name << " err " << std::hex << c.err << " alert " << std::dec
+						<< cl.alert;
+		c.feed(cl.finish());
+		cl.read(c);
+		EXPECT_TRUE(hsk_conn_established(c.c)) << b.name;
+	}
+}
+
+// A ClientHello whose padding extension says it runs 65,536 bytes past
+// the end of the message: malformed, decode_error (RFC 8446 6.2), even
+// though the message is larger than the engine takes.
+TEST(HskConformLarge, PaddingPastTheMessageIsDecodeError)
+{
+	Server s;
+	std::string exts = exts12();
+	std::string body = client_hello_body({ 0xc02f }, exts);
+	// the extensions block claims 65,536 + its size; the padding
+	// extension (21) claims 65,535 bytes and the message carries them all
+	std::string pad = be(21, 2) + be(0xffff, 2) + std::string(0xffff, '\0');
+	std::string full = be(0x0303, 2) + std::string(32, '\x42') + vec(1, "") + vec(2, list16({ 0xc02f })) +
+			   vec(1, std::string(1, '\0')) + be((exts.size() + pad.size()) & 0xffff, 2) + exts + pad;
+	Conn c(s);
+	c.feed(records(REC_HANDSHAKE, hs_msg(1, full)));
+	EXPECT_EQ(plain_alert(c), HSK_AD_DECODE_ERROR);
+	// and one that fits but whose padding runs past the extensions block
+	std::string shortpad = be(21, 2) + be(0xffff, 2) + std::string(100, '\0');
+	Conn c2(s);
+	c2.feed(records(REC_HANDSHAKE, hs_msg(1, be(0x0303, 2) + std::string(32, '\x42') + vec(1, "") +
+						   vec(2, list16({ 0xc02f })) + vec(1, std::string(1, '\0')) +
+						   vec(2, exts + shortpad))));
+	EXPECT_EQ(plain_alert(c2), HSK_AD_DECODE_ERROR);
+	// a message longer than any ClientHello can be
+	std::string over = client_hello_body(many_suites(32766, { 0xc02f }),
+					     exts + be(21, 2) + be(0xffff, 2) + std::string(0xffff, '\0'));
+	Conn c3(s);
+	c3.feed(records(REC_HANDSHAKE, hs_msg(1, over)));
+	EXPECT_EQ(plain_alert(c3), HSK_AD_DECODE_ERROR);
+}
