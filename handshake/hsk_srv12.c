@@ -166,9 +166,19 @@ hsk_srv12_ems_rule(bool sess_ems, bool ch_ems, bool *found)
 	return sess_ems && !ch_ems ? HSK_ALERT(HSK_AD_HANDSHAKE_FAILURE) : HSK_OK;
 }
 
-/* Look the session up; resume only with a suite the client offers
- * (RFC 5246 7.4.1.2), the same extended-master-secret state, and never
- * around a client-certificate requirement. */
+/* RFC 5246 7.4.1.2: a client asking to resume MUST offer the session's
+ * suite. One that does not is misbehaving (CVE-2010-4180 was a server
+ * resuming anyway): the handshake is aborted, as OpenSSL does and
+ * tlsfuzzer expects, rather than resumed or silently renegotiated. */
+static hsk_err
+hsk_srv12_suite_rule(const struct hsk_client_hello *ch, uint16_t suite)
+{
+	return hsk_view_has16(ch->suites, suite) ? HSK_OK : HSK_ALERT(HSK_AD_ILLEGAL_PARAMETER);
+}
+
+/* Look the session up; resume only with the session's suite offered,
+ * the same extended-master-secret state, and never around a
+ * client-certificate requirement. */
 static hsk_err
 hsk_srv12_find_session(struct hsk_conn *c, const struct hsk_client_hello *ch, struct hsk_sess *s, bool *found)
 {
@@ -182,12 +192,14 @@ hsk_srv12_find_session(struct hsk_conn *c, const struct hsk_client_hello *ch, st
 				c->w->now_s, s))
 		return HSK_OK;
 	suite = hsk_suite_by_id(s->suite);
-	if (suite == NULL || s->version != 0x0303 || !hsk_view_has16(ch->suites, s->suite) ||
+	if (suite == NULL || s->version != 0x0303 ||
 	    (ctx->client_auth == HSK_CLIENT_AUTH_REQUIRE && !s->client_cert)) {
 		hsk_sess_clear(s);
 		return HSK_OK;
 	}
-	err = hsk_srv12_ems_rule(s->ems, ch->ems, found);
+	err = hsk_srv12_suite_rule(ch, s->suite);
+	if (err == HSK_OK)
+		err = hsk_srv12_ems_rule(s->ems, ch->ems, found);
 	if (!*found)
 		hsk_sess_clear(s);
 	return err;
@@ -210,9 +222,10 @@ hsk_srv12_find_ticket(struct hsk_conn *c, const struct hsk_client_hello *ch, str
 		return HSK_OK;
 	ok = t.version == 0x0303 && t.ctx_id == ctx->id && t.secret_len == 48 && c->w->now_s >= t.created_s &&
 	     c->w->now_s - t.created_s < t.lifetime_s && hsk_suite_by_id(t.suite) != NULL &&
-	     hsk_view_has16(ch->suites, t.suite) &&
 	     !(ctx->client_auth == HSK_CLIENT_AUTH_REQUIRE && !t.client_cert);
 	if (ok)
+		err = hsk_srv12_suite_rule(ch, t.suite);
+	if (ok && err == HSK_OK)
 		err = hsk_srv12_ems_rule(t.ems, ch->ems, found);
 	if (*found) {
 		memset(s, 0, sizeof(*s));

@@ -690,35 +690,38 @@ TEST(HskConformResume, NonEmsSessionOfferedWithEmsIsFullHandshake)
 	EXPECT_EQ(offer12(s, { 0xc02f }, exts12(ext(35, t), true), sid), Outcome::full);
 }
 
-// The new ClientHello does not offer the session's suite: a full
-// handshake with one it offers, by session ID, ticket, or both.
+// The new ClientHello does not offer the session's suite (RFC 5246
+// 7.4.1.2: it MUST): never resumed, the handshake is aborted with
+// illegal_parameter, by session ID, ticket, or both (tlsfuzzer's
+// test-resumption-with-wrong-ciphers.py).
 TEST(HskConformResume, SuiteNoLongerOfferedIsNotResumed)
 {
 	Server s;
 	char err[128];
-	ASSERT_EQ(hsk_ctx_set_suites(&s.ctx, "old", err,
-				     sizeof(err)),
-		  0)
-		<< err;
+	ASSERT_EQ(hsk_ctx_set_suites(&s.ctx, "old", err, sizeof(err)), 0) << err;
 	SessPtr byid = session12(s, true, false, "ECDHE-RSA-AES128-SHA");
 	SessPtr byticket = session12(s, true, true, "ECDHE-RSA-AES128-SHA");
 	ASSERT_TRUE(byid && byticket);
 	std::string id = sess_id(byid.get()), t = ext(35, sess_ticket(byticket.get()));
 	std::string tid = sess_id(byticket.get()).empty() ? std::string(32, '\x5a') : sess_id(byticket.get());
-	uint16_t suite = 0;
+	int alert = -1;
 	EXPECT_EQ(offer12(s, { 0xc013 }, exts12(), id), Outcome::resumed);
 	EXPECT_EQ(offer12(s, { 0xc013 }, exts12(t), tid), Outcome::resumed);
 	for (const std::vector<uint16_t> &suites :
 	     { std::vector<uint16_t>{ 0xc014 }, std::vector<uint16_t>{ 0xc02f, 0xc014 },
-	       std::vector<uint16_t>{ 0x0033, 0xc014, 0x00ff } }) {
-		EXPECT_EQ(offer12(s, suites, exts12(), id, nullptr, &suite), Outcome::full);
-		EXPECT_NE(suite, 0xc013);
-		EXPECT_EQ(offer12(s, suites, exts12(t), tid, nullptr, &suite), Outcome::full);
-		EXPECT_NE(suite, 0xc013);
+	       std::vector<uint16_t>{ 0x0033, 0xc014, 0x00ff }, std::vector<uint16_t>{ 0x0002 } }) {
+		EXPECT_EQ(offer12(s, suites, exts12(), id, &alert), Outcome::alert);
+		EXPECT_EQ(alert, HSK_AD_ILLEGAL_PARAMETER);
+		EXPECT_EQ(offer12(s, suites, exts12(t), tid, &alert), Outcome::alert);
+		EXPECT_EQ(alert, HSK_AD_ILLEGAL_PARAMETER);
 		// the ticket of one session with the ID of the other
-		EXPECT_EQ(offer12(s, suites, exts12(t), id, nullptr, &suite), Outcome::full);
-		EXPECT_NE(suite, 0xc013);
+		EXPECT_EQ(offer12(s, suites, exts12(t), id, &alert), Outcome::alert);
+		EXPECT_EQ(alert, HSK_AD_ILLEGAL_PARAMETER);
 	}
+	// the sessions are still good with their suite
+	EXPECT_EQ(offer12(s, { 0xc02f, 0xc013 }, exts12(), id), Outcome::resumed);
+	// an unknown session ID is a full handshake whatever the suites
+	EXPECT_EQ(offer12(s, { 0xc014 }, exts12(), std::string(32, '\x01')), Outcome::full);
 }
 
 // ---- TLS 1.2 ServerKeyExchange and ClientKeyExchange ----
