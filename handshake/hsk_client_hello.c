@@ -125,12 +125,11 @@ hsk_ch_ext(uint16_t type, struct hsk_rd *body, struct hsk_client_hello *ch, cons
 		ch->has_groups = true;
 		return hsk_ch_list(body, 2, 2, 0xfffe, 2, &ch->groups);
 	case EXT_EC_POINT_FORMATS:
+		/* uncompressed(0) is mandatory for TLS 1.2 ECC suites (RFC
+		 * 8422 5.1.2, checked in hsk_srv12.c); TLS 1.3 ignores the
+		 * extension (RFC 8446 4.2.7 fixes the point format). */
 		ch->has_point_formats = true;
-		TRY(hsk_ch_list(body, 1, 1, 255, 1, &ch->point_formats));
-		/* uncompressed(0) is mandatory (RFC 8422 5.1.2) */
-		if (memchr(ch->point_formats.base, 0, ch->point_formats.len) == NULL)
-			return ERR_ILLEGAL;
-		return HSK_OK;
+		return hsk_ch_list(body, 1, 1, 255, 1, &ch->point_formats);
 	case EXT_SIGNATURE_ALGORITHMS:
 		ch->has_sigalgs = true;
 		return hsk_ch_list(body, 2, 2, 0xfffe, 2, &ch->sigalgs);

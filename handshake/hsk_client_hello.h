@@ -74,7 +74,8 @@ struct hsk_client_hello {
 /* Decode a ClientHello body (after the 4-byte handshake header).
  * decode_error for any malformed length or vector, illegal_parameter for a
  * repeated extension or an extension whose contents are invalid (RFC 8446
- * 4.2, RFC 5246 7.4.1.4), decode_error for trailing bytes. */
+ * 4.2, RFC 5246 7.4.1.4), decode_error for trailing bytes. Rules that
+ * depend on the version (ec_point_formats) are the caller's. */
 HSK_MUST_CHECK hsk_err hsk_client_hello_decode(const uint8_t *body, size_t len,
 					       struct hsk_client_hello *ch);
 

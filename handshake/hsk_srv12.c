@@ -58,6 +58,16 @@ hsk_is_cbc(const struct hsk_suite *s)
 	return s->mac != 0;
 }
 
+/* RFC 8422 5.1.2: a client listing point formats without uncompressed(0)
+ * cannot take an ECC suite; the handshake is refused. */
+static bool
+hsk_srv12_points_ok(const struct hsk_client_hello *ch, const struct hsk_suite *s)
+{
+	if (!ch->has_point_formats || (s->kx != HSK_KX_ECDHE && s->auth != HSK_AUTH_ECDSA))
+		return true;
+	return memchr(ch->point_formats.base, 0, ch->point_formats.len) != NULL;
+}
+
 /* ---- keys ---- */
 
 /* key_block (RFC 5246 6.3): client MAC key, server MAC key, client key,
@@ -340,6 +350,8 @@ hsk_srv12_client_hello(struct hsk_conn *c, const uint8_t *body, size_t len)
 				return ERR_INTERNAL;
 		}
 	}
+	if (!hsk_srv12_points_ok(&ch, c->suite))
+		return HSK_ALERT(HSK_AD_ILLEGAL_PARAMETER);
 	c->etm = hsk_is_cbc(c->suite) && ch.etm;
 	if (alpn.len) {
 		memcpy(c->alpn, alpn.base, alpn.len < sizeof(c->alpn) - 1 ? alpn.len : sizeof(c->alpn) - 1);

@@ -1127,3 +1127,30 @@ TEST(HskConformLarge, PaddingPastTheMessageIsDecodeError)
 	c3.feed(records(REC_HANDSHAKE, hs_msg(1, over)));
 	EXPECT_EQ(plain_alert(c3), HSK_AD_DECODE_ERROR);
 }
+
+// ---- TLS 1.3 extensions and flow ----
+
+// ec_point_formats has no meaning in TLS 1.3 (RFC 8446 4.2.7: points are
+// uncompressed): a list with only compressed formats is ignored there,
+// and still refused by a TLS 1.2 ECC suite (RFC 8422 5.1.2).
+TEST(HskConform13, CompressedPointFormatsIgnoredInTls13)
+{
+	Server s;
+	std::string compressed = ext(11, vec(1, std::string("\x01\x02", 2)));
+	{
+		Conn c(s);
+		Client13 cl;
+		ASSERT_TRUE(handshake13(c, cl, compressed)) << std::hex << c.err << " alert " << std::dec << cl.alert;
+	}
+	std::string e12 = ext(10, vec(2, list16({ 0x001d, 0x0017 }))) + compressed + ext(13, vec(2, list16(kSigalgs)));
+	for (uint16_t suite : { 0xc02f, 0xc02b }) {
+		Conn c(s);
+		c.feed(records(REC_HANDSHAKE, client_hello({ suite }, e12)));
+		EXPECT_EQ(plain_alert(c), HSK_AD_ILLEGAL_PARAMETER) << std::hex << suite;
+	}
+	// a TLS 1.2 DHE suite has no points
+	Conn c(s);
+	int alert = -1;
+	auto msgs = flight12(c, { 0x009e }, e12, &alert);
+	EXPECT_EQ(alert, -1);
+}
