@@ -82,6 +82,7 @@ struct hsk_conn {
 	bool issue_ticket;     /* TLS 1.2: NewSessionTicket before our Finished */
 	bool psk_ke;           /* TLS 1.3 resumption without (EC)DHE */
 	uint8_t client_psk_modes; /* HSK_PSK_* the client offered */
+	bool psk_modes_absent; /* no psk_key_exchange_modes: tickets are still sent */
 	uint16_t psk_identity; /* index of the accepted PSK */
 	uint32_t early_skip;   /* TLS 1.3: bytes of refused 0-RTT records still skippable */
 	uint16_t sigalg;

@@ -313,6 +313,7 @@ hsk13_try_psk(struct hsk_conn *c, const struct hsk_client_hello *ch, const uint8
 		c->client_psk_modes |= ch->psk_modes.base[i] == 1 ? HSK_PSK_DHE_KE
 				       : ch->psk_modes.base[i] == 0 ? HSK_PSK_KE : 0;
 	mode_ok = c->client_psk_modes & ctx->psk_modes;
+	c->psk_modes_absent = !ch->has_psk_modes;
 	if (!ch->has_psk || !ctx->resumption || ctx->tickets == NULL || mode_ok == 0)
 		return HSK_OK;
 	r = hsk_rd_make(ch->psk.base, ch->psk.len);
@@ -806,8 +807,13 @@ hsk13_send_tickets(struct hsk_conn *c)
 	struct hsk_ticket t;
 	hsk_err err = HSK_OK;
 
+	/* Tickets go out with our Finished's answer, unasked (RFC 8446 4.6.1;
+	 * clients such as tlsfuzzer wait for them before writing). Not to a
+	 * client whose psk_key_exchange_modes exclude every mode we resume
+	 * with (4.2.9: SHOULD NOT); one that lists no modes may still learn
+	 * to use them, so it gets them, as from OpenSSL. */
 	if (!ctx->resumption || ctx->tickets == NULL || ctx->tickets13 == 0 ||
-	    (c->client_psk_modes & ctx->psk_modes) == 0)
+	    ((c->client_psk_modes & ctx->psk_modes) == 0 && !c->psk_modes_absent))
 		return HSK_OK;
 	TRY(hsk_transcript_hash(c, th, &thlen));
 	TRY(hsk_hkdf_derive_secret(c->suite->prf, c->secret13, "res master", th, rms));

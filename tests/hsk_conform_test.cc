@@ -1154,3 +1154,28 @@ TEST(HskConform13, CompressedPointFormatsIgnoredInTls13)
 	auto msgs = flight12(c, { 0x009e }, e12, &alert);
 	EXPECT_EQ(alert, -1);
 }
+
+// RFC 8446 4.6.1: the NewSessionTickets follow the client's Finished at
+// once, before any application data, also to a client that lists no
+// psk_key_exchange_modes (tlsfuzzer's count-tickets client); not to one
+// whose modes exclude every mode the server resumes with (4.2.9).
+TEST(HskConform13, TicketsRightAfterFinished)
+{
+	Server s;
+	struct Case {
+		const char *name;
+		std::string ext;
+		size_t tickets;
+	};
+	std::vector<Case> cases = {
+		{ "no psk_key_exchange_modes", "", 2 },
+		{ "psk_dhe_ke", ext(45, vec(1, "\x01")), 2 },
+		{ "psk_ke only (refused by default)", ext(45, vec(1, std::string(1, '\0'))), 0 },
+	};
+	for (const Case &k : cases) {
+		Conn c(s);
+		Client13 cl;
+		ASSERT_TRUE(handshake13(c, cl, k.ext)) << k.name;
+		EXPECT_EQ(cl.post, std::vector<uint8_t>(k.tickets, 4)) << k.name;
+	}
+}
