@@ -397,6 +397,10 @@ hsk_srv13_client_hello(struct hsk_conn *c, const struct hsk_client_hello *ch, co
 		if (share.base == NULL)
 			return HSK_ALERT(HSK_AD_ILLEGAL_PARAMETER);
 		group = c->group;
+		/* Early records are skipped only up to this ClientHello
+		 * (RFC 8446 4.2.10): from here a record that does not open
+		 * under the handshake keys is bad_record_mac. */
+		c->early_skip = 0;
 	} else {
 		c->version = 0x0304;
 		c->suite = NULL;

@@ -1179,3 +1179,55 @@ TEST(HskConform13, TicketsRightAfterFinished)
 		EXPECT_EQ(cl.post, std::vector<uint8_t>(k.tickets, 4)) << k.name;
 	}
 }
+
+// RFC 8446 4.2.10: a refused 0-RTT offer answered by HelloRetryRequest.
+// The client's early records are skipped until the second ClientHello,
+// which may not carry early data: a record that fails to open after it
+// is bad_record_mac at once (tlsfuzzer's "0-RTT, HRR and early data after
+// 2nd Client Hello" waited for an answer that never came).
+TEST(HskConform13, ZeroRttThenHrrThenEarlyData)
+{
+	Server s;
+	for (bool garbage_after : { true, false }) {
+		Conn c(s);
+		Client13 cl;
+		std::string psk_id(320, '\x33'), binder(32, '\x44');
+		auto psk = [&]() {
+			return ext(41, vec(2, vec(2, psk_id) + be(0x12345678, 4)) + vec(2, vec(1, binder)));
+		};
+		std::string common = ext(43, vec(1, be(0x0304, 2))) + ext(10, vec(2, list16({ 0x1300, 0x001d }))) +
+				     ext(13, vec(2, list16(kSigalgs))) + ext(45, vec(1, std::string("\x01\x00", 2)));
+		std::string ch1 = client_hello({ 0x1301 }, common + ext(42, "") +
+								ext(51, vec(2, be(0x1300, 2) + vec(2, std::string(32, '\xab')))) +
+								psk());
+		std::string early = records(REC_APPLICATION_DATA, std::string(1000, '\x55'));
+		c.feed(records(REC_HANDSHAKE, ch1) + early + early);
+		auto msgs = messages_of(c.take_records());
+		ASSERT_FALSE(msgs.empty()) << std::hex << c.err;
+		std::string hrr = msgs[0].second;
+		ASSERT_EQ(hrr.substr(2, 8), std::string("\xcf\x21\xad\x74\xe5\x9a\x61\x11", 8)) << "not a HelloRetryRequest";
+		// the cookie: the last extension of the HelloRetryRequest
+		size_t at = hrr.find(std::string("\x00\x2c", 2), 35 + (uint8_t)hrr[34] + 3);
+		ASSERT_NE(at, std::string::npos);
+		std::string cookie = hrr.substr(at + 6, ((uint8_t)hrr[at + 4] << 8 | (uint8_t)hrr[at + 5]));
+		cl.transcript = hs_msg(254, cl.hash(ch1)) + hs_msg(2, hrr);
+		std::string ch2 = client_hello({ 0x1301 }, common + ext(44, vec(2, cookie)) +
+								ext(51, vec(2, be(0x001d, 2) + vec(2, cl.pub))) + psk());
+		cl.transcript += ch2;
+		c.feed(records(REC_HANDSHAKE, ch2));
+		cl.read(c);
+		ASSERT_TRUE(cl.server_finished) << std::hex << c.err << " alert " << std::dec << cl.alert;
+		if (garbage_after) {
+			std::string junk(64, '\0');
+			RAND_bytes((uint8_t *)&junk[0], (int)junk.size());
+			c.feed(records(REC_APPLICATION_DATA, junk));
+			cl.read(c);
+			EXPECT_EQ(cl.alert, HSK_AD_BAD_RECORD_MAC);
+		} else {
+			c.feed(cl.finish());
+			cl.read(c);
+			EXPECT_TRUE(hsk_conn_established(c.c));
+			EXPECT_EQ(cl.alert, -1);
+		}
+	}
+}
