@@ -64,7 +64,8 @@ enum acc_op {
 	 * other groups: fixed length). Fails on an invalid peer value. */
 	ACC_OP_KX_DERIVE = 4,
 	/* Keygen and derive in one job (TLS 1.3 server, where the client's
-	 * share is known first): out = our public value, secret = shared. */
+	 * share is known first): out = our public value, secret = shared
+	 * (FFDHE: left-padded to the prime length, RFC 8446 7.4.1). */
 	ACC_OP_KX_KEYGEN_DERIVE = 5,
 };
 

@@ -3,6 +3,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/dh.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
@@ -343,6 +344,12 @@ acc_ossl_keygen(struct acc_ossl *o, struct acc_job *job)
 	return acc_ossl_public(pkey, job->alg, job->out, job->out_cap, &job->out_len);
 }
 
+static int
+acc_ossl_is_ffdhe(uint16_t group)
+{
+	return group == ACC_GROUP_FFDHE2048 || group == ACC_GROUP_FFDHE3072;
+}
+
 /* Import an X25519 private key held as bytes (made on the lanes, or set
  * by a test). With the public value known the import is a copy; without
  * it OpenSSL recomputes it, a multiplication (measured: 1.3 vs 38 us). */
@@ -370,9 +377,12 @@ acc_ossl_eph_import(struct acc_ossl *o, struct acc_job *job)
 	return eph->impl != NULL;
 }
 
+/* pad: an FFDHE secret keeps its leading zero bytes, left-padded to the
+ * prime's length (KX_KEYGEN_DERIVE, acc_job.h); without, they are
+ * stripped (KX_DERIVE). */
 static int
 acc_ossl_derive_into(struct acc_eph *eph, const uint8_t *peer_pub, uint32_t peer_len, uint8_t *out,
-		     uint32_t cap, uint32_t *len)
+		     uint32_t cap, uint32_t *len, int pad)
 {
 	EVP_PKEY *ours = eph->impl, *peer = NULL;
 	EVP_PKEY_CTX *ctx = NULL;
@@ -388,8 +398,7 @@ acc_ossl_derive_into(struct acc_eph *eph, const uint8_t *peer_pub, uint32_t peer
 	} else {
 		/* Same group parameters as ours; the encoded point (or Y) is
 		 * decoded and, for EC, checked to lie on the curve. */
-		if ((eph->group == ACC_GROUP_FFDHE2048 || eph->group == ACC_GROUP_FFDHE3072) &&
-		    (peer_len == 0 || peer_len > (uint32_t)EVP_PKEY_get_size(ours)))
+		if (acc_ossl_is_ffdhe(eph->group) && (peer_len == 0 || peer_len > (uint32_t)EVP_PKEY_get_size(ours)))
 			return 0;
 		peer = EVP_PKEY_new();
 		if (peer == NULL || EVP_PKEY_copy_parameters(peer, ours) <= 0 ||
@@ -401,6 +410,7 @@ acc_ossl_derive_into(struct acc_eph *eph, const uint8_t *peer_pub, uint32_t peer
 	ctx = EVP_PKEY_CTX_new(ours, NULL);
 	/* validate_peer: EC point on the curve, DH 1 < Y < p-1 (RFC 7919 5.1). */
 	if (ctx == NULL || EVP_PKEY_derive_init(ctx) <= 0 ||
+	    (pad && acc_ossl_is_ffdhe(eph->group) && EVP_PKEY_CTX_set_dh_pad(ctx, 1) <= 0) ||
 	    EVP_PKEY_derive_set_peer_ex(ctx, peer, 1) <= 0 ||
 	    EVP_PKEY_derive(ctx, out, &n) <= 0)
 		goto out;
@@ -440,12 +450,12 @@ acc_ossl_run(struct acc_ossl *o, struct acc_job *job)
 		    !acc_ossl_eph_import(o, job))
 			break;
 		ok = job->eph != NULL && acc_ossl_derive_into(job->eph, job->in, job->in_len, job->out,
-							      job->out_cap, &job->out_len);
+							      job->out_cap, &job->out_len, 0);
 		break;
 	case ACC_OP_KX_KEYGEN_DERIVE:
 		ok = acc_ossl_keygen(o, job) &&
 		     acc_ossl_derive_into(job->eph, job->in, job->in_len, job->secret,
-					  job->secret_cap, &job->secret_len);
+					  job->secret_cap, &job->secret_len, 1);
 		break;
 	default:
 		break;

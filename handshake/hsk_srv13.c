@@ -171,12 +171,15 @@ hsk13_find_share(const struct hsk_client_hello *ch, uint16_t group, struct hsk_v
 	return HSK_OK;
 }
 
+/* Groups for a TLS 1.3 key share. FFDHE (RFC 8446 4.2.8.1): Y left-padded
+ * to the prime's size both ways, the shared secret too (7.4.1, the
+ * executor's KX_KEYGEN_DERIVE), and the client's Y checked 1 < Y < p - 1
+ * by the executor (a failed job is illegal_parameter). */
 static bool
 hsk13_group_ok(uint16_t g)
 {
-	/* FFDHE in TLS 1.3 needs the shared secret left-padded (RFC 8446
-	 * 7.4.1), unlike TLS 1.2: not offered until the executor does so. */
-	return g == ACC_GROUP_X25519 || g == ACC_GROUP_SECP256R1 || g == ACC_GROUP_SECP384R1;
+	return g == ACC_GROUP_X25519 || g == ACC_GROUP_SECP256R1 || g == ACC_GROUP_SECP384R1 ||
+	       g == ACC_GROUP_FFDHE2048 || g == ACC_GROUP_FFDHE3072;
 }
 
 /* A share of the right size for its group (RFC 8446 4.2.8.2, 7748). */

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <openssl/core_names.h>
+#include <openssl/dh.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -1230,4 +1231,99 @@ TEST(HskConform13, ZeroRttThenHrrThenEarlyData)
 			EXPECT_EQ(cl.alert, -1);
 		}
 	}
+}
+
+// ---- FFDHE key shares in TLS 1.3 (RFC 8446 4.2.8.1, 7.4.1) ----
+
+TEST(HskConformFfdhe, Tls13KeyShareCompletes)
+{
+	Server s;
+	for (uint16_t g : { ACC_GROUP_FFDHE2048, ACC_GROUP_FFDHE3072 }) {
+		Conn c(s);
+		Client13 cl(g);
+		ASSERT_TRUE(handshake13(c, cl)) << std::hex << g << " err " << c.err << " alert " << std::dec << cl.alert;
+		struct hsk_conn_info info;
+		hsk_conn_info(c.c, &info);
+		EXPECT_EQ(info.group, g);
+		EXPECT_EQ(c.feed(cl.seal(REC_APPLICATION_DATA, "GET / HTTP/1.1\r\n\r\n")), HSK_WANT_INPUT);
+		EXPECT_EQ(cl.alert, -1);
+	}
+	// only FFDHE listed, no share: HelloRetryRequest for ffdhe2048
+	Conn c(s);
+	Client13 cl(ACC_GROUP_FFDHE2048);
+	c.feed(records(REC_HANDSHAKE, client_hello({ 0x1301 }, cl.extensions("", false))));
+	auto msgs = messages_of(c.take_records());
+	ASSERT_FALSE(msgs.empty());
+	EXPECT_NE(msgs[0].second.find(std::string("\x00\x33\x00\x02\x01\x00", 6)), std::string::npos);
+}
+
+// The client's Y must be 1 < Y < p - 1 and as long as p (RFC 8446
+// 4.2.8.1, RFC 7919 5.1): illegal_parameter otherwise.
+TEST(HskConformFfdhe, Tls13BadClientShare)
+{
+	Server s;
+	size_t plen;
+	const uint8_t *p = hsk_algs_ffdhe_p(ACC_GROUP_FFDHE2048, &plen);
+	std::string pm1(plen, '\0'), pp1(plen, '\0');
+	BIGNUM *bn = BN_bin2bn(p, (int)plen, nullptr);
+	BN_sub_word(bn, 1);
+	BN_bn2binpad(bn, (uint8_t *)&pm1[0], (int)plen);
+	BN_add_word(bn, 2);
+	BN_bn2binpad(bn, (uint8_t *)&pp1[0], (int)plen);
+	BN_free(bn);
+	std::vector<std::pair<const char *, std::string>> cases = {
+		{ "zero", std::string(plen, '\0') },
+		{ "one", std::string(plen - 1, '\0') + "\x01" },
+		{ "p-1", pm1 },
+		{ "p", std::string((const char *)p, plen) },
+		{ "p+1", pp1 },
+		{ "all ones", std::string(plen, '\xff') },
+		{ "short (not padded)", std::string(plen - 1, '\x02') },
+		{ "long", std::string(1, '\0') + pm1 },
+	};
+	for (auto &tc : cases) {
+		Conn c(s);
+		std::string e = ext(43, vec(1, be(0x0304, 2))) + ext(10, vec(2, list16({ 0x0100 }))) +
+				ext(13, vec(2, list16(kSigalgs))) + ext(51, vec(2, be(0x0100, 2) + vec(2, tc.second)));
+		c.feed(records(REC_HANDSHAKE, client_hello({ 0x1301 }, e)));
+		EXPECT_EQ(plain_alert(c), HSK_AD_ILLEGAL_PARAMETER) << tc.first;
+	}
+}
+
+// The executor's TLS 1.3 derive keeps the secret's leading zero bytes
+// (RFC 8446 7.4.1): about one handshake in 256 has one, and would fail
+// its Finished if it were stripped as in TLS 1.2.
+TEST(HskConformFfdhe, SharedSecretLeftPadded)
+{
+	acc_exec *ex = acc_exec_new("openssl");
+	ASSERT_NE(ex, nullptr);
+	std::string pub;
+	PkeyPtr client = share_key(ACC_GROUP_FFDHE2048, &pub);
+	bool saw_leading_zero = false;
+	for (int i = 0; i < 3000 && !saw_leading_zero; i++) {
+		acc_eph eph = {};
+		uint8_t out[512], secret[512];
+		acc_job j = {};
+		j.op = ACC_OP_KX_KEYGEN_DERIVE;
+		j.alg = ACC_GROUP_FFDHE2048;
+		j.eph = &eph;
+		j.in = (const uint8_t *)pub.data();
+		j.in_len = (uint32_t)pub.size();
+		j.out = out;
+		j.out_cap = sizeof(out);
+		j.secret = secret;
+		j.secret_cap = sizeof(secret);
+		acc_exec_submit(ex, &j);
+		acc_exec_flush(ex, [](acc_job *, void *) {}, nullptr);
+		ASSERT_EQ(j.status, ACC_DONE);
+		ASSERT_EQ(j.out_len, 256u);
+		ASSERT_EQ(j.secret_len, 256u) << "iteration " << i;
+		std::string expect = share_derive(client.get(), ACC_GROUP_FFDHE2048,
+						  std::string((const char *)out, j.out_len));
+		ASSERT_EQ(std::string((const char *)secret, j.secret_len), expect);
+		saw_leading_zero = secret[0] == 0;
+		acc_eph_clear(&eph);
+	}
+	EXPECT_TRUE(saw_leading_zero);
+	acc_exec_free(ex);
 }
