@@ -550,10 +550,20 @@ hsk_srv12_client_key_exchange(struct hsk_conn *c, const uint8_t *body, size_t le
 		TRY(hsk_rd_vec(&r, 1, 1, 255, &v));
 		op = ACC_OP_KX_DERIVE;
 		break;
-	case HSK_KX_DHE:
-		TRY(hsk_rd_vec(&r, 2, 1, 512, &v));
+	case HSK_KX_DHE: {
+		size_t plen = 0;
+
+		/* Yc longer than p is above it: out of range, illegal_parameter
+		 * like any Yc outside 1 < Yc < p - 1 (RFC 7919 5.1), not a
+		 * decoding failure. */
+		TRY(hsk_rd_vec(&r, 2, 1, 0xffff, &v));
+		if (hsk_algs_ffdhe_p(c->group, &plen) == NULL || hsk_rd_left(&v) > plen) {
+			TRY(hsk_rd_end(&r));
+			return HSK_ALERT(HSK_AD_ILLEGAL_PARAMETER);
+		}
 		op = ACC_OP_KX_DERIVE;
 		break;
+	}
 	case HSK_KX_RSA:
 		TRY(hsk_rd_vec(&r, 2, 1, 512, &v));
 		op = ACC_OP_RSA_DECRYPT_PMS;

@@ -774,6 +774,7 @@ TEST(HskConformKx, DheClientValueOutOfRange)
 		{ "all ones", std::string(plen, '\xff') },
 		{ "longer than p", std::string(1, '\1') + std::string(plen, '\0') },
 		{ "longer than p, leading zero", std::string(1, '\0') + pm1 },
+		{ "2^8192 (tlsfuzzer)", std::string(1, '\1') + std::string(1024, '\0') },
 	};
 	for (auto &tc : cases) {
 		Conn c(s);
