@@ -648,47 +648,42 @@ offer12(Server &s, const std::vector<uint16_t> &suites, const std::string &exts,
 
 } // namespace
 
-TEST(HskConformResume, EmsSessionIdWithoutEmsIsHandshakeFailure)
+// How a ClientHello offers a session: the ticket extension (with a
+// session ID of its own, RFC 5077 3.4) or the session's ID.
+struct Offer {
+	std::string ext, sid;
+};
+
+Offer
+offer_of(SSL_SESSION *sess, bool ticket)
 {
-	Server s;
-	SessPtr sess = session12(s, true, false);
-	ASSERT_TRUE(sess);
-	std::string id = sess_id(sess.get());
-	ASSERT_EQ(id.size(), 32u);
-	int alert = -1;
-	// the same ClientHello with EMS resumes: the session is good
-	EXPECT_EQ(offer12(s, { 0xc02f }, exts12("", true), id), Outcome::resumed);
-	EXPECT_EQ(offer12(s, { 0xc02f }, exts12("", false), id, &alert), Outcome::alert);
-	EXPECT_EQ(alert, HSK_AD_HANDSHAKE_FAILURE);
+	if (ticket)
+		return { ext(35, sess_ticket(sess)), std::string(32, '\x5a') };
+	return { "", sess_id(sess) };
 }
 
-TEST(HskConformResume, EmsTicketWithoutEmsIsHandshakeFailure)
+// RFC 7627 5.3, by session ID and by ticket: a session made with EMS
+// offered without it aborts with handshake_failure; one made without
+// it offered with EMS gets a full handshake; each resumes when offered
+// as it was made.
+TEST(HskConformResume, ExtendedMasterSecretMustMatch)
 {
-	Server s;
-	SessPtr sess = session12(s, true, true);
-	ASSERT_TRUE(sess);
-	std::string t = sess_ticket(sess.get());
-	ASSERT_FALSE(t.empty());
-	std::string sid(32, '\x5a');
-	int alert = -1;
-	EXPECT_EQ(offer12(s, { 0xc02f }, exts12(ext(35, t), true), sid), Outcome::resumed);
-	EXPECT_EQ(offer12(s, { 0xc02f }, exts12(ext(35, t), false), sid, &alert), Outcome::alert);
-	EXPECT_EQ(alert, HSK_AD_HANDSHAKE_FAILURE);
-}
-
-TEST(HskConformResume, NonEmsSessionOfferedWithEmsIsFullHandshake)
-{
-	Server s;
-	SessPtr sess = session12(s, false, false);
-	ASSERT_TRUE(sess);
-	std::string id = sess_id(sess.get());
-	EXPECT_EQ(offer12(s, { 0xc02f }, exts12("", false), id), Outcome::resumed);
-	EXPECT_EQ(offer12(s, { 0xc02f }, exts12("", true), id), Outcome::full);
-	SessPtr tsess = session12(s, false, true);
-	ASSERT_TRUE(tsess);
-	std::string t = sess_ticket(tsess.get()), sid(32, '\x5a');
-	EXPECT_EQ(offer12(s, { 0xc02f }, exts12(ext(35, t), false), sid), Outcome::resumed);
-	EXPECT_EQ(offer12(s, { 0xc02f }, exts12(ext(35, t), true), sid), Outcome::full);
+	for (bool ticket : { false, true }) {
+		for (bool ems : { true, false }) {
+			Server s;
+			SessPtr sess = session12(s, ems, ticket);
+			ASSERT_TRUE(sess);
+			Offer o = offer_of(sess.get(), ticket);
+			ASSERT_EQ(o.sid.size(), 32u);
+			ASSERT_TRUE(!ticket || o.ext.size() > 4);
+			int alert = -1;
+			EXPECT_EQ(offer12(s, { 0xc02f }, exts12(o.ext, ems), o.sid), Outcome::resumed)
+				<< "ticket " << ticket << " ems " << ems;
+			Outcome other = offer12(s, { 0xc02f }, exts12(o.ext, !ems), o.sid, &alert);
+			EXPECT_EQ(other, ems ? Outcome::alert : Outcome::full) << "ticket " << ticket << " ems " << ems;
+			EXPECT_EQ(alert, ems ? HSK_AD_HANDSHAKE_FAILURE : -1) << "ticket " << ticket;
+		}
+	}
 }
 
 // The new ClientHello does not offer the session's suite (RFC 5246
@@ -746,6 +741,32 @@ find_msg(const std::vector<std::pair<uint8_t, std::string>> &msgs, uint8_t type)
 	return "";
 }
 
+// ffdhe2048 public values out of range (RFC 7919 5.1: 1 < Y < p - 1), as
+// long as p or longer.
+std::vector<std::pair<const char *, std::string>>
+bad_ffdhe2048_values()
+{
+	size_t plen;
+	const uint8_t *p = hsk_algs_ffdhe_p(ACC_GROUP_FFDHE2048, &plen);
+	std::string pm1(plen, '\0'), pp1(plen, '\0');
+	BIGNUM *bn = BN_bin2bn(p, (int)plen, nullptr);
+	BN_sub_word(bn, 1);
+	BN_bn2binpad(bn, (uint8_t *)&pm1[0], (int)plen);
+	BN_add_word(bn, 2);
+	BN_bn2binpad(bn, (uint8_t *)&pp1[0], (int)plen);
+	BN_free(bn);
+	return {
+		{ "zero padded", std::string(plen, '\0') },
+		{ "one padded", std::string(plen - 1, '\0') + "\x01" },
+		{ "p-1", pm1 },
+		{ "p", std::string((const char *)p, plen) },
+		{ "p+1", pp1 },
+		{ "all ones", std::string(plen, '\xff') },
+		{ "longer than p, leading zero", std::string(1, '\0') + pm1 },
+		{ "2^8192 (tlsfuzzer)", std::string(1, '\1') + std::string(1024, '\0') },
+	};
+}
+
 } // namespace
 
 // RFC 5246 7.4.7.2, RFC 7919 5.1: a client Yc outside 1 < Yc < p - 1
@@ -753,29 +774,9 @@ find_msg(const std::vector<std::pair<uint8_t, std::string>> &msgs, uint8_t type)
 TEST(HskConformKx, DheClientValueOutOfRange)
 {
 	Server s;
-	size_t plen;
-	const uint8_t *p = hsk_algs_ffdhe_p(ACC_GROUP_FFDHE2048, &plen);
-	ASSERT_NE(p, nullptr);
-	std::string P((const char *)p, plen), pm1(plen, '\0'), pp1(plen, '\0');
-	BIGNUM *bn = BN_bin2bn(p, (int)plen, nullptr);
-	BN_sub_word(bn, 1);
-	BN_bn2binpad(bn, (uint8_t *)&pm1[0], (int)plen);
-	BN_add_word(bn, 2);
-	BN_bn2binpad(bn, (uint8_t *)&pp1[0], (int)plen);
-	BN_free(bn);
-	std::vector<std::pair<const char *, std::string>> cases = {
-		{ "zero", std::string(1, '\0') },
-		{ "zero padded", std::string(plen, '\0') },
-		{ "one", std::string(1, '\1') },
-		{ "one padded", std::string(plen - 1, '\0') + "\x01" },
-		{ "p-1", pm1 },
-		{ "p", P },
-		{ "p+1", pp1 },
-		{ "all ones", std::string(plen, '\xff') },
-		{ "longer than p", std::string(1, '\1') + std::string(plen, '\0') },
-		{ "longer than p, leading zero", std::string(1, '\0') + pm1 },
-		{ "2^8192 (tlsfuzzer)", std::string(1, '\1') + std::string(1024, '\0') },
-	};
+	auto cases = bad_ffdhe2048_values();
+	cases.push_back({ "zero", std::string(1, '\0') });
+	cases.push_back({ "one", std::string(1, '\1') });
 	for (auto &tc : cases) {
 		Conn c(s);
 		int alert = -1;
@@ -1263,25 +1264,8 @@ TEST(HskConformFfdhe, Tls13KeyShareCompletes)
 TEST(HskConformFfdhe, Tls13BadClientShare)
 {
 	Server s;
-	size_t plen;
-	const uint8_t *p = hsk_algs_ffdhe_p(ACC_GROUP_FFDHE2048, &plen);
-	std::string pm1(plen, '\0'), pp1(plen, '\0');
-	BIGNUM *bn = BN_bin2bn(p, (int)plen, nullptr);
-	BN_sub_word(bn, 1);
-	BN_bn2binpad(bn, (uint8_t *)&pm1[0], (int)plen);
-	BN_add_word(bn, 2);
-	BN_bn2binpad(bn, (uint8_t *)&pp1[0], (int)plen);
-	BN_free(bn);
-	std::vector<std::pair<const char *, std::string>> cases = {
-		{ "zero", std::string(plen, '\0') },
-		{ "one", std::string(plen - 1, '\0') + "\x01" },
-		{ "p-1", pm1 },
-		{ "p", std::string((const char *)p, plen) },
-		{ "p+1", pp1 },
-		{ "all ones", std::string(plen, '\xff') },
-		{ "short (not padded)", std::string(plen - 1, '\x02') },
-		{ "long", std::string(1, '\0') + pm1 },
-	};
+	auto cases = bad_ffdhe2048_values();
+	cases.push_back({ "short (not padded)", std::string(255, '\x02') });
 	for (auto &tc : cases) {
 		Conn c(s);
 		std::string e = ext(43, vec(1, be(0x0304, 2))) + ext(10, vec(2, list16({ 0x0100 }))) +
