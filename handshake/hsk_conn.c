@@ -351,10 +351,11 @@ hsk_on_alert(struct hsk_conn *c, const uint8_t *p, size_t len)
 	return HSK_OK;
 }
 
-/* Whether the client's message of this type, in the current state, is
- * followed by new read keys in TLS 1.3: a ClientHello (handshake keys, or
- * a HelloRetryRequest the client must wait for), its Finished
- * (application keys), a KeyUpdate (RFC 8446 4.6.3). */
+/* Whether the client's message of this type, in the current state, must
+ * end its record (RFC 8446 5.1: no message spans a key change): a
+ * ClientHello (TLS 1.3 handshake keys or a HelloRetryRequest to wait for;
+ * in TLS 1.2 too the client sends nothing before our flight), a TLS 1.3
+ * Finished (application keys) or KeyUpdate (RFC 8446 4.6.3). */
 static bool
 hsk_changes_read_keys(const struct hsk_conn *c, uint8_t type)
 {
