@@ -176,6 +176,18 @@ hsk_srv12_ems_rule(bool sess_ems, bool ch_ems, bool *found)
 	return sess_ems && !ch_ems ? HSK_ALERT(HSK_AD_HANDSHAKE_FAILURE) : HSK_OK;
 }
 
+/* Whether the listener enables the suite now: a session made under
+ * another configuration (ticket keys kept in a file across a restart
+ * with fewer suites) is not resumed, a full handshake follows. */
+static bool
+hsk_srv12_suite_enabled(const struct hsk_ctx *ctx, uint16_t suite)
+{
+	for (size_t i = 0; i < ctx->n_suites; i++)
+		if (ctx->suites[i] == suite)
+			return true;
+	return false;
+}
+
 /* RFC 5246 7.4.1.2: a client asking to resume MUST offer the session's
  * suite. One that does not is misbehaving (CVE-2010-4180 was a server
  * resuming anyway): the handshake is aborted, as OpenSSL does and
@@ -202,7 +214,7 @@ hsk_srv12_find_session(struct hsk_conn *c, const struct hsk_client_hello *ch, st
 				c->w->now_s, s))
 		return HSK_OK;
 	suite = hsk_suite_by_id(s->suite);
-	if (suite == NULL || s->version != 0x0303 ||
+	if (suite == NULL || s->version != 0x0303 || !hsk_srv12_suite_enabled(ctx, s->suite) ||
 	    (ctx->client_auth == HSK_CLIENT_AUTH_REQUIRE && !s->client_cert)) {
 		hsk_sess_clear(s);
 		return HSK_OK;
@@ -232,7 +244,7 @@ hsk_srv12_find_ticket(struct hsk_conn *c, const struct hsk_client_hello *ch, str
 		return HSK_OK;
 	ok = t.version == 0x0303 && t.ctx_id == ctx->id && t.secret_len == 48 && c->w->now_s >= t.created_s &&
 	     c->w->now_s - t.created_s < t.lifetime_s && hsk_suite_by_id(t.suite) != NULL &&
-	     !(ctx->client_auth == HSK_CLIENT_AUTH_REQUIRE && !t.client_cert);
+	     hsk_srv12_suite_enabled(ctx, t.suite) && !(ctx->client_auth == HSK_CLIENT_AUTH_REQUIRE && !t.client_cert);
 	if (ok)
 		err = hsk_srv12_suite_rule(ch, t.suite);
 	if (ok && err == HSK_OK)

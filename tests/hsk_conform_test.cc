@@ -718,6 +718,14 @@ TEST(HskConformResume, SuiteNoLongerOfferedIsNotResumed)
 	EXPECT_EQ(offer12(s, { 0xc02f, 0xc013 }, exts12(), id), Outcome::resumed);
 	// an unknown session ID is a full handshake whatever the suites
 	EXPECT_EQ(offer12(s, { 0xc014 }, exts12(), std::string(32, '\x01')), Outcome::full);
+	// offered, but no longer enabled by the listener (sessions and ticket
+	// keys outliving a configuration change): a full handshake
+	uint16_t suite = 0;
+	ASSERT_EQ(hsk_ctx_set_suites(&s.ctx, "intermediate", err, sizeof(err)), 0) << err;
+	EXPECT_EQ(offer12(s, { 0xc013, 0xc02f }, exts12(), id, nullptr, &suite), Outcome::full);
+	EXPECT_EQ(suite, 0xc02f);
+	EXPECT_EQ(offer12(s, { 0xc013, 0xc02f }, exts12(t), tid, nullptr, &suite), Outcome::full);
+	EXPECT_EQ(suite, 0xc02f);
 }
 
 // ---- TLS 1.2 ServerKeyExchange and ClientKeyExchange ----
