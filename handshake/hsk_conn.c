@@ -44,7 +44,6 @@ hsk_conn_new(const struct hsk_ctx *ctx, struct hsk_worker *w)
 	c->ctx = ctx;
 	c->w = w;
 	c->started_s = w->now_s;
-	c->hs_rec = SIZE_MAX;
 	c->transcript = EVP_MD_CTX_new();
 	c->hs_cap = 16384 + 4;
 	c->hs = malloc(c->hs_cap);
@@ -142,10 +141,8 @@ hsk_out_begin(struct hsk_conn *c)
 {
 	struct hsk_wr w;
 
-	if (c->out_off > 0 && c->out_off == c->out_len) {
+	if (c->out_off > 0 && c->out_off == c->out_len)
 		c->out_off = c->out_len = 0;
-		c->hs_rec = SIZE_MAX;
-	}
 	hsk_wr_init(&w, c->out, HSK_OUT_CAP);
 	w.len = c->out_len;
 	return w;
@@ -157,7 +154,6 @@ hsk_out_record(struct hsk_conn *c, uint8_t type, const uint8_t *p, size_t len)
 	struct hsk_wr w = hsk_out_begin(c);
 	hsk_err err;
 
-	c->hs_rec = SIZE_MAX;
 	err = rec_seal(&c->wr, type, p, len, &w);
 	if (err != HSK_OK || w.err)
 		return HSK_ALERT(HSK_AD_INTERNAL_ERROR);
@@ -195,63 +191,31 @@ hsk_transcript_hash(struct hsk_conn *c, uint8_t *out, size_t *len)
 	return ok ? HSK_OK : HSK_ALERT(HSK_AD_INTERNAL_ERROR);
 }
 
-/* A handshake message: header + body into the transcript, then records.
- * In plaintext, consecutive messages share one record (fewer bytes and
- * segments for the server's first flight) and the body is written
- * straight into the output (the certificate chain is not copied twice). */
+/* A handshake message: header + body into the transcript, then records
+ * of its own, one per 2^14 bytes. RFC 5246 6.2.1 lets messages share a
+ * record, but clients that read a flight record by record expect one
+ * message each (OpenSSL's servers send them so): sslscan's group probe
+ * reads the record after the ServerHello for the ServerKeyExchange and,
+ * when that record never comes, waits 3 s per group for it. */
 hsk_err
 hsk_out_hs(struct hsk_conn *c, uint8_t type, const uint8_t *body, size_t len)
 {
 	uint8_t hdr[4] = { type, (uint8_t)(len >> 16), (uint8_t)(len >> 8), (uint8_t)len };
-	struct hsk_wr w;
+	uint8_t buf[REC_MAX_PLAIN];
 
 	hsk_transcript_add(c, hdr, 4);
 	hsk_transcript_add(c, body, len);
-	if (c->wr.suite != NULL) {
-		/* Encrypted (TLS 1.3 flight, Finished): header + body through a
-		 * record-sized scratch buffer, one record per 2^14 bytes. */
-		uint8_t buf[REC_MAX_PLAIN];
-
-		for (size_t done = 0, total = 4 + len; done < total;) {
-			size_t n = total - done < sizeof(buf) ? total - done : sizeof(buf);
-			size_t k = done < 4 ? (4 - done < n ? 4 - done : n) : 0;
-
-			memcpy(buf, hdr + done, k);
-			if (n > k)
-				memcpy(buf + k, body + (done + k - 4), n - k);
-			TRY_OUT(hsk_out_record(c, REC_HANDSHAKE, buf, n));
-			done += n;
-		}
-		return HSK_OK;
-	}
-	w = hsk_out_begin(c);
 	for (size_t done = 0, total = 4 + len; done < total;) {
-		size_t room, n, k;
+		size_t n = total - done < sizeof(buf) ? total - done : sizeof(buf);
+		size_t k = done < 4 ? (4 - done < n ? 4 - done : n) : 0;
 
-		if (c->hs_rec == SIZE_MAX ||
-		    (size_t)(c->out[c->hs_rec + 3] << 8 | c->out[c->hs_rec + 4]) == REC_MAX_PLAIN) {
-			c->hs_rec = w.len;
-			hsk_wr_u8(&w, REC_HANDSHAKE);
-			hsk_wr_u16(&w, 0x0303);
-			hsk_wr_u16(&w, 0);
-			if (w.err)
-				return HSK_ALERT(HSK_AD_INTERNAL_ERROR);
-		}
-		room = REC_MAX_PLAIN - (size_t)(c->out[c->hs_rec + 3] << 8 | c->out[c->hs_rec + 4]);
-		n = total - done < room ? total - done : room;
 		/* n bytes of hdr || body, from offset done */
-		k = done < 4 ? (4 - done < n ? 4 - done : n) : 0;
-		hsk_wr_bytes(&w, hdr + done, k);
+		memcpy(buf, hdr + done, k);
 		if (n > k)
-			hsk_wr_bytes(&w, body + (done + k - 4), n - k);
+			memcpy(buf + k, body + (done + k - 4), n - k);
+		TRY_OUT(hsk_out_record(c, REC_HANDSHAKE, buf, n));
 		done += n;
-		if (w.err)
-			return HSK_ALERT(HSK_AD_INTERNAL_ERROR);
-		size_t reclen = w.len - c->hs_rec - REC_HDR_LEN;
-		c->out[c->hs_rec + 3] = (uint8_t)(reclen >> 8);
-		c->out[c->hs_rec + 4] = (uint8_t)reclen;
 	}
-	c->out_len = w.len;
 	return HSK_OK;
 }
 
@@ -295,10 +259,8 @@ void
 hsk_conn_out_done(struct hsk_conn *c, size_t n)
 {
 	c->out_off += n;
-	if (c->out_off >= c->out_len) {
+	if (c->out_off >= c->out_len)
 		c->out_off = c->out_len = 0;
-		c->hs_rec = SIZE_MAX;
-	}
 }
 
 /* ---- input ---- */

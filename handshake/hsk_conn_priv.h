@@ -99,10 +99,8 @@ struct hsk_conn {
 	uint8_t *hs;
 	size_t hs_len;
 	size_t hs_cap;
-	/* output: out[out_off..out_len) waits to be sent; an open plaintext
-	 * handshake record at hs_rec (or SIZE_MAX) collects the next message */
+	/* output: out[out_off..out_len) waits to be sent */
 	size_t out_off, out_len;
-	size_t hs_rec;
 
 	struct rec_dir rd, wr;
 	/* key material waiting for ChangeCipherSpec */

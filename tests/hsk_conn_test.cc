@@ -9,6 +9,7 @@
 #include "acc_ifma.h"
 #include "hsk_err.h"
 #include "hsk_test_peer.h"
+#include "test_hex.h"
 
 using hsk_test::Pair;
 using hsk_test::Server;
@@ -67,6 +68,14 @@ struct SuiteCase {
 	const char *name;
 	uint16_t id;
 };
+
+// gtest would print the struct's bytes, padding included (valgrind:
+// uninitialised values)
+void
+PrintTo(const SuiteCase &c, std::ostream *os)
+{
+	*os << c.name;
+}
 
 class HskConnSuite : public ::testing::TestWithParam<SuiteCase> {};
 
@@ -743,6 +752,52 @@ TEST(HskConnMalformed, ConnectionKeysAreIndependent)
 	Pair good(s, c.get());
 	EXPECT_EQ(feed_raw(s, "garbage!"), HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE));
 	exchange(good);
+}
+
+// ---- scanners ----
+
+// sslscan 2.0.7's TLS 1.2 key-exchange-group probe for secp256r1, as it
+// went on the wire: after the record holding the ServerHello it reads one
+// more record and expects the ServerKeyExchange to begin it.
+const char kSslscanGroupProbe[] =
+	"16030301310100012d03036b12d4b4ba3dc1490869aede55949b73a1bf8808e4ea759d26166332674150c70000aac030"
+	"c02cc028c024c014c00a00a500a300a1009f006b006a0069006800390038003700360088008700860085c032c02ec02a"
+	"c026c00fc005009d003d00350084c02fc02bc027c023c013c00900a400a200a0009e00670040003f003e003300320031"
+	"0030009a0099009800970045004400430042c031c02dc029c025c00ec004009c003c002f00960041c011c007c00cc002"
+	"00050004c012c008001600130010000dc00dc003000a00ff0100005a0000000e000c0000093132372e302e302e31000b"
+	"00040300010200230000000d0030002e080408050806080708080809080a080b0601060206030501050205030401040"
+	"20403030103020303020102020203000a000400020017";
+
+TEST(HskConnScanner, EachFlightMessageInItsOwnRecord)
+{
+	Server s;
+	std::vector<uint8_t> probe = test_hex::unhex(kSslscanGroupProbe);
+	ASSERT_EQ(probe.size(), 310u);
+	hsk_conn *c = hsk_conn_new(&s.ctx, &s.w[0]);
+	size_t len = probe.size();
+	hsk_err e = hsk_conn_recv(c, probe.data(), &len);
+	for (int i = 0; i < 4 && e == HSK_WANT_CRYPTO; i++) {
+		acc_exec_flush(s.exec[0], [](acc_job *j, void *) { (void)hsk_conn_from_job(j); }, nullptr);
+		e = hsk_conn_resume(c);
+	}
+	EXPECT_EQ(e, HSK_WANT_INPUT);
+	const uint8_t *o;
+	size_t n = hsk_conn_out(c, &o);
+	std::vector<int> types;
+	size_t off = 0;
+	while (off + 5 <= n) {
+		size_t rlen = (size_t)o[off + 3] << 8 | o[off + 4];
+		ASSERT_EQ(o[off], 22) << "record at " << off;
+		ASSERT_LE(off + 5 + rlen, n);
+		ASSERT_GE(rlen, 4u);
+		size_t mlen = (size_t)o[off + 6] << 16 | (size_t)o[off + 7] << 8 | o[off + 8];
+		EXPECT_EQ(mlen + 4, rlen) << "message type " << (int)o[off + 5] << " shares its record";
+		types.push_back(o[off + 5]);
+		off += 5 + rlen;
+	}
+	EXPECT_EQ(off, n);
+	EXPECT_EQ(types, (std::vector<int>{ 2, 11, 12, 14 })); // ServerHello .. ServerHelloDone
+	hsk_conn_free(c);
 }
 
 } // namespace
