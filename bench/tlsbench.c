@@ -84,7 +84,15 @@ json_hist(const char *name, const struct bench_hist *h)
 	       h->count ? (double)h->min / 1e3 : 0.0, bench_hist_mean(h) / 1e3, (double)h->max / 1e3);
 	for (size_t i = 0; i < sizeof(quantiles) / sizeof(quantiles[0]); i++)
 		printf(",\"%s\":%.1f", qnames[i], (double)bench_hist_quantile(h, quantiles[i]) / 1e3);
-	printf("}");
+	/* the distribution for a CDF plot: [quantile, us] at every percent
+	 * and into the tail */
+	printf(",\"cdf\":[");
+	for (int i = 1; i <= 103; i++) {
+		double q = i <= 99 ? i / 100.0 : i == 100 ? 0.995 : i == 101 ? 0.999 : i == 102 ? 0.9999 : 1.0;
+
+		printf("%s[%g,%.1f]", i > 1 ? "," : "", q, (double)bench_hist_quantile(h, q) / 1e3);
+	}
+	printf("]}");
 }
 
 static void
