@@ -70,6 +70,7 @@ struct bench_client {
 	struct bench_conn *head, *tail; /* in flight */
 	SSL_SESSION *session;           /* the latest resumable session the server gave */
 	double next_start;              /* --rate: the next permitted (open loop: scheduled) start */
+	uint64_t arrivals;              /* open loop: arrivals started so far */
 	bool late_counted;              /* the scheduled start at next_start was found late */
 	bool no_pwait2;                 /* epoll_pwait2 is not available */
 	bool primed;                    /* a connection has ended (and left a session, if any) */
@@ -641,9 +642,10 @@ client_more(const struct bench_client *cl, double now)
 		return false;
 	if (t->count > 0)
 		return atomic_load_explicit(&t->st.started, memory_order_relaxed) < t->count;
-	/* open loop: every arrival scheduled before the end starts, late or not */
+	/* open loop: every arrival scheduled before the end starts, late or
+	 * not (arrival k at t0 + k / rate: no rounding error accumulates) */
 	if (cl->o->open_loop)
-		return cl->next_start < t->t_stop;
+		return (double)cl->arrivals < (t->t_stop - t->t0) * t->rate - 1e-6;
 	return now < t->t_stop;
 }
 
@@ -677,7 +679,8 @@ client_fill(struct bench_client *cl, double now)
 			}
 			if (cl->o->open_loop) {
 				origin = cl->next_start;
-				cl->next_start += 1.0 / t->rate;
+				cl->arrivals++;
+				cl->next_start = t->t0 + (double)cl->arrivals / t->rate;
 				cl->late_counted = false;
 			} else {
 				/* a limiter, not a schedule: no burst to catch up */

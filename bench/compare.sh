@@ -23,7 +23,9 @@
 #     capacity for the first case (coordinated omission excluded:
 #     latency counts from each connection's scheduled start);
 #   - tlsoffload's executor: crypto jobs per flush and, where the CPU has
-#     AVX-512 IFMA, jobs per IFMA pass (SIGUSR1 counter line).
+#     AVX-512 IFMA, jobs per IFMA pass (SIGUSR1 counter line);
+#   - the client's crypto on its core (`openssl speed`, same minute), and
+#     (without --quick) a cross-check against wrk on nginx.
 # Writes OUT/summary.md, OUT/runs.tsv, OUT/*.json, OUT/handshakes.png and
 # OUT/latency_cdf.png; without --quick or --no-results the summary also
 # replaces the "compare.sh" section of bench/RESULTS.md (plots copied to
@@ -282,6 +284,41 @@ open_loop() {
 	tail -1 "$out/open.tsv" | awk -F'\t' '{printf "  open loop %-10s %s (%s/s): p50 %.2f ms, p99 %.2f ms, errors %s\n", $1, $2, $3, $5 / 1000, $7 / 1000, $9}'
 }
 
+# What the client's own crypto costs on its core, the same minute: one
+# X25519 keygen + derive (two scalar multiplications) and one RSA-2048 or
+# ECDSA P-256 verify per full handshake.
+taskset -c 0 openssl speed -seconds 1 ecdhx25519 rsa2048 ecdsap256 2>/dev/null |
+	awk '/^rsa 2048/ {print "rsa2048_verify_us", 1e6 / $NF} /X25519/ {print "x25519_op_us", 1e6 / $NF}
+	     /256 bits ecdsa/ {print "p256_verify_us", 1e6 / $NF}' >"$out/speed.txt"
+
+# tlsbench against wrk, the same server (nginx, full TLS 1.2 RSA-2048, a
+# GET per connection with Connection: close), alternating: with the
+# server saturated the two must agree. wrk -c 16 -t1 on core 0 like tlsbench.
+wrk_check() {
+	local r t0 t1 req hs
+	start_nginx rsa2048 1.2 ECDHE-RSA-AES128-GCM-SHA256 off
+	printf 'tool\tround\ths_per_s\tserver_us\n' >"$out/wrk.tsv"
+	for r in $(seq "$rounds"); do
+		# shellcheck disable=SC2086
+		t0=$(ticks $PIDS)
+		req=$(taskset -c 0 wrk -t1 -c16 -d"${duration}s" -H 'Connection: close' "https://127.0.0.1:$PORT/" |
+			awk '/requests in/ {print $1}')
+		# shellcheck disable=SC2086
+		t1=$(ticks $PIDS)
+		python3 -c "print('wrk\t$r\t%.1f\t%.1f' % ($req / $duration, ($t1 - $t0) * 1e6 / $hz / max($req, 1)))" >>"$out/wrk.tsv"
+		# shellcheck disable=SC2086
+		t0=$(ticks $PIDS)
+		"$tb" -q --json --cores 0 -c 16 -d "$duration" --tls 1.2 --ciphers ECDHE-RSA-AES128-GCM-SHA256 \
+			--request / "127.0.0.1:$PORT" >"$out/wrk.tlsbench.$r.json" || true
+		# shellcheck disable=SC2086
+		t1=$(ticks $PIDS)
+		hs=$(python3 -c "import json; print(json.load(open('$out/wrk.tlsbench.$r.json'))['handshakes'])")
+		python3 -c "print('tlsbench\t$r\t%.1f\t%.1f' % ($hs / $duration, ($t1 - $t0) * 1e6 / $hz / max($hs, 1)))" >>"$out/wrk.tsv"
+		tail -2 "$out/wrk.tsv" | awk -F'\t' '{printf "  cross-check %-8s round %s: %8.1f handshakes/s, server %7.1f us\n", $1, $2, $3, $4}'
+	done
+	stop_servers
+}
+
 servers=(nginx haproxy tlsoffload)
 printf 'case\tserver\tround\ths_per_s\tserver_us\tclient_us\tp50_us\tp99_us\tresumed\terrors\tjobs\tbatches\tlane_jobs\tlane_passes\n' >"$out/runs.tsv"
 printf 'server\tload\trate\ths_per_s\tp50_us\tp90_us\tp99_us\tp999_us\terrors\tlate\n' >"$out/open.tsv"
@@ -295,6 +332,8 @@ for cas in $cases; do
 		done
 	done
 done
+
+[ "$quick" = 1 ] || wrk_check
 
 # latency at 50 % and 90 % of each server's capacity in the first case
 first=${cases%% *}
@@ -347,6 +386,23 @@ for c in cases.split():
     fill.append(f"{titles.get(c, c)}: {jobs / batches if batches else 0:.2f} jobs per flush"
                 + (f", {lj / lp:.2f} jobs per IFMA pass ({lj} of {jobs} jobs on the lanes)" if lp else ", no IFMA pass"))
 print("tlsoffload's executor at saturation (SIGUSR1 counters over the runs): " + "; ".join(fill) + ".\n")
+speed = dict(l.split() for l in open(f"{out}/speed.txt") if l.strip())
+if speed:
+    x = float(speed.get("x25519_op_us", "nan")); rv = float(speed.get("rsa2048_verify_us", "nan"))
+    ev = float(speed.get("p256_verify_us", "nan"))
+    print(f"Client crypto on core 0, the same minute (`openssl speed`): X25519 {x:.1f} µs per scalar "
+          f"multiplication, RSA-2048 verify {rv:.1f} µs, ECDSA P-256 verify {ev:.1f} µs: a full RSA-2048 "
+          f"handshake needs {2 * x + rv:.0f} µs of client crypto, an ECDSA one {2 * x + ev:.0f} µs "
+          f"(the client µs column above is tlsbench's whole cost, from getrusage).\n")
+import os
+if os.path.exists(f"{out}/wrk.tsv"):
+    w = list(csv.DictReader(open(f"{out}/wrk.tsv"), delimiter="\t"))
+    wm = {t: (med([float(r["hs_per_s"]) for r in w if r["tool"] == t]),
+              med([float(r["server_us"]) for r in w if r["tool"] == t])) for t in ("wrk", "tlsbench")}
+    print(f"Cross-check against wrk (nginx, full TLS 1.2 RSA-2048, `wrk -t1 -c16 -H 'Connection: close'` vs "
+          f"`tlsbench -c 16 --request /`, alternating, {len(w) // 2} rounds): wrk {wm['wrk'][0]:,.1f} handshakes/s, "
+          f"server {wm['wrk'][1]:,.0f} µs each; tlsbench {wm['tlsbench'][0]:,.1f}/s, {wm['tlsbench'][1]:,.0f} µs; "
+          f"ratio tlsbench/wrk {wm['tlsbench'][0] / wm['wrk'][0]:.2f} (rate), {wm['tlsbench'][1] / wm['wrk'][1]:.2f} (server CPU).\n")
 opens = list(csv.DictReader(open(f"{out}/open.tsv"), delimiter="\t"))
 if opens:
     print(f"Open loop ({titles.get(cases.split()[0])}), latency from each connection's scheduled start:\n")
