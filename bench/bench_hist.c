@@ -24,26 +24,25 @@ bench_hist_index(uint64_t v)
 	return (size_t)b * BENCH_HIST_HALF + (size_t)(v >> b);
 }
 
+/* The shift of bucket idx: its values share their bits above it. */
+static unsigned
+hist_shift(size_t idx)
+{
+	return idx < (1u << BENCH_HIST_SUB_BITS) ? 0 : (unsigned)(idx / BENCH_HIST_HALF) - 1;
+}
+
 uint64_t
 bench_hist_lowest(size_t idx)
 {
-	unsigned b;
-
 	if (idx < (1u << BENCH_HIST_SUB_BITS))
 		return idx;
-	b = (unsigned)(idx / BENCH_HIST_HALF) - 1;
-	return (uint64_t)(idx % BENCH_HIST_HALF + BENCH_HIST_HALF) << b;
+	return (uint64_t)(idx % BENCH_HIST_HALF + BENCH_HIST_HALF) << hist_shift(idx);
 }
 
 uint64_t
 bench_hist_highest(size_t idx)
 {
-	unsigned b;
-
-	if (idx < (1u << BENCH_HIST_SUB_BITS))
-		return idx;
-	b = (unsigned)(idx / BENCH_HIST_HALF) - 1;
-	return bench_hist_lowest(idx) + ((1ull << b) - 1);
+	return bench_hist_lowest(idx) + ((1ull << hist_shift(idx)) - 1);
 }
 
 void

@@ -33,6 +33,7 @@
 # scripts/deps.sh bench (nginx, haproxy, gnuplot-nox).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/bench_lib.sh
 
 quick=0 duration=5 rounds=2 conns=64 bin=build/tlsoffload tb=build/tlsbench
 out= results=bench/RESULTS.md cases=
@@ -88,12 +89,6 @@ for k in rsa2048 rsa3072 rsa4096 ecdsa; do # HAProxy wants the key in the same P
 	cat "$tmp/certs/$k.crt" "$tmp/certs/$k.key" >"$tmp/certs/$k.pem"
 done
 
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_port() {
-	for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done
-	echo "compare.sh: nothing listens on port $1" >&2
-	return 1
-}
 
 # case NAME -> KEY TLS SUITE RESUME (resume: none|id|ticket|psk)
 case_def() {
@@ -207,13 +202,6 @@ start_tlsoffload() {
 	PIDS=$!
 }
 
-ticks() { # utime + stime of the processes, in clock ticks
-	local t=0 p
-	for p in "$@"; do
-		t=$((t + $(awk '{sub(/.*\) /, ""); print $12 + $13}' "/proc/$p/stat")))
-	done
-	echo "$t"
-}
 hz=$(getconf CLK_TCK)
 
 # executor counters of tlsoffload: "jobs batches lane_jobs lane_passes"
