@@ -327,6 +327,8 @@ conn_handshake_done(struct bench_client *cl, struct bench_conn *c, double now)
 	}
 	bench_hist_record(&st->hs_lat, (uint64_t)((now - c->t_origin) * 1e9));
 	stat_add(&st->handshakes, 1);
+	if (cl->t->count > 0 || now <= cl->t->t_stop)
+		st->in_window++;
 	if (reused)
 		st->resumed++;
 	else if (c->offered)

@@ -224,7 +224,10 @@ measure() {
 	res=off
 	[ "$resume" != none ] && res=on
 	"start_$server" "$key" "$tls" "$suite" "$res"
-	args=(-q --json --cores 0 -c "$conns" -d "$duration" --tls "$tls" --resume "$resume" --groups X25519)
+	# P-256 too: in TLS 1.2 the client's groups also say which curves its
+	# ECDSA peer may sign with (RFC 8422 5.1); X25519 first, so it is the
+	# key exchange everywhere
+	args=(-q --json --cores 0 -c "$conns" -d "$duration" --tls "$tls" --resume "$resume" --groups X25519:P-256)
 	if [ "$tls" = 1.2 ]; then args+=(--ciphers "$suite"); else args+=(--ciphersuites "$suite"); fi
 	json=$out/$cas.$server.$r.json
 	[ "$server" = tlsoffload ] && e0=$(exec_counters $PIDS)
@@ -257,7 +260,7 @@ open_loop() {
 	local server=$1 cas=$2 rate=$3 label=$4 key tls suite resume args
 	read -r key tls suite resume < <(case_def "$cas")
 	"start_$server" "$key" "$tls" "$suite" off
-	args=(-q --json --cores 0 -c "$open_conns" -d "$duration" --tls "$tls" --resume none --groups X25519
+	args=(-q --json --cores 0 -c "$open_conns" -d "$duration" --tls "$tls" --resume none --groups X25519:P-256
 		--rate "$rate" --open-loop)
 	if [ "$tls" = 1.2 ]; then args+=(--ciphers "$suite"); else args+=(--ciphersuites "$suite"); fi
 	"$tb" "${args[@]}" "127.0.0.1:$PORT" >"$out/open.$server.$label.json" || true

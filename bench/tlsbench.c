@@ -34,6 +34,7 @@ struct bench_total {
 	struct bench_stats st;
 	double elapsed, cpu_s;
 	uint64_t handshakes, errors, started;
+	double rate; /* handshakes/s */
 };
 
 static void
@@ -50,6 +51,7 @@ total_merge(struct bench_total *tot, struct bench_thread *th, unsigned n)
 		tot->started += atomic_load(&s->started);
 		tot->handshakes += atomic_load(&s->handshakes);
 		tot->errors += atomic_load(&s->errors);
+		tot->st.in_window += s->in_window;
 		tot->st.resumed += s->resumed;
 		tot->st.resume_tried += s->resume_tried;
 		tot->st.resume_missed += s->resume_missed;
@@ -72,6 +74,13 @@ total_merge(struct bench_total *tot, struct bench_thread *th, unsigned n)
 			t_end = th[i].t_end;
 	}
 	tot->elapsed = t_end - th[0].t0;
+	/* With -d, the rate counts what completed within the duration: the
+	 * drain of the connections still in flight at the end (up to one
+	 * latency, more against a slow server) would otherwise dilute it. */
+	if (th[0].o->count == 0 && th[0].o->duration > 0 && !atomic_load(&stop_flag))
+		tot->rate = (double)tot->st.in_window / th[0].o->duration;
+	else
+		tot->rate = tot->elapsed > 0 ? (double)tot->handshakes / tot->elapsed : 0.0;
 }
 
 static const double quantiles[] = { 0.5, 0.9, 0.99, 0.999 };
@@ -107,7 +116,7 @@ report_json(const struct bench_opts *o, const struct bench_total *t, unsigned n_
 	printf("\"resume\":\"%s\",\"resume_ratio\":%.3f,", resume[o->resume], o->resume_ratio);
 	printf("\"elapsed_s\":%.3f,\"started\":%" PRIu64 ",\"handshakes\":%" PRIu64 ",\"errors\":%" PRIu64 ",",
 	       t->elapsed, t->started, t->handshakes, t->errors);
-	printf("\"handshakes_per_s\":%.1f,", t->elapsed > 0 ? hs / t->elapsed : 0.0);
+	printf("\"handshakes_per_s\":%.1f,", t->rate);
 	printf("\"resumed\":%" PRIu64 ",\"resumed_share\":%.4f,\"resume_offered\":%" PRIu64
 	       ",\"resume_refused\":%" PRIu64 ",",
 	       t->st.resumed, hs > 0 ? (double)t->st.resumed / hs : 0.0, t->st.resume_tried, t->st.resume_missed);
@@ -160,7 +169,7 @@ report_text(const struct bench_opts *o, const struct bench_total *t)
 
 	printf("tlsbench %s:%s: %" PRIu64 " handshakes in %.2f s = %.1f handshakes/s (%" PRIu64
 	       " connections started)\n",
-	       o->host, o->port, t->handshakes, t->elapsed, t->elapsed > 0 ? hs / t->elapsed : 0.0, t->started);
+	       o->host, o->port, t->handshakes, t->elapsed, t->rate, t->started);
 	printf("  TLS 1.2: %" PRIu64 "  TLS 1.3: %" PRIu64 "  cipher %s  group %s\n", t->st.tls12, t->st.tls13,
 	       t->st.cipher[0] ? t->st.cipher : "-", t->st.group[0] ? t->st.group : "-");
 	printf("  resumed %" PRIu64 " (%.1f %%), sessions offered %" PRIu64 ", refused %" PRIu64 "\n", t->st.resumed,

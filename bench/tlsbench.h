@@ -67,6 +67,7 @@ struct bench_opts {
  * thread runs (relaxed atomics), the report after it joined. */
 struct bench_stats {
 	_Atomic uint64_t started, handshakes, errors, inflight;
+	uint64_t in_window;      /* handshakes done before -d ran out (the rate's numerator) */
 	uint64_t resumed, resume_tried, resume_missed; /* missed: offered, not resumed */
 	uint64_t tls12, tls13;
 	uint64_t late_starts;    /* open loop: arrivals that found every slot busy */
