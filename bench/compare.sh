@@ -412,7 +412,7 @@ import csv, json, statistics, sys, glob, os
 out, cases = sys.argv[1], sys.argv[2].split()
 rows = list(csv.DictReader(open(f"{out}/runs.tsv"), delimiter="\t"))
 with open(f"{out}/handshakes.dat", "w") as f:
-    f.write("case nginx haproxy tlsoffload\n")
+    f.write("# case nginx haproxy tlsoffload\n")
     for c in cases:
         v = [statistics.median([float(r["hs_per_s"]) for r in rows if r["case"] == c and r["server"] == s] or [0])
              for s in ("nginx", "haproxy", "tlsoffload")]
