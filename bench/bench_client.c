@@ -36,6 +36,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "bench_util.h"
 #include "tlsbench.h"
 
 #define BENCH_HDR_MAX 2048 /* response header bytes kept for parsing */
@@ -85,15 +86,6 @@ const char *const bench_err_names[BENCH_ERR_KINDS] = {
 	[BENCH_ERR_HTTP] = "http", [BENCH_ERR_TIMEOUT] = "timeout",
 	[BENCH_ERR_RESOURCE] = "resource",
 };
-
-double
-bench_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* One writer per counter (its thread); the progress line reads. */
 static inline void
@@ -408,7 +400,7 @@ conn_response_bytes(struct bench_conn *c, const char *buf, size_t n)
 static void
 conn_response_done(struct bench_client *cl, struct bench_conn *c, bool closed)
 {
-	double now = bench_mono();
+	double now = bench_now_s();
 
 	if (!c->hdr_done || (c->body_left > 0) || (c->body_left < 0 && !closed)) {
 		conn_fail(cl, c, BENCH_ERR_HTTP, c->hdr_done ? "response shorter than its Content-Length"
@@ -508,7 +500,7 @@ conn_step(struct bench_client *cl, struct bench_conn *c)
 	case ST_HANDSHAKE:
 		r = SSL_do_handshake(c->ssl);
 		if (r == 1)
-			conn_handshake_done(cl, c, bench_mono());
+			conn_handshake_done(cl, c, bench_now_s());
 		else
 			conn_ssl_blocked(cl, c, r);
 		return;
@@ -728,7 +720,7 @@ client_loop(struct bench_client *cl)
 
 	cl->next_start = t->t0;
 	for (;;) {
-		double now = bench_mono();
+		double now = bench_now_s();
 		double wake, next = client_fill(cl, now);
 		struct timespec ts;
 		int n;
@@ -752,7 +744,7 @@ client_loop(struct bench_client *cl)
 			return -1;
 		for (int i = 0; i < n; i++)
 			conn_step(cl, evs[i].data.ptr);
-		client_timeouts(cl, bench_mono());
+		client_timeouts(cl, bench_now_s());
 	}
 	return 0;
 }
@@ -829,7 +821,7 @@ bench_client_run(void *arg)
 		return NULL;
 	}
 	t->rc = client_loop(cl);
-	t->t_end = bench_mono();
+	t->t_end = bench_now_s();
 	if (getrusage(RUSAGE_THREAD, &ru) == 0)
 		t->st.cpu_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
 			      (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;

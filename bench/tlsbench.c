@@ -12,6 +12,7 @@
 
 #include <openssl/ssl.h>
 
+#include "bench_util.h"
 #include "tlsbench.h"
 
 static atomic_bool stop_flag;
@@ -194,7 +195,7 @@ progress(struct bench_thread *th, unsigned n, atomic_uint *done, bool quiet)
 	uint64_t last = 0;
 
 	while (atomic_load(done) < n) {
-		double now = bench_mono();
+		double now = bench_now_s();
 		uint64_t hs = 0, err = 0, fl = 0;
 
 		if (now < next) {
@@ -254,7 +255,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	t0 = bench_mono();
+	t0 = bench_now_s();
 	for (unsigned i = 0; i < n; i++) {
 		th[i] = (struct bench_thread){
 			.o = &o, .id = i, .cpu = o.cores[i],

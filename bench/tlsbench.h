@@ -96,7 +96,6 @@ struct bench_thread {
 
 int bench_opts_parse(struct bench_opts *o, int argc, char **argv);
 void *bench_client_run(void *thread);
-double bench_mono(void);
 int bench_legacy_keys(void);
 
 #endif
