@@ -12,6 +12,7 @@
 # Loopback only. Needs nginx and wrk (scripts/deps.sh bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/bench_lib.sh
 
 key=rsa tls=1.2 accel=auto duration=5 runs=3 conns=16 bin=build/tlsoffload
 while [ $# -gt 0 ]; do
@@ -47,8 +48,6 @@ cleanup() {
 }
 trap cleanup EXIT
 bash scripts/gen-cert.sh "$tmp/certs" >/dev/null
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 
 # nginx: one worker, no session cache, no tickets, the same version, suite and groups.
 np=$(port)
@@ -83,15 +82,6 @@ taskset -c 0 "$bin" --listen "127.0.0.1:$tp" --cert "$tmp/certs/$key.crt" --key 
 pids+=($!)
 wait_port "$tp"
 
-# CPU ticks (utime + stime) of a process and its children threads/processes.
-ticks() {
-	local total=0 p
-	for p in "$@"; do
-		# fields after the ")" of the command name: utime is the 12th, stime the 13th
-		total=$((total + $(awk '{sub(/.*\) /, ""); print $12 + $13}' "/proc/$p/stat")))
-	done
-	echo "$total"
-}
 hz=$(getconf CLK_TCK)
 nginx_pids() { echo "${pids[0]} $(pgrep -P "${pids[0]}" | tr '\n' ' ')"; }
 

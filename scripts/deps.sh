@@ -2,7 +2,7 @@
 # Install the Debian 12 packages tlsoffload needs, only those missing.
 #   scripts/deps.sh          build dependencies
 #   scripts/deps.sh test     + the TLS peers and tools the tests drive
-#   scripts/deps.sh bench    + nginx, wrk and friends for bench/
+#   scripts/deps.sh bench    + nginx, HAProxy, wrk, gnuplot and friends for bench/
 set -euo pipefail
 
 pkgs=(meson ninja-build pkg-config gcc g++ libc6-dev libssl-dev libyaml-dev
@@ -10,7 +10,7 @@ pkgs=(meson ninja-build pkg-config gcc g++ libc6-dev libssl-dev libyaml-dev
 case "${1:-}" in
 test)  pkgs+=(curl gnutls-bin iproute2 iputils-ping nftables ethtool procps psmisc netcat-openbsd testssl.sh
              sslscan nginx valgrind) ;;
-bench) pkgs+=(curl gnutls-bin nginx wrk procps psmisc) ;;
+bench) pkgs+=(curl gnutls-bin nginx haproxy wrk gnuplot-nox procps psmisc util-linux) ;;
 "")    ;;
 *)     echo "usage: $0 [test|bench]" >&2; exit 2 ;;
 esac
