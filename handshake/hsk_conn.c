@@ -20,6 +20,11 @@
 			return e_;                                                                 \
 	} while (0)
 #define HSK_MAX_WARNINGS 4
+/* Renegotiation ClientHellos refused with a no_renegotiation warning on
+ * one connection; the next one ends it (each costs us a record and an
+ * alert, for nothing: a client that goes on is not a client that can
+ * proceed without renegotiating, RFC 5246 7.2.2). */
+#define HSK_MAX_RENEG_REFUSALS 3
 
 static const uint8_t hsk_zero_app;
 
@@ -172,9 +177,9 @@ hsk_transcript_add(struct hsk_conn *c, const uint8_t *p, size_t len)
 		return;
 	EVP_DigestUpdate(c->transcript, p, len);
 	if (c->raw != NULL) {
-		if (c->raw_len + len > HSK_TRANSCRIPT_CAP) {
+		if (c->raw_len + len > hsk_transcript_cap(c)) {
 			/* Too long for a CertificateVerify: it will fail. */
-			c->raw_len = HSK_TRANSCRIPT_CAP + 1;
+			c->raw_len = hsk_transcript_cap(c) + 1;
 			return;
 		}
 		memcpy(c->raw + c->raw_len, p, len);
@@ -356,8 +361,15 @@ hsk_on_handshake(struct hsk_conn *c, const uint8_t *p, size_t len)
 	if (len == 0) /* RFC 5246 6.2.1: no zero-length handshake fragments */
 		return HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE);
 	if (c->hs_len + len > c->hs_cap) {
-		size_t cap = c->hs_len + len > HSK_HS_CAP + 4 ? 0 : HSK_HS_CAP + 4;
-		uint8_t *n = cap ? realloc(c->hs, cap) : NULL;
+		/* Grown by doubling up to the listener's largest message, so a
+		 * large maximum costs memory only to messages that use it. */
+		size_t max = (size_t)c->ctx->max_hs_msg + 4;
+		size_t cap = c->hs_cap * 2 > c->hs_len + len ? c->hs_cap * 2 : c->hs_len + len;
+		uint8_t *n;
+
+		if (cap > max)
+			cap = c->hs_len + len > max ? 0 : max;
+		n = cap ? realloc(c->hs, cap) : NULL;
 
 		if (n == NULL)
 			return HSK_ALERT(HSK_AD_HANDSHAKE_FAILURE); /* message too large */
@@ -370,17 +382,23 @@ hsk_on_handshake(struct hsk_conn *c, const uint8_t *p, size_t len)
 		const uint8_t *m = c->hs + off;
 		size_t mlen = (size_t)m[1] << 16 | (size_t)m[2] << 8 | m[3];
 
-		if (mlen > HSK_HS_CAP)
+		if (mlen > c->ctx->max_hs_msg) {
+			c->w->hs_too_large++;
 			return HSK_ALERT(HSK_AD_HANDSHAKE_FAILURE);
+		}
 		if (c->hs_len - off - 4 < mlen)
 			break;
 		if (c->state == HSK_ST_ESTABLISHED && c->version == 0x0304) {
 			err = hsk_srv13_post_handshake(c, m[0], m + 4, mlen);
 		} else if (c->state == HSK_ST_ESTABLISHED) {
 			/* Renegotiation: refused with a warning (RFC 5746 4.2,
-			 * RFC 5246 7.2.2); the connection goes on. */
+			 * RFC 5246 7.2.2); the connection goes on, a few times. */
 			if (m[0] != HSK_MT_CLIENT_HELLO)
 				return HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE);
+			if (++c->reneg_refused > HSK_MAX_RENEG_REFUSALS) {
+				c->w->renegotiations_cut++;
+				return HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE);
+			}
 			static const uint8_t warn[2] = { 1, HSK_AD_NO_RENEGOTIATION };
 			err = hsk_out_record(c, REC_ALERT, warn, 2);
 		} else if (c->version == 0x0304 && c->state != HSK_ST_CLIENT_HELLO) {
@@ -484,6 +502,8 @@ hsk_run(struct hsk_conn *c)
 		case REC_APPLICATION_DATA:
 			if (c->state != HSK_ST_ESTABLISHED)
 				err = HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE);
+			if (ptlen > 0)
+				c->key_updates = 0; /* progress: KeyUpdates bounded per data (hsk_srv13.c) */
 			c->app_p = ptlen ? pt : &hsk_zero_app;
 			c->app_n = ptlen;
 			break;
