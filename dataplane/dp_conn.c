@@ -24,6 +24,8 @@ dp_conn_release(struct dp_conn *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	a->n_conns--;
+	if (c->handshaking)
+		a->n_handshaking--;
 	hsk_conn_free(c->tls);
 	free(c);
 }
@@ -69,8 +71,24 @@ dp_conn_new(struct dp_app *a, const struct hsk_ctx *ctx, const struct dp_io_ops 
 		a->conns->prev = c;
 	a->conns = c;
 	a->n_conns++;
+	c->handshaking = true;
+	a->n_handshaking++;
 	a->stats.accepted++;
 	return c;
+}
+
+bool
+dp_app_admit(struct dp_app *a)
+{
+	if (a->n_conns >= a->cfg->max_conns) {
+		a->stats.refused_conns++;
+		return false;
+	}
+	if (a->n_handshaking >= a->cfg->max_handshakes) {
+		a->stats.refused_handshakes++;
+		return false;
+	}
+	return true;
 }
 
 /* Send what the engine has for the transport. Not while its crypto job
@@ -276,6 +294,10 @@ dp_conn_service(struct dp_conn *c)
 	}
 	if (c->dead && !hsk_conn_crypto_pending(c->tls))
 		return dp_conn_kill(c);
+	if (c->handshaking && hsk_conn_established(c->tls)) {
+		c->handshaking = false;
+		c->app->n_handshaking--;
+	}
 	if (c->ops->room != NULL && c->io != NULL)
 		c->ops->room(c->io);
 	return true;
@@ -461,6 +483,13 @@ dp_app_teardown(struct dp_app *a)
 	a->hw.exec = NULL;
 }
 
+/* Another thread's counter, for a log line. */
+static unsigned long long
+dp_read(const uint64_t *p)
+{
+	return (unsigned long long)__atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
 void
 dp_app_log_stats(const struct dp_app *a, int cpu)
 {
@@ -468,6 +497,18 @@ dp_app_log_stats(const struct dp_app *a, int cpu)
 
 	if (a->hw.exec != NULL)
 		acc_exec_stats(a->hw.exec, &as); /* racy read of counters, for a log line */
+	/* Live objects (back to zero when every client is gone) and what
+	 * the limits refused. */
+	dp_log(DP_LOG_INFO,
+	       "worker %u: live connections %zu handshaking %zu crypto pending %zu pooled %u; refused at "
+	       "accept: max_conns %llu max_handshakes %llu; cut: message too large %llu renegotiations "
+	       "%llu key updates %llu",
+	       a->id, __atomic_load_n(&a->n_conns, __ATOMIC_RELAXED),
+	       __atomic_load_n(&a->n_handshaking, __ATOMIC_RELAXED),
+	       a->hw.exec != NULL ? acc_exec_pending(a->hw.exec) : (size_t)0,
+	       __atomic_load_n(&a->hw.conn_pool_n, __ATOMIC_RELAXED), dp_read(&a->stats.refused_conns),
+	       dp_read(&a->stats.refused_handshakes), dp_read(&a->hw.hs_too_large),
+	       dp_read(&a->hw.renegotiations_cut), dp_read(&a->hw.key_updates_cut));
 	dp_log(DP_LOG_INFO,
 	       "worker %u (cpu %d): accepted %llu, handshakes full %llu resumed %llu failed %llu, "
 	       "requests %llu, timeouts %llu; crypto jobs %llu in %llu batches (%llu jobs in %llu "

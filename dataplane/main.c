@@ -57,6 +57,7 @@ main_ctx(struct hsk_ctx *ctx, const struct cfg *cfg, const struct cfg_listener *
 		ctx->n_alpn = t->n_alpn;
 	}
 	ctx->resumption = t->resumption;
+	ctx->max_hs_msg = t->max_handshake_message;
 	ctx->session_lifetime_s = cfg->session_lifetime_s;
 	ctx->tickets13 = (uint8_t)cfg->tickets;
 	ctx->psk_modes = (uint8_t)((cfg->psk_modes & CFG_PSK_DHE_KE ? HSK_PSK_DHE_KE : 0) |
