@@ -135,6 +135,29 @@ start_server --resumption off --workers 2
 check "100,000 aborted handshakes: RSS and live counters back, in under a minute" aborted
 sed -n 's/^/     /p' "$TMP/case.log" | grep -Ev '^     $' | head -5
 
+# ---- idle timeout: an established connection that goes quiet ----
+idle() {
+	timeout 30 python3 - "$PORT" <<'PY'
+import socket, ssl, sys, time
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+with ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)) as s:
+    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")  # keep-alive
+    assert s.recv(4096).startswith(b"HTTP/1.1 200")
+    t0 = time.monotonic()
+    try:
+        end = s.recv(1)  # close_notify: b""
+    except ssl.SSLZeroReturnError:
+        end = b""
+    took = time.monotonic() - t0
+print("idle connection closed by the server after %.1f s (--idle-timeout 1s), %r" % (took, end))
+sys.exit(0 if end == b"" and 0.9 <= took <= 2.5 else 1)
+PY
+}
+start_server --idle-timeout 1s
+check "idle timeout: a quiet established connection gets close_notify" idle
+sed -n 's/^/     /p' "$TMP/case.log" | head -1
+
 # ---- connection limits ----
 # hold N raw connections, then M more must be reset; then the N complete
 # their handshakes (and, with a handshake limit, one more fits afterwards).
