@@ -1,4 +1,5 @@
 /* Respond mode over any byte stream (dp_conn.h). */
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -389,6 +390,20 @@ dp_app_run_completed(struct dp_app *a)
 	}
 }
 
+/* After a burst, give the freed memory back. glibc keeps the chunks
+ * freed in its arenas, so the RSS would stay at the burst's high-water
+ * mark of live connections (a flood of aborted handshakes leaves
+ * hundreds behind); once the worker has no connection left, malloc_trim
+ * returns the whole free pages. At most once per burst. */
+static void
+dp_app_trim(struct dp_app *a)
+{
+	if (a->n_conns != 0 || a->stats.closed == a->trimmed_at)
+		return;
+	a->trimmed_at = a->stats.closed;
+	(void)malloc_trim(0);
+}
+
 static void
 dp_app_timers(struct dp_app *a)
 {
@@ -458,6 +473,7 @@ dp_app_flush(struct dp_app *a)
 	dp_app_run_completed(a);
 	if (a->now_ms >= a->next_timer_ms) {
 		dp_app_timers(a);
+		dp_app_trim(a);
 		a->next_timer_ms = a->now_ms + DP_APP_TIMER_MS;
 	}
 }

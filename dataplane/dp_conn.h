@@ -82,6 +82,7 @@ struct dp_app {
 	size_t n_handshaking;      /* connections not yet established */
 	uint64_t now_ms, next_timer_ms;
 	struct dp_app_stats stats;
+	uint64_t trimmed_at;       /* stats.closed at the last malloc_trim */
 	struct acc_stats acc;      /* the executor's counters, kept at teardown */
 };
 

@@ -9,7 +9,12 @@
  *       N handshakes abandoned at every stage (after connect, in the
  *       middle of the ClientHello, after it, after the server's flight, in
  *       the middle of the client's second flight), half closed with FIN,
- *       half with RST. The ClientHello is captured once from libssl.
+ *       half with RST. The ClientHello is captured once from libssl (it
+ *       asks for ECDSA signatures, the server's cheaper key).
+ *   hostile_client burst HOST PORT N
+ *       N connections at once, each sending the ClientHello and reading
+ *       the server's flight, then all reset: the server's connection
+ *       objects are all in use at once (a warm-up before measuring memory).
  *   hostile_client slowloris HOST PORT N SECONDS
  *       N connections each sending one byte of a ClientHello per second;
  *       one the server closes is opened again.
@@ -141,11 +146,26 @@ hc_ssl_ctx(int version, const char *ciphers)
 	return c;
 }
 
+/* A TLS 1.3 client that takes ECDSA signatures only: the server signs
+ * with its P-256 key, so a run of aborted handshakes costs it little
+ * (they are about the closes, not the signatures). */
+static SSL_CTX *
+hc_ssl_ctx13_ecdsa(void)
+{
+	SSL_CTX *c = hc_ssl_ctx(TLS1_3_VERSION, NULL);
+
+	if (c != NULL && SSL_CTX_set1_sigalgs_list(c, "ECDSA+SHA256:ECDSA+SHA384") != 1) {
+		SSL_CTX_free(c);
+		return NULL;
+	}
+	return c;
+}
+
 /* libssl's first flight into hc_hello, through memory BIOs. */
 static int
 hc_capture_hello(void)
 {
-	SSL_CTX *c = hc_ssl_ctx(TLS1_3_VERSION, NULL);
+	SSL_CTX *c = hc_ssl_ctx13_ecdsa();
 	SSL *s = c ? SSL_new(c) : NULL;
 	BIO *rb = BIO_new(BIO_s_mem()), *wb = BIO_new(BIO_s_mem());
 	int n;
@@ -210,15 +230,19 @@ static atomic_ulong hc_next;
 static unsigned long hc_total;
 static double hc_deadline; /* 0: none */
 
-/* Stage of connection i: 30 % connect, 30 % mid-hello, 25 % hello, 14 %
- * server flight, 1 % mid client flight (a real handshake: kept few). */
+/* Stage of connection i, per 1,000: 300 after connect, 300 mid-hello,
+ * 298 after the hello, 100 after the server's flight, 2 in the middle of
+ * the client's flight (a real handshake on both sides: kept few). */
 static int
 hc_ab_stage(unsigned long i)
 {
-	unsigned long k = i % 100;
+	unsigned long k = i % 1000;
 
-	return k < 30 ? HC_AB_CONNECT : k < 60 ? HC_AB_MID_HELLO : k < 85 ? HC_AB_HELLO : k < 99 ? HC_AB_FLIGHT
-												  : HC_AB_MID_CLIENT;
+	return k < 300 ? HC_AB_CONNECT
+	       : k < 600 ? HC_AB_MID_HELLO
+	       : k < 898 ? HC_AB_HELLO
+	       : k < 998 ? HC_AB_FLIGHT
+			 : HC_AB_MID_CLIENT;
 }
 
 /* The server's flight, or its first part: the server writes it in one
@@ -323,7 +347,7 @@ hc_run_threads(void *(*fn)(void *), void *arg, unsigned threads)
 static int
 hc_abort(unsigned long n, unsigned threads)
 {
-	SSL_CTX *ctx = hc_ssl_ctx(TLS1_3_VERSION, NULL);
+	SSL_CTX *ctx = hc_ssl_ctx13_ecdsa();
 	double t0 = hc_now();
 	unsigned long done = 0;
 
@@ -338,6 +362,33 @@ hc_abort(unsigned long n, unsigned threads)
 	printf(" failed to reach their stage %lu\n", (unsigned long)hc_ab_failed);
 	SSL_CTX_free(ctx);
 	return done + hc_ab_failed == n ? 0 : 2;
+}
+
+/* ---- burst ---- */
+
+static int
+hc_burst(unsigned n)
+{
+	int *fd = calloc(n, sizeof(int));
+	unsigned flights = 0;
+
+	if (fd == NULL)
+		return 2;
+	for (unsigned i = 0; i < n; i++) {
+		fd[i] = hc_connect(false);
+		if (fd[i] >= 0 && !hc_send_all(fd[i], hc_hello, hc_hello_len)) {
+			close(fd[i]);
+			fd[i] = -1;
+		}
+	}
+	for (unsigned i = 0; i < n; i++)
+		flights += fd[i] >= 0 && hc_read_flight(fd[i], NULL);
+	for (unsigned i = 0; i < n; i++)
+		if (fd[i] >= 0)
+			hc_close(fd[i], true);
+	printf("burst: %u connections at once, %u server flights read\n", n, flights);
+	free(fd);
+	return 0;
 }
 
 /* ---- slowloris ---- */
@@ -697,6 +748,8 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN); /* libssl writes to sockets the server closed */
 	if (strcmp(mode, "abort") == 0 && argc == 6)
 		return hc_abort(a, (unsigned)b);
+	if (strcmp(mode, "burst") == 0)
+		return hc_burst((unsigned)a);
 	if (strcmp(mode, "slowloris") == 0 && argc == 6)
 		return hc_slowloris((unsigned)a, (unsigned)b);
 	if (strcmp(mode, "garbage") == 0 && (argc == 6 || argc == 7))
