@@ -261,6 +261,19 @@ arg_word(const char *flag, const struct cfg_word *words, const char *val, int *o
 	return 0;
 }
 
+/* Bytes, min..max. */
+static int
+arg_size(const char *flag, const char *val, uint64_t min, uint64_t max, uint64_t *n, char *err, size_t errlen)
+{
+	char why[256];
+
+	if (cfg_value_parse_size(val, max, n, why, sizeof(why)) != 0)
+		return cfg_errf(err, errlen, "%s: %s", flag, why);
+	if (*n < min)
+		return cfg_errf(err, errlen, "%s: at least %llu bytes", flag, (unsigned long long)min);
+	return 0;
+}
+
 /* One flag of pass 2. */
 static int
 arg_apply(struct cfg *cfg, struct args *a, const struct opt *o, const char *flag, const char *val,
@@ -413,17 +426,14 @@ arg_apply(struct cfg *cfg, struct args *a, const struct opt *o, const char *flag
 			cfg->max_handshakes = (uint32_t)n;
 		return 0;
 	case O_CONN_BUFFER:
-		if (cfg_value_parse_size(val, CFG_MAX_CONN_BUFFER, &n, why, sizeof(why)) != 0)
-			return cfg_errf(err, errlen, "%s: %s", flag, why);
-		if (n < CFG_MIN_CONN_BUFFER)
-			return cfg_errf(err, errlen, "%s: at least %u bytes", flag, CFG_MIN_CONN_BUFFER);
+		if (arg_size(flag, val, CFG_MIN_CONN_BUFFER, CFG_MAX_CONN_BUFFER, &n, err, errlen) != 0)
+			return -1;
 		cfg->conn_buffer = (uint32_t)n;
 		return 0;
 	case O_MAX_HS_MESSAGE:
-		if (cfg_value_parse_size(val, CFG_MAX_MAX_HANDSHAKE_MESSAGE, &n, why, sizeof(why)) != 0)
-			return cfg_errf(err, errlen, "%s: %s", flag, why);
-		if (n < CFG_MIN_MAX_HANDSHAKE_MESSAGE)
-			return cfg_errf(err, errlen, "%s: at least %u bytes", flag, CFG_MIN_MAX_HANDSHAKE_MESSAGE);
+		if (arg_size(flag, val, CFG_MIN_MAX_HANDSHAKE_MESSAGE, CFG_MAX_MAX_HANDSHAKE_MESSAGE, &n, err,
+			     errlen) != 0)
+			return -1;
 		a->tls.max_hs_message = (uint32_t)n;
 		return 0;
 	case O_IDLE_TIMEOUT:

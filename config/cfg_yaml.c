@@ -257,9 +257,9 @@ ld_uint(struct ld *ld, const yaml_node_t *n, const char *path, uint64_t min, uin
 	return 0;
 }
 
-/* Bytes: "512", "16k", "1m" (cfg_value_parse_size). */
+/* Bytes: "512", "16k", "1m" (cfg_value_parse_size), min..max. */
 static int
-ld_size(struct ld *ld, const yaml_node_t *n, const char *path, uint64_t max, uint64_t *out)
+ld_size(struct ld *ld, const yaml_node_t *n, const char *path, uint64_t min, uint64_t max, uint64_t *out)
 {
 	char why[256];
 	const char *s = ld_scalar(ld, n, path);
@@ -268,6 +268,8 @@ ld_size(struct ld *ld, const yaml_node_t *n, const char *path, uint64_t max, uin
 		return -1;
 	if (cfg_value_parse_size(s, max, out, why, sizeof(why)) != 0)
 		return ld_err(ld, n, "%s: %s", path, why);
+	if (*out < min)
+		return ld_err(ld, n, "%s: at least %llu bytes", path, (unsigned long long)min);
 	return 0;
 }
 
@@ -454,10 +456,8 @@ k_max_handshake_message(struct ld *ld, void *obj, const char *path, const yaml_n
 	struct tls_obj *t = obj;
 	uint64_t n;
 
-	if (ld_size(ld, v, path, CFG_MAX_MAX_HANDSHAKE_MESSAGE, &n) != 0)
+	if (ld_size(ld, v, path, CFG_MIN_MAX_HANDSHAKE_MESSAGE, CFG_MAX_MAX_HANDSHAKE_MESSAGE, &n) != 0)
 		return -1;
-	if (n < CFG_MIN_MAX_HANDSHAKE_MESSAGE)
-		return ld_err(ld, v, "%s: at least %u bytes", path, CFG_MIN_MAX_HANDSHAKE_MESSAGE);
 	t->tls->max_handshake_message = (uint32_t)n;
 	return 0;
 }
@@ -709,7 +709,7 @@ k_response_size(struct ld *ld, void *obj, const char *path, const yaml_node_t *v
 	struct cfg *cfg = obj;
 	uint64_t n;
 
-	if (ld_size(ld, v, path, CFG_MAX_RESPONSE_SIZE, &n) != 0)
+	if (ld_size(ld, v, path, 0, CFG_MAX_RESPONSE_SIZE, &n) != 0)
 		return -1;
 	cfg->response_size = (size_t)n;
 	return 0;
@@ -757,7 +757,7 @@ k_cache_size(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
 	struct cfg *cfg = obj;
 	uint64_t n;
 
-	if (ld_size(ld, v, path, UINT32_MAX, &n) != 0)
+	if (ld_size(ld, v, path, 0, UINT32_MAX, &n) != 0)
 		return -1;
 	cfg->session_cache_size = (uint32_t)n;
 	return 0;
@@ -878,28 +878,28 @@ k_idle_timeout(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
 	return ld_duration(ld, v, path, &cfg->idle_timeout_ms);
 }
 
+/* A connection count of limits: into *out. */
 static int
-k_limits_max_conns(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
+ld_conns(struct ld *ld, const yaml_node_t *v, const char *path, uint32_t *out)
 {
-	struct cfg *cfg = obj;
 	uint64_t n;
 
 	if (ld_uint(ld, v, path, 1, CFG_MAX_MAX_CONNS, &n) != 0)
 		return -1;
-	cfg->max_conns = (uint32_t)n;
+	*out = (uint32_t)n;
 	return 0;
+}
+
+static int
+k_limits_max_conns(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
+{
+	return ld_conns(ld, v, path, &((struct cfg *)obj)->max_conns);
 }
 
 static int
 k_limits_max_handshakes(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
 {
-	struct cfg *cfg = obj;
-	uint64_t n;
-
-	if (ld_uint(ld, v, path, 1, CFG_MAX_MAX_CONNS, &n) != 0)
-		return -1;
-	cfg->max_handshakes = (uint32_t)n;
-	return 0;
+	return ld_conns(ld, v, path, &((struct cfg *)obj)->max_handshakes);
 }
 
 static int
@@ -908,10 +908,8 @@ k_limits_conn_buffer(struct ld *ld, void *obj, const char *path, const yaml_node
 	struct cfg *cfg = obj;
 	uint64_t n;
 
-	if (ld_size(ld, v, path, CFG_MAX_CONN_BUFFER, &n) != 0)
+	if (ld_size(ld, v, path, CFG_MIN_CONN_BUFFER, CFG_MAX_CONN_BUFFER, &n) != 0)
 		return -1;
-	if (n < CFG_MIN_CONN_BUFFER)
-		return ld_err(ld, v, "%s: at least %u bytes", path, CFG_MIN_CONN_BUFFER);
 	cfg->conn_buffer = (uint32_t)n;
 	return 0;
 }
