@@ -192,19 +192,18 @@ print("%d held connections completed %d, %d beyond the limit reset %d, %d afterw
 sys.exit(0 if ok == n and reset == m and more == after else 1)
 PY
 }
-max_conns() {
-	limits 20 10 0 || return 1
-	stats | tee /dev/stderr | grep -q 'max_conns 10 max_handshakes 0;'
+# limit_case N M AFTER COUNTERS: limits, then the server's refusal counters
+limit_case() {
+	limits "$1" "$2" "$3" || return 1
+	stats | tee /dev/stderr | grep -q "$4"
 }
 start_server --max-conns 20 --max-handshakes 20
-check "--max-conns 20: 10 more reset and counted, the 20 complete" max_conns
+check "--max-conns 20: 10 more reset and counted, the 20 complete" \
+	limit_case 20 10 0 'max_conns 10 max_handshakes 0;'
 sed -n 's/^/     /p' "$TMP/case.log" | head -1
-max_handshakes() {
-	limits 10 5 5 || return 1
-	stats | tee /dev/stderr | grep -q 'max_conns 0 max_handshakes 5;'
-}
 start_server --max-conns 100 --max-handshakes 10
-check "--max-handshakes 10: 5 more reset and counted, room again once they complete" max_handshakes
+check "--max-handshakes 10: 5 more reset and counted, room again once they complete" \
+	limit_case 10 5 5 'max_conns 0 max_handshakes 5;'
 sed -n 's/^/     /p' "$TMP/case.log" | head -1
 
 finish
