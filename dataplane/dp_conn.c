@@ -499,6 +499,18 @@ dp_app_teardown(struct dp_app *a)
 	a->hw.exec = NULL;
 }
 
+void
+dp_log_heap(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+
+	/* What malloc hands out (arenas and mmapped blocks): unlike the RSS,
+	 * it does not depend on which pages of the pooled objects were
+	 * touched, so a leak shows here first. */
+	dp_log(DP_LOG_INFO, "process: heap in use %zu bytes (%zu in arenas, %zu mmapped in %zu blocks)",
+	       mi.uordblks + mi.hblkhd, mi.uordblks, mi.hblkhd, mi.hblks);
+}
+
 /* Another thread's counter, for a log line. */
 static unsigned long long
 dp_read(const uint64_t *p)

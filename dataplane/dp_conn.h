@@ -100,6 +100,8 @@ bool dp_app_busy(const struct dp_app *a);
 void dp_app_flush(struct dp_app *a);
 /* Its counters into a log line. */
 void dp_app_log_stats(const struct dp_app *a, int cpu);
+/* The process's heap in use (glibc mallinfo2), a log line. */
+void dp_log_heap(void);
 
 /* Whether a new connection may come in under the configured limits
  * (max_conns, max_handshakes); a refusal is counted, and the caller

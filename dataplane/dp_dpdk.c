@@ -261,6 +261,7 @@ dpk_log_stats(const struct dpk *k)
 		       (unsigned long long)w->ns.nif.stats.malformed, (unsigned long long)w->ns.nif.stats.ip_fragments,
 		       (unsigned long long)w->ns.nif.stats.not_for_us);
 	}
+	dp_log_heap();
 }
 
 static void

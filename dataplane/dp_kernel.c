@@ -287,6 +287,7 @@ dp_log_stats(struct dp_worker *ws, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
 		dp_app_log_stats(&ws[i].app, ws[i].cpu);
+	dp_log_heap();
 }
 
 /* Room for every worker's max_conns descriptors: the soft limit is
