@@ -361,9 +361,10 @@ hsk_on_handshake(struct hsk_conn *c, const uint8_t *p, size_t len)
 	if (len == 0) /* RFC 5246 6.2.1: no zero-length handshake fragments */
 		return HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE);
 	if (c->hs_len + len > c->hs_cap) {
-		/* Grown by doubling up to the listener's largest message, so a
-		 * large maximum costs memory only to messages that use it. */
-		size_t max = (size_t)c->ctx->max_hs_msg + 4;
+		/* Grown by doubling up to the listener's largest message (and
+		 * the record that ends it, which may start the next message), so
+		 * a large maximum costs memory only to messages that use it. */
+		size_t max = (size_t)c->ctx->max_hs_msg + 4 + REC_MAX_PLAIN;
 		size_t cap = c->hs_cap * 2 > c->hs_len + len ? c->hs_cap * 2 : c->hs_len + len;
 		uint8_t *n;
 

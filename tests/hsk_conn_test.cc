@@ -709,6 +709,44 @@ TEST(HskConnRefuse, HandshakeMessageAboveTheListenersMaximum)
 	EXPECT_EQ(out[5], '\x02'); // ...starting with the ServerHello
 }
 
+TEST(HskConnRefuse, MessageOfTheMaximumSizeSharesItsLastRecord)
+{
+	// A ClientHello of exactly the listener's maximum whose last record
+	// also starts the next message: not too large.
+	Server s;
+	s.ctx.max_hs_msg = 16384;
+	auto with_ext = [](size_t n) {
+		return kBasicExts + std::string("\xfe\x00", 2) + (char)(n >> 8) + (char)n + std::string(n, 'p');
+	};
+	size_t base = client_hello(0x0303, { 0xc02f }, { 0 }, with_ext(0)).size() - REC_HDR_LEN - 4;
+	std::string msg = client_hello(0x0303, { 0xc02f }, { 0 }, with_ext(16384 - base)).substr(REC_HDR_LEN);
+	ASSERT_EQ(msg.size(), 16384u + 4);
+	// the next message: a header announcing more than comes
+	std::string next = std::string("\x10\x00\x3f\xf9", 4) + std::string(16380 - 4, 'q');
+	std::string wire = msg + next, recs;
+	for (size_t off = 0; off < wire.size(); off += 16384) {
+		std::string part = wire.substr(off, 16384);
+		recs += std::string("\x16\x03\x03", 3) + (char)(part.size() >> 8) + (char)part.size() + part;
+	}
+	hsk_conn *c = hsk_conn_new(&s.ctx, &s.w[0]);
+	hsk_err e = HSK_WANT_INPUT;
+	for (size_t off = 0; off < recs.size() && (e == HSK_WANT_INPUT || e == HSK_OK);) {
+		size_t len = recs.size() - off;
+		e = hsk_conn_recv(c, (const uint8_t *)recs.data() + off, &len);
+		off += len;
+		while (e == HSK_WANT_CRYPTO) {
+			acc_exec_flush(s.exec[0], [](acc_job *j, void *) { (void)hsk_conn_from_job(j); }, nullptr);
+			e = hsk_conn_resume(c);
+		}
+	}
+	const uint8_t *o;
+	EXPECT_TRUE(e == HSK_WANT_INPUT || e == HSK_OK) << std::hex << e;
+	ASSERT_GT(hsk_conn_out(c, &o), 6u);
+	EXPECT_EQ(o[5], 0x02); // the ServerHello
+	EXPECT_EQ(s.w[0].hs_too_large, 0u);
+	hsk_conn_free(c);
+}
+
 // ---- malformed input ----
 
 TEST(HskConnMalformed, TruncatedClientHelloAtEveryLength)
