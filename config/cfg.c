@@ -147,6 +147,9 @@ cfg_init(struct cfg *cfg)
 	cfg->dpdk_max_conns = CFG_DEFAULT_DPDK_CONNS;
 	cfg->handshake_timeout_ms = CFG_DEFAULT_HANDSHAKE_TIMEOUT_MS;
 	cfg->idle_timeout_ms = CFG_DEFAULT_IDLE_TIMEOUT_MS;
+	cfg->max_conns = CFG_DEFAULT_MAX_CONNS;
+	cfg->max_handshakes = CFG_DEFAULT_MAX_HANDSHAKES;
+	cfg->conn_buffer = CFG_DEFAULT_CONN_BUFFER;
 	cfg->accel = CFG_ACCEL_AUTO;
 	cfg->log_level = CFG_LOG_INFO;
 }
@@ -402,6 +405,14 @@ cfg_validate(const struct cfg *cfg, char *err, size_t errlen)
 		return cfg_errf(err, errlen, "%s: response_size is above %u bytes", src, CFG_MAX_RESPONSE_SIZE);
 	if (cfg->handshake_timeout_ms == 0)
 		return cfg_errf(err, errlen, "%s: handshake_timeout must be above 0", src);
+	if (cfg->max_conns < 1 || cfg->max_conns > CFG_MAX_MAX_CONNS)
+		return cfg_errf(err, errlen, "%s: limits: max_conns must be 1..%u", src, CFG_MAX_MAX_CONNS);
+	if (cfg->max_handshakes < 1 || cfg->max_handshakes > cfg->max_conns)
+		return cfg_errf(err, errlen, "%s: limits: max_handshakes must be 1..max_conns (%u)", src,
+				cfg->max_conns);
+	if (cfg->conn_buffer < CFG_MIN_CONN_BUFFER || cfg->conn_buffer > CFG_MAX_CONN_BUFFER)
+		return cfg_errf(err, errlen, "%s: limits: conn_buffer must be %u..%u bytes", src,
+				CFG_MIN_CONN_BUFFER, CFG_MAX_CONN_BUFFER);
 	if (cfg->n_backends > CFG_MAX_BACKENDS || cfg->n_eal_args > CFG_MAX_EAL_ARGS)
 		return cfg_errf(err, errlen, "%s: too many backends or EAL arguments", src);
 	for (size_t i = 0; i < cfg->n_backends; i++) {
@@ -462,6 +473,13 @@ cfg_usage(FILE *out)
 	      "                            the first one current; re-read when the file changes\n"
 	      "  --handshake-timeout DUR   e.g. 10s, 500ms, or seconds (default 10s)\n"
 	      "  --idle-timeout DUR        close idle connections; 0 = never (default 60s)\n"
+	      "  --max-conns N             connections per worker; more are reset (default 10000)\n"
+	      "  --max-handshakes N        handshakes in flight per worker; more are reset\n"
+	      "                            (default 2048)\n"
+	      "  --conn-buffer SIZE        kernel socket buffer per connection, each way\n"
+	      "                            (default 256k)\n"
+	      "  --max-handshake-message SIZE  largest handshake message taken (default 64k;\n"
+	      "                            16k..16m-1), per listener\n"
 	      "  --accel auto|openssl|ifma crypto backend (default auto: IFMA when the CPU has it)\n"
 	      "  --log-level LEVEL         error, warn, info (default) or debug\n"
 	      "  --dpdk-prefix N           dpdk: the listen addresses' subnet length (default 24)\n"
@@ -480,7 +498,8 @@ cfg_usage(FILE *out)
 	      "    listener with the same certificates and TLS policy.\n"
 	      "Other listeners of the file are kept. Without any listener at all the\n"
 	      "server listens on 127.0.0.1:8443. The TLS flags (--tls-min, --tls-max,\n"
-	      "--ciphers, --client-auth, --ca, --resumption) apply to every listener.\n"
+	      "--ciphers, --client-auth, --ca, --resumption, --max-handshake-message)\n"
+	      "apply to every listener.\n"
 	      "--workers and --cores replace each other (the file's setting too).\n",
 	      out);
 }
@@ -534,6 +553,7 @@ put_tls(FILE *out, const char *indent, const struct cfg_tls *t)
 		fputc('\n', out);
 	}
 	fprintf(out, "%sresumption: %s\n", indent, t->resumption ? "on" : "off");
+	fprintf(out, "%smax_handshake_message: %u\n", indent, t->max_handshake_message);
 }
 
 void
@@ -569,6 +589,8 @@ cfg_print(const struct cfg *cfg, FILE *out)
 		fprintf(out, "  key_file: \"%s\"\n", cfg->ticket_key_file);
 	fprintf(out, "handshake_timeout: %ums\n", cfg->handshake_timeout_ms);
 	fprintf(out, "idle_timeout: %ums\n", cfg->idle_timeout_ms);
+	fprintf(out, "limits:\n  max_conns: %u\n  max_handshakes: %u\n  conn_buffer: %u\n", cfg->max_conns,
+		cfg->max_handshakes, cfg->conn_buffer);
 	fprintf(out, "accel: %s\n", cfg_accel_name(cfg->accel));
 	fprintf(out, "log_level: %s\n", cfg_log_level_name(cfg->log_level));
 	fputs("dpdk:\n", out);

@@ -51,6 +51,21 @@ extern "C" {
 #define CFG_MAX_DPDK_CONNS 65534
 #define CFG_DEFAULT_HANDSHAKE_TIMEOUT_MS 10000
 #define CFG_DEFAULT_IDLE_TIMEOUT_MS 60000
+/* Limits (hostile clients): per worker, and per connection. A connection
+ * object holds about 70 KiB (the engine's record buffers), so the
+ * default connection limit bounds a worker near 700 MiB. */
+#define CFG_DEFAULT_MAX_CONNS 10000        /* connections per worker */
+#define CFG_MAX_MAX_CONNS 1000000
+#define CFG_DEFAULT_MAX_HANDSHAKES 2048    /* handshakes in flight per worker */
+#define CFG_DEFAULT_CONN_BUFFER (256u << 10) /* kernel socket buffer each way */
+#define CFG_MIN_CONN_BUFFER (4u << 10)
+#define CFG_MAX_CONN_BUFFER (64u << 20)
+/* Largest handshake message: 64 KiB lets a 2^16-1-byte ClientHello and
+ * ordinary client certificate chains through; a message length is a
+ * 24-bit field (RFC 8446 4), hence the maximum. */
+#define CFG_DEFAULT_MAX_HANDSHAKE_MESSAGE (64u << 10)
+#define CFG_MIN_MAX_HANDSHAKE_MESSAGE (16u << 10)
+#define CFG_MAX_MAX_HANDSHAKE_MESSAGE ((1u << 24) - 1)
 
 /* Protocol versions as on the wire (RFC 5246, RFC 8446). */
 #define CFG_TLS12 0x0303
@@ -134,6 +149,7 @@ struct cfg_tls {
 	enum cfg_client_auth client_auth;
 	char *ca_file;             /* PEM CAs for client certificates */
 	bool resumption;           /* session IDs and tickets */
+	uint32_t max_handshake_message; /* bytes of one handshake message (CFG_DEFAULT_MAX_HANDSHAKE_MESSAGE) */
 };
 
 struct cfg_listener {
@@ -174,6 +190,12 @@ struct cfg {
 	unsigned psk_modes;        /* CFG_PSK_* (default psk_dhe_ke) */
 	uint32_t handshake_timeout_ms; /* > 0 */
 	uint32_t idle_timeout_ms;  /* 0: no idle timeout */
+	/* limits: beyond max_conns or max_handshakes a new connection is
+	 * reset at accept (and counted); conn_buffer bounds each kernel
+	 * socket's send and receive buffers (SO_SNDBUF, SO_RCVBUF) */
+	uint32_t max_conns;        /* per worker (CFG_DEFAULT_MAX_CONNS) */
+	uint32_t max_handshakes;   /* per worker, not yet established (CFG_DEFAULT_MAX_HANDSHAKES) */
+	uint32_t conn_buffer;      /* bytes (CFG_DEFAULT_CONN_BUFFER) */
 	enum cfg_accel accel;
 	enum cfg_log_level log_level;
 	char *eal_args[CFG_MAX_EAL_ARGS]; /* dpdk dataplane, without argv[0] */

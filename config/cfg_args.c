@@ -40,6 +40,10 @@ enum opt_id {
 	O_TICKET_ROTATION,
 	O_TICKET_KEY_FILE,
 	O_PSK_MODES,
+	O_MAX_CONNS,
+	O_MAX_HANDSHAKES,
+	O_CONN_BUFFER,
+	O_MAX_HS_MESSAGE,
 };
 
 struct opt {
@@ -82,6 +86,10 @@ static const struct opt opts[] = {
 	{"--dpdk-prefix", O_DPDK_PREFIX, true},
 	{"--dpdk-gateway", O_DPDK_GATEWAY, true},
 	{"--dpdk-max-conns", O_DPDK_MAX_CONNS, true},
+	{"--max-conns", O_MAX_CONNS, true},
+	{"--max-handshakes", O_MAX_HANDSHAKES, true},
+	{"--conn-buffer", O_CONN_BUFFER, true},
+	{"--max-handshake-message", O_MAX_HS_MESSAGE, true},
 };
 
 /* The option of arg ("--workers" or "--workers=4"); *inline_val gets the
@@ -109,6 +117,7 @@ opt_find(const char *arg, const char **inline_val)
 struct tls_override {
 	bool min_set, max_set, ciphers_set, client_auth_set, resumption_set;
 	uint16_t min, max;
+	uint32_t max_hs_message;   /* 0: not given */
 	const char *ciphers;
 	int client_auth;
 	const char *ca;
@@ -154,6 +163,8 @@ tls_apply(struct cfg_tls *t, const struct tls_override *o, char *err, size_t err
 		return cfg_errf(err, errlen, "out of memory");
 	if (o->resumption_set)
 		t->resumption = o->resumption;
+	if (o->max_hs_message != 0)
+		t->max_handshake_message = o->max_hs_message;
 	return 0;
 }
 
@@ -247,6 +258,19 @@ arg_word(const char *flag, const struct cfg_word *words, const char *val, int *o
 
 	if (cfg_value_parse_word(words, val, out, why, sizeof(why)) != 0)
 		return cfg_errf(err, errlen, "%s: %s", flag, why);
+	return 0;
+}
+
+/* Bytes, min..max. */
+static int
+arg_size(const char *flag, const char *val, uint64_t min, uint64_t max, uint64_t *n, char *err, size_t errlen)
+{
+	char why[256];
+
+	if (cfg_value_parse_size(val, max, n, why, sizeof(why)) != 0)
+		return cfg_errf(err, errlen, "%s: %s", flag, why);
+	if (*n < min)
+		return cfg_errf(err, errlen, "%s: at least %llu bytes", flag, (unsigned long long)min);
 	return 0;
 }
 
@@ -391,6 +415,26 @@ arg_apply(struct cfg *cfg, struct args *a, const struct opt *o, const char *flag
 		if (ms == 0)
 			return cfg_errf(err, errlen, "%s: must be above 0", flag);
 		cfg->handshake_timeout_ms = ms;
+		return 0;
+	case O_MAX_CONNS:
+	case O_MAX_HANDSHAKES:
+		if (cfg_value_parse_uint(val, 1, CFG_MAX_MAX_CONNS, &n, why, sizeof(why)) != 0)
+			return cfg_errf(err, errlen, "%s: %s", flag, why);
+		if (o->id == O_MAX_CONNS)
+			cfg->max_conns = (uint32_t)n;
+		else
+			cfg->max_handshakes = (uint32_t)n;
+		return 0;
+	case O_CONN_BUFFER:
+		if (arg_size(flag, val, CFG_MIN_CONN_BUFFER, CFG_MAX_CONN_BUFFER, &n, err, errlen) != 0)
+			return -1;
+		cfg->conn_buffer = (uint32_t)n;
+		return 0;
+	case O_MAX_HS_MESSAGE:
+		if (arg_size(flag, val, CFG_MIN_MAX_HANDSHAKE_MESSAGE, CFG_MAX_MAX_HANDSHAKE_MESSAGE, &n, err,
+			     errlen) != 0)
+			return -1;
+		a->tls.max_hs_message = (uint32_t)n;
 		return 0;
 	case O_IDLE_TIMEOUT:
 		if (cfg_value_parse_duration(val, &ms, why, sizeof(why)) != 0)

@@ -104,6 +104,7 @@ cfg_tls_init(struct cfg_tls *tls)
 	tls->policy = CFG_POLICY_NONE;
 	tls->client_auth = CFG_CLIENT_AUTH_NONE;
 	tls->resumption = true;
+	tls->max_handshake_message = CFG_DEFAULT_MAX_HANDSHAKE_MESSAGE;
 }
 
 void
@@ -140,6 +141,7 @@ cfg_tls_copy(struct cfg_tls *dst, const struct cfg_tls *src)
 	dst->policy = src->policy;
 	dst->client_auth = src->client_auth;
 	dst->resumption = src->resumption;
+	dst->max_handshake_message = src->max_handshake_message;
 	if (copy_list(dst->ciphers, &dst->n_ciphers, src->ciphers, src->n_ciphers) != 0 ||
 	    copy_list(dst->groups, &dst->n_groups, src->groups, src->n_groups) != 0 ||
 	    copy_list(dst->sigalgs, &dst->n_sigalgs, src->sigalgs, src->n_sigalgs) != 0 ||
@@ -236,6 +238,10 @@ cfg_tls_check(const struct cfg_tls *tls, char *err, size_t errlen)
 	default:
 		return cfg_errf(err, errlen, "unknown client_auth %d", (int)tls->client_auth);
 	}
+	if (tls->max_handshake_message < CFG_MIN_MAX_HANDSHAKE_MESSAGE ||
+	    tls->max_handshake_message > CFG_MAX_MAX_HANDSHAKE_MESSAGE)
+		return cfg_errf(err, errlen, "max_handshake_message must be %u..%u bytes",
+				CFG_MIN_MAX_HANDSHAKE_MESSAGE, CFG_MAX_MAX_HANDSHAKE_MESSAGE);
 	return 0;
 }
 

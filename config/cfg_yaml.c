@@ -257,6 +257,22 @@ ld_uint(struct ld *ld, const yaml_node_t *n, const char *path, uint64_t min, uin
 	return 0;
 }
 
+/* Bytes: "512", "16k", "1m" (cfg_value_parse_size), min..max. */
+static int
+ld_size(struct ld *ld, const yaml_node_t *n, const char *path, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char why[256];
+	const char *s = ld_scalar(ld, n, path);
+
+	if (s == NULL)
+		return -1;
+	if (cfg_value_parse_size(s, max, out, why, sizeof(why)) != 0)
+		return ld_err(ld, n, "%s: %s", path, why);
+	if (*out < min)
+		return ld_err(ld, n, "%s: at least %llu bytes", path, (unsigned long long)min);
+	return 0;
+}
+
 static int
 ld_duration(struct ld *ld, const yaml_node_t *n, const char *path, uint32_t *out_ms)
 {
@@ -434,6 +450,18 @@ k_resumption(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
 	return ld_bool(ld, v, path, &t->tls->resumption);
 }
 
+static int
+k_max_handshake_message(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
+{
+	struct tls_obj *t = obj;
+	uint64_t n;
+
+	if (ld_size(ld, v, path, CFG_MIN_MAX_HANDSHAKE_MESSAGE, CFG_MAX_MAX_HANDSHAKE_MESSAGE, &n) != 0)
+		return -1;
+	t->tls->max_handshake_message = (uint32_t)n;
+	return 0;
+}
+
 static const struct key tls_keys[] = {
 	{"min_version", k_min_version},
 	{"max_version", k_max_version},
@@ -445,6 +473,7 @@ static const struct key tls_keys[] = {
 	{"client_auth", k_client_auth},
 	{"ca", k_ca},
 	{"resumption", k_resumption},
+	{"max_handshake_message", k_max_handshake_message},
 	{NULL, NULL},
 };
 
@@ -678,14 +707,10 @@ static int
 k_response_size(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
 {
 	struct cfg *cfg = obj;
-	char why[256];
 	uint64_t n;
-	const char *s = ld_scalar(ld, v, path);
 
-	if (s == NULL)
+	if (ld_size(ld, v, path, 0, CFG_MAX_RESPONSE_SIZE, &n) != 0)
 		return -1;
-	if (cfg_value_parse_size(s, CFG_MAX_RESPONSE_SIZE, &n, why, sizeof(why)) != 0)
-		return ld_err(ld, v, "%s: %s", path, why);
 	cfg->response_size = (size_t)n;
 	return 0;
 }
@@ -730,14 +755,10 @@ static int
 k_cache_size(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
 {
 	struct cfg *cfg = obj;
-	char why[256];
 	uint64_t n;
-	const char *s = ld_scalar(ld, v, path);
 
-	if (s == NULL)
+	if (ld_size(ld, v, path, 0, UINT32_MAX, &n) != 0)
 		return -1;
-	if (cfg_value_parse_size(s, UINT32_MAX, &n, why, sizeof(why)) != 0)
-		return ld_err(ld, v, "%s: %s", path, why);
 	cfg->session_cache_size = (uint32_t)n;
 	return 0;
 }
@@ -855,6 +876,55 @@ k_idle_timeout(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
 	struct cfg *cfg = obj;
 
 	return ld_duration(ld, v, path, &cfg->idle_timeout_ms);
+}
+
+/* A connection count of limits: into *out. */
+static int
+ld_conns(struct ld *ld, const yaml_node_t *v, const char *path, uint32_t *out)
+{
+	uint64_t n;
+
+	if (ld_uint(ld, v, path, 1, CFG_MAX_MAX_CONNS, &n) != 0)
+		return -1;
+	*out = (uint32_t)n;
+	return 0;
+}
+
+static int
+k_limits_max_conns(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
+{
+	return ld_conns(ld, v, path, &((struct cfg *)obj)->max_conns);
+}
+
+static int
+k_limits_max_handshakes(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
+{
+	return ld_conns(ld, v, path, &((struct cfg *)obj)->max_handshakes);
+}
+
+static int
+k_limits_conn_buffer(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
+{
+	struct cfg *cfg = obj;
+	uint64_t n;
+
+	if (ld_size(ld, v, path, CFG_MIN_CONN_BUFFER, CFG_MAX_CONN_BUFFER, &n) != 0)
+		return -1;
+	cfg->conn_buffer = (uint32_t)n;
+	return 0;
+}
+
+static const struct key limits_keys[] = {
+	{"max_conns", k_limits_max_conns},
+	{"max_handshakes", k_limits_max_handshakes},
+	{"conn_buffer", k_limits_conn_buffer},
+	{NULL, NULL},
+};
+
+static int
+k_limits(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
+{
+	return ld_map(ld, v, path, limits_keys, obj);
 }
 
 static int
@@ -975,6 +1045,7 @@ static const struct key top_keys[] = {
 	{"tickets", k_tickets},
 	{"handshake_timeout", k_handshake_timeout},
 	{"idle_timeout", k_idle_timeout},
+	{"limits", k_limits},
 	{"accel", k_accel},
 	{"log_level", k_log_level},
 	{"dpdk", k_dpdk},

@@ -1,4 +1,5 @@
 /* Respond mode over any byte stream (dp_conn.h). */
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,8 @@ dp_conn_release(struct dp_conn *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	a->n_conns--;
+	if (c->handshaking)
+		a->n_handshaking--;
 	hsk_conn_free(c->tls);
 	free(c);
 }
@@ -69,8 +72,24 @@ dp_conn_new(struct dp_app *a, const struct hsk_ctx *ctx, const struct dp_io_ops 
 		a->conns->prev = c;
 	a->conns = c;
 	a->n_conns++;
+	c->handshaking = true;
+	a->n_handshaking++;
 	a->stats.accepted++;
 	return c;
+}
+
+bool
+dp_app_admit(struct dp_app *a)
+{
+	if (a->n_conns >= a->cfg->max_conns) {
+		a->stats.refused_conns++;
+		return false;
+	}
+	if (a->n_handshaking >= a->cfg->max_handshakes) {
+		a->stats.refused_handshakes++;
+		return false;
+	}
+	return true;
 }
 
 /* Send what the engine has for the transport. Not while its crypto job
@@ -276,6 +295,10 @@ dp_conn_service(struct dp_conn *c)
 	}
 	if (c->dead && !hsk_conn_crypto_pending(c->tls))
 		return dp_conn_kill(c);
+	if (c->handshaking && hsk_conn_established(c->tls)) {
+		c->handshaking = false;
+		c->app->n_handshaking--;
+	}
 	if (c->ops->room != NULL && c->io != NULL)
 		c->ops->room(c->io);
 	return true;
@@ -367,6 +390,20 @@ dp_app_run_completed(struct dp_app *a)
 	}
 }
 
+/* After a burst, give the freed memory back. glibc keeps the chunks
+ * freed in its arenas, so the RSS would stay at the burst's high-water
+ * mark of live connections (a flood of aborted handshakes leaves
+ * hundreds behind); once the worker has no connection left, malloc_trim
+ * returns the whole free pages. At most once per burst. */
+static void
+dp_app_trim(struct dp_app *a)
+{
+	if (a->n_conns != 0 || a->stats.closed == a->trimmed_at)
+		return;
+	a->trimmed_at = a->stats.closed;
+	(void)malloc_trim(0);
+}
+
 static void
 dp_app_timers(struct dp_app *a)
 {
@@ -436,6 +473,7 @@ dp_app_flush(struct dp_app *a)
 	dp_app_run_completed(a);
 	if (a->now_ms >= a->next_timer_ms) {
 		dp_app_timers(a);
+		dp_app_trim(a);
 		a->next_timer_ms = a->now_ms + DP_APP_TIMER_MS;
 	}
 }
@@ -462,12 +500,43 @@ dp_app_teardown(struct dp_app *a)
 }
 
 void
+dp_log_heap(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+
+	/* What malloc hands out (arenas and mmapped blocks): unlike the RSS,
+	 * it does not depend on which pages of the pooled objects were
+	 * touched, so a leak shows here first. */
+	dp_log(DP_LOG_INFO, "process: heap in use %zu bytes (%zu in arenas, %zu mmapped in %zu blocks)",
+	       mi.uordblks + mi.hblkhd, mi.uordblks, mi.hblkhd, mi.hblks);
+}
+
+/* Another thread's counter, for a log line. */
+static unsigned long long
+dp_read(const uint64_t *p)
+{
+	return (unsigned long long)__atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+void
 dp_app_log_stats(const struct dp_app *a, int cpu)
 {
 	struct acc_stats as = a->acc;
 
 	if (a->hw.exec != NULL)
 		acc_exec_stats(a->hw.exec, &as); /* racy read of counters, for a log line */
+	/* Live objects (back to zero when every client is gone) and what
+	 * the limits refused. */
+	dp_log(DP_LOG_INFO,
+	       "worker %u: live connections %zu handshaking %zu crypto pending %zu pooled %u; refused at "
+	       "accept: max_conns %llu max_handshakes %llu; cut: message too large %llu renegotiations "
+	       "%llu key updates %llu",
+	       a->id, __atomic_load_n(&a->n_conns, __ATOMIC_RELAXED),
+	       __atomic_load_n(&a->n_handshaking, __ATOMIC_RELAXED),
+	       a->hw.exec != NULL ? acc_exec_pending(a->hw.exec) : (size_t)0,
+	       __atomic_load_n(&a->hw.conn_pool_n, __ATOMIC_RELAXED), dp_read(&a->stats.refused_conns),
+	       dp_read(&a->stats.refused_handshakes), dp_read(&a->hw.hs_too_large),
+	       dp_read(&a->hw.renegotiations_cut), dp_read(&a->hw.key_updates_cut));
 	dp_log(DP_LOG_INFO,
 	       "worker %u (cpu %d): accepted %llu, handshakes full %llu resumed %llu failed %llu, "
 	       "requests %llu, timeouts %llu; crypto jobs %llu in %llu batches (%llu jobs in %llu "

@@ -52,6 +52,7 @@ struct dp_conn {
 	bool closing;          /* close once the output is sent */
 	bool dead;             /* transport gone; freed when no job is pending */
 	bool close_after;      /* the current response ends the connection */
+	bool handshaking;      /* counted in dp_app.n_handshaking */
 	const struct dp_io_ops *ops;
 	void *io;
 	struct dp_conn *prev, *next, *run_next;
@@ -66,6 +67,8 @@ struct dp_conn {
 
 struct dp_app_stats {
 	uint64_t accepted, closed, timeouts, requests;
+	/* connections reset at accept: at max_conns, at max_handshakes */
+	uint64_t refused_conns, refused_handshakes;
 };
 
 /* One worker's connections. */
@@ -76,8 +79,10 @@ struct dp_app {
 	struct dp_conn *conns;
 	struct dp_conn *runnable;  /* crypto jobs completed in this iteration */
 	size_t n_conns;
+	size_t n_handshaking;      /* connections not yet established */
 	uint64_t now_ms, next_timer_ms;
 	struct dp_app_stats stats;
+	uint64_t trimmed_at;       /* stats.closed at the last malloc_trim */
 	struct acc_stats acc;      /* the executor's counters, kept at teardown */
 };
 
@@ -95,6 +100,13 @@ bool dp_app_busy(const struct dp_app *a);
 void dp_app_flush(struct dp_app *a);
 /* Its counters into a log line. */
 void dp_app_log_stats(const struct dp_app *a, int cpu);
+/* The process's heap in use (glibc mallinfo2), a log line. */
+void dp_log_heap(void);
+
+/* Whether a new connection may come in under the configured limits
+ * (max_conns, max_handshakes); a refusal is counted, and the caller
+ * resets its transport. */
+bool dp_app_admit(struct dp_app *a);
 
 /* A new connection over (ops, io); NULL without memory (the caller
  * closes its transport). */

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -97,6 +98,18 @@ static const struct dp_io_ops dp_sock_ops = { dp_sock_send, dp_sock_recv, dp_soc
 
 /* ---- the worker ---- */
 
+/* A connection over a limit: reset (SO_LINGER 0), so the client learns
+ * at once instead of after its handshake timeout, and the socket leaves
+ * no TIME_WAIT behind. */
+static void
+dp_refuse(int fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+}
+
 static void
 dp_accept(struct dp_worker *w, struct dp_listen *l)
 {
@@ -112,7 +125,12 @@ dp_accept(struct dp_worker *w, struct dp_listen *l)
 				dp_log(DP_LOG_WARN, "worker %u: accept: %s", w->app.id, strerror(errno));
 			return;
 		}
-		/* TCP_NODELAY is inherited from the listening socket (Linux). */
+		if (!dp_app_admit(&w->app)) {
+			dp_refuse(fd);
+			continue;
+		}
+		/* TCP_NODELAY and the buffer sizes are inherited from the
+		 * listening socket (Linux). */
 		c = dp_conn_new(&w->app, l->ctx, &dp_sock_ops, (void *)(intptr_t)fd);
 		if (c == NULL) {
 			close(fd);
@@ -129,7 +147,7 @@ dp_accept(struct dp_worker *w, struct dp_listen *l)
 }
 
 static int
-dp_listen_socket(const struct cfg_addr *a)
+dp_listen_socket(const struct cfg_addr *a, int buf)
 {
 	int fd, one = 1;
 
@@ -137,8 +155,13 @@ dp_listen_socket(const struct cfg_addr *a)
 	if (fd < 0)
 		return -1;
 	/* Handshake flights are written whole: no Nagle delay. Accepted
-	 * sockets inherit it. */
+	 * sockets inherit it, and the buffer sizes (limits: conn_buffer,
+	 * which bounds what a client that stops reading or floods us can
+	 * make the kernel hold; set before listen() so the window scale
+	 * offered matches). */
 	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf)) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf)) != 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
 	    (a->family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0) ||
@@ -172,7 +195,7 @@ dp_worker_setup(struct dp_worker *w, struct hsk_ctx *ctxs, struct hsk_sess_cache
 
 		l->kind = DP_KIND_LISTEN;
 		l->ctx = &ctxs[i];
-		l->fd = dp_listen_socket(a);
+		l->fd = dp_listen_socket(a, (int)cfg->conn_buffer);
 		if (l->fd < 0) {
 			dp_log(DP_LOG_ERROR, "worker %u: listen on %s:%u: %s", w->app.id, a->host, a->port,
 			       strerror(errno));
@@ -264,6 +287,23 @@ dp_log_stats(struct dp_worker *ws, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
 		dp_app_log_stats(&ws[i].app, ws[i].cpu);
+	dp_log_heap();
+}
+
+/* Room for every worker's max_conns descriptors: the soft limit is
+ * raised towards the hard one (often 1024 soft by default). */
+static void
+dp_raise_nofile(const struct cfg *cfg, unsigned workers)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)workers * cfg->max_conns + 64 + 4 * cfg->n_listeners * workers;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ? rl.rlim_max : want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
+		dp_log(DP_LOG_WARN, "open files limited to %llu: fewer than max_conns (%u) x %u workers",
+		       (unsigned long long)rl.rlim_cur, cfg->max_conns, workers);
 }
 
 int
@@ -282,6 +322,7 @@ dp_kernel_run(const struct cfg *cfg, struct hsk_ctx *ctxs, struct hsk_sess_cache
 		free(st);
 		return -1;
 	}
+	dp_raise_nofile(cfg, n);
 	/* Signals go to this thread only (sigwait below). */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);

@@ -50,8 +50,13 @@ dp_ns_accept(void *arg, struct ns_tcp_conn *c)
 		const struct cfg_addr *a = &d->cfg->listeners[i].addr;
 		const struct sockaddr_in *sin = (const struct sockaddr_in *)&a->sa;
 
-		if (a->port == c->lport && ntohl(sin->sin_addr.s_addr) == c->laddr)
+		if (a->port == c->lport && ntohl(sin->sin_addr.s_addr) == c->laddr) {
+			if (!dp_app_admit(&d->app)) {
+				ns_tcp_abort(c->tcp, c); /* a reset, counted */
+				return NULL;
+			}
 			return dp_conn_new(&d->app, &d->ctxs[i], &dp_ns_ops, c);
+		}
 	}
 	return NULL;
 }

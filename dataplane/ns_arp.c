@@ -18,21 +18,26 @@ ns_arp_find(struct ns_if *nif, uint32_t ip)
 	return NULL;
 }
 
-/* A slot for ip: its own, an unused one, else the one that expires first. */
+/* A slot for ip: its own, an unused one, else the oldest pending request,
+ * and only when every slot holds a resolved neighbour, the one that
+ * expires first. Addresses that never answer (a SYN flood from spoofed
+ * sources has us ask for each) must not evict the neighbours that do. */
 static struct ns_arp_entry *
 ns_arp_slot(struct ns_if *nif, uint32_t ip)
 {
-	struct ns_arp_entry *e = ns_arp_find(nif, ip), *victim = &nif->arp[0];
+	struct ns_arp_entry *e = ns_arp_find(nif, ip), *victim = NULL;
 
 	if (e != NULL)
 		return e;
 	for (size_t i = 0; i < NS_ARP_SLOTS; i++) {
 		struct ns_arp_entry *s = &nif->arp[i];
+
 		if (!s->valid && s->asked_ms == 0) {
 			victim = s;
 			break;
 		}
-		if (s->expires_ms < victim->expires_ms)
+		if (victim == NULL || (!s->valid && (victim->valid || s->asked_ms < victim->asked_ms)) ||
+		    (s->valid && victim->valid && s->expires_ms < victim->expires_ms))
 			victim = s;
 	}
 	memset(victim, 0, sizeof(*victim));

@@ -20,6 +20,11 @@
 			return e_;                                                                 \
 	} while (0)
 #define HSK_MAX_WARNINGS 4
+/* Renegotiation ClientHellos refused with a no_renegotiation warning on
+ * one connection; the next one ends it (each costs us a record and an
+ * alert, for nothing: a client that goes on is not a client that can
+ * proceed without renegotiating, RFC 5246 7.2.2). */
+#define HSK_MAX_RENEG_REFUSALS 3
 
 static const uint8_t hsk_zero_app;
 
@@ -168,9 +173,9 @@ hsk_transcript_add(struct hsk_conn *c, const uint8_t *p, size_t len)
 		return;
 	EVP_DigestUpdate(c->transcript, p, len);
 	if (c->raw != NULL) {
-		if (c->raw_len + len > HSK_TRANSCRIPT_CAP) {
+		if (c->raw_len + len > hsk_transcript_cap(c)) {
 			/* Too long for a CertificateVerify: it will fail. */
-			c->raw_len = HSK_TRANSCRIPT_CAP + 1;
+			c->raw_len = hsk_transcript_cap(c) + 1;
 			return;
 		}
 		memcpy(c->raw + c->raw_len, p, len);
@@ -340,18 +345,23 @@ hsk_changes_read_keys(const struct hsk_conn *c, uint8_t type)
 #define HSK_CH_MAX (2 + 32 + 1 + 32 + 2 + 65534 + 1 + 255 + 2 + 65535)
 
 /* The largest handshake message taken now: a first ClientHello up to its
- * grammar's limit, any other message up to HSK_HS_CAP. */
+ * grammar's limit whatever the listener's maximum (it is bounded by the
+ * grammar anyway), any other message (client certificate chains) up to
+ * the listener's max_hs_msg. */
 static size_t
 hsk_hs_limit(const struct hsk_conn *c)
 {
-	return c->state == HSK_ST_CLIENT_HELLO && HSK_CH_MAX > HSK_HS_CAP ? HSK_CH_MAX : HSK_HS_CAP;
+	size_t max = c->ctx->max_hs_msg;
+
+	return c->state == HSK_ST_CLIENT_HELLO && HSK_CH_MAX > max ? HSK_CH_MAX : max;
 }
 
-/* A message above the limit: a ClientHello that large cannot be well
- * formed (decode_error, RFC 8446 6.2); other messages are refused. */
+/* A message above the limit, counted: a ClientHello that large cannot be
+ * well formed (decode_error, RFC 8446 6.2); other messages are refused. */
 static hsk_err
-hsk_hs_too_large(const struct hsk_conn *c)
+hsk_hs_too_large(struct hsk_conn *c)
 {
+	c->w->hs_too_large++;
 	return HSK_ALERT(c->state == HSK_ST_CLIENT_HELLO ? HSK_AD_DECODE_ERROR : HSK_AD_HANDSHAKE_FAILURE);
 }
 
@@ -366,8 +376,16 @@ hsk_on_handshake(struct hsk_conn *c, const uint8_t *p, size_t len)
 	if (len == 0) /* RFC 5246 6.2.1: no zero-length handshake fragments */
 		return HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE);
 	if (c->hs_len + len > c->hs_cap) {
-		size_t cap = c->hs_len + len > hsk_hs_limit(c) + 4 ? 0 : hsk_hs_limit(c) + 4;
-		uint8_t *n = cap ? realloc(c->hs, cap) : NULL;
+		/* Grown by doubling up to the largest message taken now (and
+		 * the record that ends it, which may start the next message), so
+		 * a large maximum costs memory only to messages that use it. */
+		size_t max = hsk_hs_limit(c) + 4 + REC_MAX_PLAIN;
+		size_t cap = c->hs_cap * 2 > c->hs_len + len ? c->hs_cap * 2 : c->hs_len + len;
+		uint8_t *n;
+
+		if (cap > max)
+			cap = c->hs_len + len > max ? 0 : max;
+		n = cap ? realloc(c->hs, cap) : NULL;
 
 		if (cap == 0)
 			return hsk_hs_too_large(c);
@@ -391,9 +409,13 @@ hsk_on_handshake(struct hsk_conn *c, const uint8_t *p, size_t len)
 			err = hsk_srv13_post_handshake(c, m[0], m + 4, mlen);
 		} else if (c->state == HSK_ST_ESTABLISHED) {
 			/* Renegotiation: refused with a warning (RFC 5746 4.2,
-			 * RFC 5246 7.2.2); the connection goes on. */
+			 * RFC 5246 7.2.2); the connection goes on, a few times. */
 			if (m[0] != HSK_MT_CLIENT_HELLO)
 				return HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE);
+			if (++c->reneg_refused > HSK_MAX_RENEG_REFUSALS) {
+				c->w->renegotiations_cut++;
+				return HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE);
+			}
 			static const uint8_t warn[2] = { 1, HSK_AD_NO_RENEGOTIATION };
 			err = hsk_out_record(c, REC_ALERT, warn, 2);
 		} else if (c->version == 0x0304 && c->state != HSK_ST_CLIENT_HELLO) {
@@ -503,6 +525,8 @@ hsk_run(struct hsk_conn *c)
 		case REC_APPLICATION_DATA:
 			if (c->state != HSK_ST_ESTABLISHED)
 				err = HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE);
+			if (ptlen > 0)
+				c->key_updates = 0; /* progress: KeyUpdates bounded per data (hsk_srv13.c) */
 			c->app_p = ptlen ? pt : &hsk_zero_app;
 			c->app_n = ptlen;
 			break;

@@ -43,6 +43,10 @@ struct hsk_worker {
 	uint64_t handshakes_resumed;
 	uint64_t handshake_failures;
 	uint64_t alerts_sent;
+	/* limits hit (hostile or broken clients) */
+	uint64_t hs_too_large;         /* handshake message above the listener's maximum */
+	uint64_t renegotiations_cut;   /* renegotiation attempts beyond the refusals */
+	uint64_t key_updates_cut;      /* KeyUpdates beyond the bound without data */
 	/* connection objects kept for reuse (no allocation per handshake) */
 	void *conn_pool;
 	unsigned conn_pool_n;

@@ -16,8 +16,10 @@
 /* Buffers, allocated once with the connection object. */
 #define HSK_IN_CAP (REC_HDR_LEN + REC_MAX_CIPHER_12)
 #define HSK_OUT_CAP (2 * (REC_HDR_LEN + REC_MAX_PLAIN + REC_MAX_OVERHEAD) + 1024)
-#define HSK_HS_CAP (64 * 1024)        /* largest handshake message (client chains) */
-#define HSK_TRANSCRIPT_CAP (96 * 1024) /* raw transcript kept for CertificateVerify */
+/* The raw transcript kept for a TLS 1.2 CertificateVerify: the
+ * ClientHello and the client's Certificate (each up to the listener's
+ * max_hs_msg) and the rest of the handshake (our flight, 32 KiB). */
+#define HSK_TRANSCRIPT_SLACK (32 * 1024)
 
 /* Handshake message types (RFC 5246 7.4). */
 enum hsk_msg {
@@ -55,6 +57,8 @@ enum hsk_state {
 /* Refused 0-RTT data (RFC 8446 4.2.10): the client's early records are
  * skipped, up to this many bytes on the wire; more is unexpected_message. */
 #define HSK13_EARLY_SKIP_MAX 32768
+/* KeyUpdates taken in a row without application data between them. */
+#define HSK13_MAX_KEY_UPDATES 32
 
 struct hsk_conn {
 	struct hsk_conn *pool_next;
@@ -72,6 +76,8 @@ struct hsk_conn {
 	bool job_pending;
 	bool any_record;       /* a first record arrived */
 	uint8_t warn_alerts;   /* consecutive warning alerts */
+	uint8_t reneg_refused; /* TLS 1.2 renegotiation attempts refused */
+	uint8_t key_updates;   /* TLS 1.3 KeyUpdates since the last application data */
 	hsk_err err;           /* sticky failure */
 	uint32_t gen;
 	uint64_t started_s;
@@ -136,6 +142,12 @@ struct hsk_conn {
 	uint8_t in[HSK_IN_CAP];
 	uint8_t out[HSK_OUT_CAP];
 };
+
+static inline size_t
+hsk_transcript_cap(const struct hsk_conn *c)
+{
+	return 2 * (size_t)c->ctx->max_hs_msg + HSK_TRANSCRIPT_SLACK;
+}
 
 /* hsk_conn.c: output helpers used by the message code */
 HSK_MUST_CHECK hsk_err hsk_out_hs(struct hsk_conn *c, uint8_t type, const uint8_t *body, size_t len);

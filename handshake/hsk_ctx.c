@@ -83,6 +83,7 @@ hsk_ctx_init(struct hsk_ctx *ctx)
 	ctx->session_lifetime_s = 300;
 	ctx->tickets13 = 2;
 	ctx->psk_modes = HSK_PSK_DHE_KE;
+	ctx->max_hs_msg = HSK_MAX_HS_MSG_DEFAULT;
 	(void)hsk_algs_init();
 }
 

@@ -21,6 +21,12 @@ struct acc_key;
 #define HSK_MAX_SIGALGS 16
 #define HSK_MAX_CERTS 4
 #define HSK_MAX_ALPN 4
+/* Largest handshake message by default: a 2^16-1-byte ClientHello and
+ * ordinary client certificate chains fit; the message buffer grows to it
+ * only when a message needs it. At least one record's worth
+ * (HSK_MIN_HS_MSG): the buffer starts there. */
+#define HSK_MAX_HS_MSG_DEFAULT (64u * 1024)
+#define HSK_MIN_HS_MSG (16u * 1024)
 
 enum hsk_client_auth {
 	HSK_CLIENT_AUTH_NONE = 0,
@@ -71,11 +77,13 @@ struct hsk_ctx {
 	struct hsk_tickets *tickets; /* shared ticket keys (hsk_ticket.h); NULL: no tickets */
 	uint8_t tickets13;     /* NewSessionTicket messages after a TLS 1.3 handshake (default 2) */
 	uint8_t psk_modes;     /* HSK_PSK_* accepted for TLS 1.3 resumption */
+	uint32_t max_hs_msg;   /* largest handshake message body taken (HSK_MAX_HS_MSG_DEFAULT) */
 };
 
 /* Defaults: TLS 1.2..1.3, the default suites
  * of DESIGN.md, groups x25519, P-256, P-384, ffdhe2048, ffdhe3072, every
- * signature scheme, no client auth, resumption on, lifetime 300 s. */
+ * signature scheme, no client auth, resumption on, lifetime 300 s,
+ * handshake messages up to HSK_MAX_HS_MSG_DEFAULT. */
 void hsk_ctx_init(struct hsk_ctx *ctx);
 
 /* Load a PEM certificate chain (leaf first) and its private key; checks

@@ -357,7 +357,7 @@ hsk_srv12_client_hello(struct hsk_conn *c, const uint8_t *body, size_t len)
 		/* CertificateVerify signs all messages with a hash of the
 		 * client's choosing: keep them while it may come. */
 		if (ctx->client_auth != HSK_CLIENT_AUTH_NONE) {
-			c->raw = malloc(HSK_TRANSCRIPT_CAP);
+			c->raw = malloc(hsk_transcript_cap(c));
 			if (c->raw == NULL)
 				return ERR_INTERNAL;
 		}
@@ -629,7 +629,7 @@ hsk_srv12_certificate_verify(struct hsk_conn *c, const uint8_t *body, size_t len
 	TRY(hsk_rd_u16(&r, &scheme));
 	TRY(hsk_rd_vec(&r, 2, 1, 0xffff, &sig));
 	TRY(hsk_rd_end(&r));
-	if (c->raw == NULL || c->raw_len > HSK_TRANSCRIPT_CAP)
+	if (c->raw == NULL || c->raw_len > hsk_transcript_cap(c))
 		return HSK_ALERT(HSK_AD_HANDSHAKE_FAILURE);
 	TRY(hsk_peer_cert_check_sig(c, scheme, sig.cur, hsk_rd_left(&sig), c->raw, c->raw_len));
 	{

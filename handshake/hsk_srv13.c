@@ -905,6 +905,14 @@ hsk_srv13_post_handshake(struct hsk_conn *c, uint8_t type, const uint8_t *body, 
 		return HSK_ALERT(HSK_AD_DECODE_ERROR);
 	if (body[0] > 1)
 		return HSK_ALERT(HSK_AD_ILLEGAL_PARAMETER);
+	/* RFC 8446 4.6.3 puts no bound on KeyUpdates; each costs a key
+	 * derivation, and an answer when requested. Like BoringSSL and
+	 * rustls: at most HSK13_MAX_KEY_UPDATES in a row without application
+	 * data from the client (hsk_conn.c resets the count). */
+	if (++c->key_updates > HSK13_MAX_KEY_UPDATES) {
+		c->w->key_updates_cut++;
+		return HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE);
+	}
 	TRY(hsk_hkdf_expand_label(c->suite->prf, c->c_traffic, "traffic upd", NULL, 0, next, hlen));
 	memcpy(c->c_traffic, next, hlen);
 	TRY(hsk13_install(c, false, c->c_traffic));

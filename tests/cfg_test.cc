@@ -186,6 +186,11 @@ TEST(CfgDefaults, InitValues)
 	EXPECT_EQ(c.c.n_listeners, 0u);
 	EXPECT_EQ(c.c.handshake_timeout_ms, 10000u);
 	EXPECT_EQ(c.c.idle_timeout_ms, 60000u);
+	EXPECT_EQ(c.c.max_conns, 10000u);
+	EXPECT_EQ(c.c.max_handshakes, 2048u);
+	EXPECT_EQ(c.c.conn_buffer, 256u * 1024);
+	// A 2^16-1-byte ClientHello fits the default (issue 16).
+	EXPECT_GE(c.c.tls.max_handshake_message, 65535u);
 	EXPECT_EQ(c.c.session_lifetime_s, 300u);
 	EXPECT_EQ(c.c.session_cache_size, (uint32_t)CFG_DEFAULT_SESSION_CACHE);
 	EXPECT_EQ(c.c.accel, CFG_ACCEL_AUTO);
@@ -268,6 +273,9 @@ TEST(CfgExamples, FullHasEveryKey)
 	EXPECT_EQ(c.c.dpdk_prefix_len, 24u);
 	EXPECT_EQ(c.c.dpdk_gateway, 0xc6120001u); // 198.18.0.1
 	EXPECT_EQ(c.c.dpdk_max_conns, 8192u);
+	EXPECT_EQ(c.c.max_conns, 10000u);
+	EXPECT_EQ(c.c.max_handshakes, 2048u);
+	EXPECT_EQ(c.c.conn_buffer, 256u * 1024);
 	ASSERT_EQ(c.c.n_listeners, 2u);
 	// Listener 0 inherits the top-level tls: section.
 	const struct cfg_listener *a = listener(c.c, 0);
@@ -281,6 +289,7 @@ TEST(CfgExamples, FullHasEveryKey)
 	ASSERT_EQ(a->tls.n_alpn, 1u);
 	EXPECT_STREQ(a->tls.alpn[0], "http/1.1");
 	EXPECT_TRUE(a->tls.resumption);
+	EXPECT_EQ(a->tls.max_handshake_message, 64u * 1024);
 	// Listener 1 overrides some of it: ciphers replace the policy.
 	const struct cfg_listener *b = listener(c.c, 1);
 	EXPECT_EQ(b->addr.family, AF_INET6);
@@ -289,6 +298,7 @@ TEST(CfgExamples, FullHasEveryKey)
 	ASSERT_EQ(b->tls.n_ciphers, 3u);
 	EXPECT_STREQ(b->tls.ciphers[2], "TLS_AES_256_GCM_SHA384");
 	EXPECT_FALSE(b->tls.resumption);
+	EXPECT_EQ(b->tls.max_handshake_message, 32u * 1024);
 	EXPECT_EQ(b->tls.n_groups, 5u);
 	EXPECT_NE(std::string(b->origin).find("full.yaml:"), std::string::npos);
 }
@@ -430,6 +440,33 @@ TEST(CfgFile, DurationsAndSizes)
 	EXPECT_EQ(c.c.session_lifetime_s, 120u);
 }
 
+TEST(CfgFile, Limits)
+{
+	TempDir dir;
+	Cfg c;
+	std::string err;
+	ASSERT_EQ(load_text(dir, &c.c,
+			    "limits:\n  max_conns: 500\n  max_handshakes: 100\n  conn_buffer: 64k\n"
+			    "tls:\n  max_handshake_message: 128k\n"
+			    "listeners:\n  - listen: 127.0.0.1:1\n  - listen: 127.0.0.1:2\n"
+			    "    tls: {max_handshake_message: 20000}\n",
+			    &err),
+		  0)
+		<< err;
+	EXPECT_EQ(c.c.max_conns, 500u);
+	EXPECT_EQ(c.c.max_handshakes, 100u);
+	EXPECT_EQ(c.c.conn_buffer, 65536u);
+	// Per listener: the top-level tls: value, or the listener's own.
+	ASSERT_EQ(c.c.n_listeners, 2u);
+	EXPECT_EQ(listener(c.c, 0)->tls.max_handshake_message, 128u * 1024);
+	EXPECT_EQ(listener(c.c, 1)->tls.max_handshake_message, 20000u);
+	// More handshakes than connections cannot be.
+	Cfg d;
+	ASSERT_EQ(load_text(dir, &d.c, "limits: {max_conns: 10, max_handshakes: 11}\n", &err), 0) << err;
+	ASSERT_EQ(parse(&d.c, {"--cert", "a", "--key", "b"}, &err), CFG_ARGS_OK) << err;
+	EXPECT_NE(validate(&d.c).find("max_handshakes must be 1..max_conns (10)"), std::string::npos);
+}
+
 TEST(CfgFile, Tickets)
 {
 	TempDir dir;
@@ -529,6 +566,13 @@ static const BadFile bad_files[] = {
 	{"session_cache:\n  lifetime: 1500ms\n", 2, 13, "whole seconds"},
 	{"session_cache:\n  entries: 10\n", 2, 3, "unknown key 'entries'"},
 	{"session_cache: 100\n", 1, 16, "expected a mapping"},
+	{"limits:\n  max_conns: 0\n", 2, 14, "out of range"},
+	{"limits:\n  max_handshakes: many\n", 2, 19, "not a whole number"},
+	{"limits:\n  conn_buffer: 1k\n", 2, 16, "at least 4096 bytes"},
+	{"limits:\n  conn_buffer: 1g\n", 2, 16, "too large"},
+	{"limits:\n  max_streams: 1\n", 2, 3, "unknown key 'max_streams'"},
+	{"tls:\n  max_handshake_message: 1k\n", 2, 26, "at least 16384 bytes"},
+	{"tls:\n  max_handshake_message: 16m\n", 2, 26, "too large"},
 	{"cores: 3-1\n", 1, 8, "goes backwards"},
 	{"cores: 1,1\n", 1, 8, "listed twice"},
 	{"cores: [0, x]\n", 1, 12, "not a core id"},
@@ -596,7 +640,9 @@ TEST(CfgArgs, UsageShowsTheDesignCommandLine)
 				 "--workers N | --cores LIST", "--mode respond|proxy", "--backend HOST:PORT",
 				 "--response-size N", "--tls-min 1.2|1.3", "--tls-max 1.2|1.3", "--resumption on|off",
 				 "--check-config", "--log-level LEVEL", "--version", "-- EAL arguments", "--accel",
-				 "--ciphers", "--client-auth", "--ca FILE", "--handshake-timeout", "--session-cache"})
+				 "--ciphers", "--client-auth", "--ca FILE", "--handshake-timeout", "--session-cache",
+				 "--max-conns N", "--max-handshakes N", "--conn-buffer SIZE", "--max-handshake-message SIZE",
+				 "--idle-timeout"})
 		EXPECT_NE(s.find(flag), std::string::npos) << flag;
 }
 
@@ -612,7 +658,8 @@ TEST(CfgArgs, EveryDesignFlag)
 			 "--accel", "openssl", "--ciphers", "TLS_AES_128_GCM_SHA256,TLS_AES_256_GCM_SHA384",
 			 "--client-auth", "optional", "--ca", "ca.crt", "--handshake-timeout", "500ms",
 			 "--idle-timeout", "2m", "--session-cache", "1000", "--tickets", "4", "--ticket-rotation",
-			 "10m", "--ticket-key-file", "keys.txt", "--psk-modes", "psk_ke,psk_dhe_ke", "--",
+			 "10m", "--ticket-key-file", "keys.txt", "--psk-modes", "psk_ke,psk_dhe_ke", "--max-conns",
+			 "300", "--max-handshakes=200", "--conn-buffer", "1m", "--max-handshake-message", "100k", "--",
 			 "--no-pci", "-l", "0-1"},
 			&err),
 		  CFG_ARGS_OK)
@@ -635,6 +682,10 @@ TEST(CfgArgs, EveryDesignFlag)
 	EXPECT_EQ(c.c.ticket_rotation_s, 600u);
 	EXPECT_STREQ(c.c.ticket_key_file, "keys.txt");
 	EXPECT_EQ(c.c.psk_modes, (unsigned)(CFG_PSK_KE | CFG_PSK_DHE_KE));
+	EXPECT_EQ(c.c.max_conns, 300u);
+	EXPECT_EQ(c.c.max_handshakes, 200u);
+	EXPECT_EQ(c.c.conn_buffer, 1u << 20);
+	EXPECT_EQ(c.c.tls.max_handshake_message, 100u * 1024);
 	ASSERT_EQ(c.c.n_eal_args, 3u);
 	EXPECT_STREQ(c.c.eal_args[2], "0-1");
 	ASSERT_EQ(c.c.n_listeners, 1u);
@@ -651,6 +702,7 @@ TEST(CfgArgs, EveryDesignFlag)
 	EXPECT_STREQ(l->tls.ciphers[1], "TLS_AES_256_GCM_SHA384");
 	EXPECT_EQ(l->tls.client_auth, CFG_CLIENT_AUTH_OPTIONAL);
 	EXPECT_STREQ(l->tls.ca_file, "ca.crt");
+	EXPECT_EQ(l->tls.max_handshake_message, 100u * 1024);
 	EXPECT_STREQ(l->origin, "command line");
 }
 
@@ -818,6 +870,11 @@ TEST(CfgArgs, ErrorsSayWhichFlag)
 		{{"--ticket-rotation", "500ms"}, "--ticket-rotation: at least 1s"},
 		{{"--psk-modes", "psk_ke,psk"}, "--psk-modes: 'psk' is not one of: psk_dhe_ke, psk_ke"},
 		{{"--psk-modes", ""}, "--psk-modes: empty item"},
+		{{"--max-conns", "0"}, "--max-conns: 0 is out of range"},
+		{{"--max-handshakes", "x"}, "--max-handshakes: 'x' is not a whole number"},
+		{{"--conn-buffer", "100"}, "--conn-buffer: at least 4096 bytes"},
+		{{"--max-handshake-message", "8k"}, "--max-handshake-message: at least 16384 bytes"},
+		{{"--max-handshake-message", "16m"}, "--max-handshake-message: "},
 		{{"--check-config=1"}, "unknown option '--check-config=1'"},
 		{{"-c", "/nonexistent/x.yaml"}, "/nonexistent/x.yaml: No such file"},
 		{{"-c", "a.yaml", "-c", "b.yaml"}, "-c given twice"},

@@ -8,7 +8,10 @@
 
 #include "acc_ifma.h"
 #include "hsk_err.h"
+#include "hsk_prf.h"
+#include "hsk_suite.h"
 #include "hsk_test_peer.h"
+#include "rec_layer.h"
 #include "test_hex.h"
 
 using hsk_test::Pair;
@@ -605,6 +608,146 @@ TEST(HskConnRefuse, ClientRenegotiationGetsWarning)
 	EXPECT_TRUE(p.server_err == HSK_OK || p.server_err == HSK_PEER_ALERT(HSK_AD_HANDSHAKE_FAILURE));
 }
 
+// The client's TLS 1.2 write direction rebuilt from libssl's session
+// (the key block of RFC 5246 6.3, AEAD suites: no MAC keys), so a test
+// can send records libssl itself would never send.
+void
+client_write_dir(SSL *ssl, rec_dir *d)
+{
+	const hsk_suite *su = hsk_suite_by_id(SSL_CIPHER_get_protocol_id(SSL_get_current_cipher(ssl)));
+	uint8_t master[48], cr[32], sr[32], kb[2 * (32 + 12)];
+	ASSERT_NE(su, nullptr);
+	ASSERT_EQ(su->mac_key_len, 0u);
+	ASSERT_EQ(SSL_SESSION_get_master_key(SSL_get_session(ssl), master, sizeof(master)), sizeof(master));
+	SSL_get_client_random(ssl, cr, sizeof(cr));
+	SSL_get_server_random(ssl, sr, sizeof(sr));
+	size_t kl = su->key_len, il = su->fixed_iv_len;
+	ASSERT_EQ(hsk_prf(su->prf, master, sizeof(master), "key expansion", sr, 32, cr, 32, kb, 2 * kl + 2 * il),
+		  HSK_OK);
+	ASSERT_EQ(rec_dir_init(d, su, 0x0303, true, false, kb, kb + 2 * kl, nullptr), HSK_OK);
+	d->seq = 1; // the client's Finished was its record 0
+}
+
+// One handshake message sealed in one record, fed to the engine.
+hsk_err
+feed_sealed(Pair &p, rec_dir *d, uint8_t type, const std::string &msg)
+{
+	uint8_t buf[REC_MAX_PLAIN + REC_MAX_OVERHEAD + REC_HDR_LEN];
+	hsk_wr w;
+	hsk_wr_init(&w, buf, sizeof(buf));
+	if (rec_seal(d, type, (const uint8_t *)msg.data(), msg.size(), &w) != HSK_OK || w.err)
+		return HSK_ALERT(HSK_AD_INTERNAL_ERROR);
+	size_t len = w.len;
+	hsk_err e = hsk_conn_recv(p.conn, buf, &len);
+	hsk_conn_out_done(p.conn, [&] {
+		const uint8_t *o;
+		return hsk_conn_out(p.conn, &o);
+	}());
+	return e;
+}
+
+TEST(HskConnRefuse, RenegotiationFloodEndsTheConnection)
+{
+	Server s;
+	auto c = client("ECDHE-RSA-AES128-GCM-SHA256");
+	Pair p(s, c.get());
+	ASSERT_TRUE(p.handshake());
+	rec_dir d{};
+	client_write_dir(p.ssl, &d);
+	// The ClientHello message without its record header.
+	std::string ch = client_hello(0x0303, { 0xc02f }, { 0 }).substr(REC_HDR_LEN);
+	// A few are refused with a warning and the connection goes on...
+	for (int i = 0; i < 3; i++)
+		EXPECT_EQ(feed_sealed(p, &d, REC_HANDSHAKE, ch), HSK_WANT_INPUT) << i;
+	EXPECT_EQ(s.w[0].renegotiations_cut, 0u);
+	EXPECT_EQ(feed_sealed(p, &d, REC_APPLICATION_DATA, "GET"), HSK_OK);
+	EXPECT_EQ(hsk_conn_app_pending(p.conn), 3u);
+	uint8_t app[8];
+	EXPECT_EQ(hsk_conn_app_read(p.conn, app, sizeof(app)), 3u);
+	// ...then the next one ends it with a fatal alert, counted.
+	EXPECT_EQ(feed_sealed(p, &d, REC_HANDSHAKE, ch), HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE));
+	EXPECT_EQ(s.w[0].renegotiations_cut, 1u);
+	rec_dir_clear(&d);
+}
+
+// Records fed in pieces (the engine's input buffer holds one record),
+// crypto jobs run as they come; the server's output in *out.
+hsk_err
+feed_records(Server &srv, const std::string &recs, std::string *out)
+{
+	hsk_conn *c = hsk_conn_new(&srv.ctx, &srv.w[0]);
+	hsk_err e = HSK_WANT_INPUT;
+	for (size_t off = 0; off < recs.size() && (e == HSK_WANT_INPUT || e == HSK_OK);) {
+		size_t len = recs.size() - off;
+		e = hsk_conn_recv(c, (const uint8_t *)recs.data() + off, &len);
+		off += len;
+		while (e == HSK_WANT_CRYPTO) {
+			acc_exec_flush(srv.exec[0], [](acc_job *j, void *) { (void)hsk_conn_from_job(j); }, nullptr);
+			e = hsk_conn_resume(c);
+		}
+	}
+	const uint8_t *o;
+	size_t n = hsk_conn_out(c, &o);
+	out->assign((const char *)o, n);
+	hsk_conn_free(c);
+	return e;
+}
+
+TEST(HskConnRefuse, HandshakeMessageAboveTheListenersMaximum)
+{
+	// An unknown extension makes the ClientHello 20,000 bytes long.
+	std::string big(20000, 'z');
+	std::string ext = kBasicExts + std::string("\xfe\x00", 2) + (char)(big.size() >> 8) + (char)big.size() + big;
+	std::string ch = client_hello(0x0303, { 0xc02f }, { 0 }, ext);
+	// Records carry at most 2^14 bytes: split the message over two.
+	std::string msg = ch.substr(REC_HDR_LEN), recs;
+	for (size_t off = 0; off < msg.size(); off += 16384) {
+		std::string part = msg.substr(off, 16384);
+		recs += std::string("\x16\x03\x01", 3) + (char)(part.size() >> 8) + (char)part.size() + part;
+	}
+	Server small;
+	small.ctx.max_hs_msg = 16384;
+	std::string out;
+	EXPECT_EQ(feed_records(small, recs, &out), HSK_ALERT(HSK_AD_HANDSHAKE_FAILURE));
+	EXPECT_EQ(small.w[0].hs_too_large, 1u);
+	EXPECT_EQ(out, std::string("\x15\x03\x03\x00\x02\x02\x28", 7));
+	// The default maximum takes it: the server's flight comes back.
+	Server dflt;
+	hsk_err e = feed_records(dflt, recs, &out);
+	EXPECT_TRUE(e == HSK_WANT_INPUT || e == HSK_OK) << std::hex << e;
+	EXPECT_EQ(dflt.w[0].hs_too_large, 0u);
+	ASSERT_GT(out.size(), 6u);
+	EXPECT_EQ(out[0], '\x16'); // a handshake record...
+	EXPECT_EQ(out[5], '\x02'); // ...starting with the ServerHello
+}
+
+TEST(HskConnRefuse, MessageOfTheMaximumSizeSharesItsLastRecord)
+{
+	// A ClientHello of exactly the listener's maximum whose last record
+	// also starts the next message: not too large.
+	Server s;
+	s.ctx.max_hs_msg = 16384;
+	auto with_ext = [](size_t n) {
+		return kBasicExts + std::string("\xfe\x00", 2) + (char)(n >> 8) + (char)n + std::string(n, 'p');
+	};
+	size_t base = client_hello(0x0303, { 0xc02f }, { 0 }, with_ext(0)).size() - REC_HDR_LEN - 4;
+	std::string msg = client_hello(0x0303, { 0xc02f }, { 0 }, with_ext(16384 - base)).substr(REC_HDR_LEN);
+	ASSERT_EQ(msg.size(), 16384u + 4);
+	// the next message: a header announcing more than comes
+	std::string next = std::string("\x10\x00\x3f\xf9", 4) + std::string(16380 - 4, 'q');
+	std::string wire = msg + next, recs;
+	for (size_t off = 0; off < wire.size(); off += 16384) {
+		std::string part = wire.substr(off, 16384);
+		recs += std::string("\x16\x03\x03", 3) + (char)(part.size() >> 8) + (char)part.size() + part;
+	}
+	std::string out;
+	hsk_err e = feed_records(s, recs, &out);
+	EXPECT_TRUE(e == HSK_WANT_INPUT || e == HSK_OK) << std::hex << e;
+	ASSERT_GT(out.size(), 6u);
+	EXPECT_EQ(out[5], '\x02'); // the ServerHello
+	EXPECT_EQ(s.w[0].hs_too_large, 0u);
+}
+
 // ---- malformed input ----
 
 TEST(HskConnMalformed, TruncatedClientHelloAtEveryLength)
@@ -937,6 +1080,39 @@ TEST(Tls13, KeyUpdateBothWays)
 		EXPECT_EQ(p.server_to_client("reply " + msg), "reply " + msg);
 	}
 	EXPECT_EQ(p.server_err, HSK_OK);
+}
+
+TEST(Tls13, KeyUpdateFloodEndsTheConnection)
+{
+	Server s;
+	auto c = client13();
+	Pair p(s, c.get());
+	ASSERT_TRUE(p.handshake());
+	// 32 in a row are taken (BoringSSL's and rustls's bound)...
+	for (int i = 0; i < 32; i++) {
+		ASSERT_EQ(SSL_key_update(p.ssl, SSL_KEY_UPDATE_NOT_REQUESTED), 1);
+		ASSERT_EQ(SSL_do_handshake(p.ssl), 1);
+	}
+	p.pump();
+	EXPECT_EQ(p.server_err, HSK_OK);
+	// ...application data resets the count...
+	EXPECT_EQ(p.client_to_server("data"), "data");
+	for (int i = 0; i < 32; i++) {
+		ASSERT_EQ(SSL_key_update(p.ssl, SSL_KEY_UPDATE_NOT_REQUESTED), 1);
+		ASSERT_EQ(SSL_do_handshake(p.ssl), 1);
+	}
+	p.pump();
+	EXPECT_EQ(p.server_err, HSK_OK);
+	EXPECT_EQ(s.w[0].key_updates_cut, 0u);
+	// ...and the 33rd in a row ends the connection with a fatal alert.
+	ASSERT_EQ(SSL_key_update(p.ssl, SSL_KEY_UPDATE_NOT_REQUESTED), 1);
+	ASSERT_EQ(SSL_do_handshake(p.ssl), 1);
+	p.pump();
+	EXPECT_EQ(p.server_err, HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE));
+	EXPECT_EQ(s.w[0].key_updates_cut, 1u);
+	char buf[16];
+	EXPECT_LE(SSL_read(p.ssl, buf, sizeof(buf)), 0);
+	EXPECT_EQ(p.client_alert, HSK_AD_UNEXPECTED_MESSAGE);
 }
 
 TEST(Tls13, ClientAuthRequire)

@@ -100,6 +100,27 @@ TEST(NsArp, FullCacheReplacesTheOldest)
 	EXPECT_EQ(i.sent.size(), before + 1);
 }
 
+TEST(NsArp, UnansweredRequestsDoNotEvictNeighbours)
+{
+	// A SYN flood from spoofed sources has the stack ask for many
+	// addresses nobody answers for: the neighbour that did answer stays.
+	Iface i;
+	ns_arp_learn(&i.nif, kPeerIp, kPeerMac, i.now);
+	uint8_t mac[6];
+	for (uint32_t k = 0; k < 10 * NS_ARP_SLOTS; k++) {
+		i.now += 1;
+		EXPECT_FALSE(ns_arp_resolve(&i.nif, 0xc6120a00 + k, i.now, mac));
+	}
+	size_t before = i.sent.size();
+	EXPECT_EQ(before, 10u * NS_ARP_SLOTS); // each asked once
+	EXPECT_TRUE(ns_arp_resolve(&i.nif, kPeerIp, i.now, mac));
+	EXPECT_EQ(memcmp(mac, kPeerMac, 6), 0);
+	EXPECT_EQ(i.sent.size(), before);
+	// the pending requests replace each other, oldest first
+	EXPECT_FALSE(ns_arp_resolve(&i.nif, 0xc6120a00 + 10 * NS_ARP_SLOTS - 1, i.now, mac));
+	EXPECT_EQ(i.sent.size(), before); // still pending, asked less than a second ago
+}
+
 TEST(NsEth, OtherMacsAndEthertypesAreNotOurs)
 {
 	Iface i;

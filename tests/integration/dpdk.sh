@@ -8,7 +8,8 @@
 # s_client and Python: 1,000 sequential and 200 concurrent handshakes with
 # 2 workers, session resumption across workers, a 20 MB response 10 times
 # over a link losing 5 % of the frames each way (nftables: this kernel has
-# no netem), and a clean exit on SIGTERM. Needs root, /dev/net/tun and a
+# no netem), a SYN flood from spoofed addresses answered with SYN cookies
+# while real clients still connect, and a clean exit on SIGTERM. Needs root, /dev/net/tun and a
 # build with DPDK; elsewhere it is skipped.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/integration/lib.sh
@@ -57,11 +58,12 @@ dp_stop() {
 	[ "$rc" -eq 0 ] && grep -q "shutting down" "$1" && grep -q "worker 1 (lcore" "$1"
 }
 
-# stats LOG: ask for the counters (SIGUSR1), print them
+# stats LOG: ask for the counters (SIGUSR1), print them (three lines per
+# worker of the two)
 stats() {
 	kill -USR1 "$DP_PID"
 	sleep 0.5
-	grep "worker" "$1" | tail -4
+	grep "worker" "$1" | tail -6
 }
 
 # a worker served connections: "worker N (cpu ..): accepted K" with K > 0
@@ -114,6 +116,57 @@ resume() {
 }
 check "TLS 1.3 tickets resume on 6 reconnects (either worker)" resume
 check "gnutls-cli: TLS 1.3 handshake" expect "Handshake was completed" sh -c "echo | ip netns exec $NS timeout 10 gnutls-cli --insecure --port 443 $HOST"
+# SYN flood: COUNT SYNs (at most SECONDS) from spoofed addresses of the
+# /24 (nobody answers the stack's ARP for them, so each stays half-open)
+# with random ports, through a raw socket in the namespace.
+synflood() { # COUNT SECONDS
+	in_ns timeout 60 python3 - "$HOST" "$1" "$2" <<'PY'
+import random, socket, struct, sys, time
+dst, count, secs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)  # we write the IP header
+daddr = socket.inet_aton(dst)
+start = time.monotonic()
+sent = 0
+while sent < count and time.monotonic() < start + secs:
+    saddr = socket.inet_aton("198.18.0.%d" % random.randint(10, 250))
+    # SYN with an MSS option: data offset 6 words
+    tcp = struct.pack("!HHIIBBHHH", random.randint(1024, 65535), 443, random.getrandbits(32), 0, 6 << 4, 0x02,
+                      64240, 0, 0) + b"\x02\x04\x05\xb4"
+    tcp = tcp[:16] + struct.pack("!H", csum(saddr + daddr + struct.pack("!BBH", 0, 6, len(tcp)) + tcp)) + tcp[18:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), random.getrandbits(16), 0, 64, 6, 0, saddr, daddr)
+    raw.sendto(ip + tcp, (dst, 0))
+    sent += 1
+    if sent % 50 == 0:
+        time.sleep(0.01)  # about 5,000 a second: the flood lasts while the clients try
+print("syn flood: %d SYNs in %.1f s" % (sent, time.monotonic() - start))
+PY
+}
+syn_cookies() {
+	local flood ok=0
+	synflood 20000 8 >"$TMP/flood.log" 2>&1 &
+	flood=$!
+	sleep 1.5 # the half-open quarter of each worker's table is full
+	for i in 1 2 3 4 5; do
+		in_ns curl -sk -m 10 -o /dev/null -w "curl $i: %{http_code} in %{time_total} s\n" "https://$HOST/" |
+			tee -a "$TMP/clients" | grep -q ": 200 " && ok=$((ok + 1))
+	done
+	answered "Verify return code: 0 \(ok\)" -tls1_3 && ok=$((ok + 1))
+	cat "$TMP/clients"
+	wait "$flood"
+	cat "$TMP/flood.log"
+	echo "during the flood: $ok of 6 real clients (5 curl, 1 s_client) answered"
+	stats "$LOG" | grep -o "worker [0-9] (lcore.*table full [0-9]* syn cookies sent [0-9]* ok [0-9]* bad [0-9]*" |
+		sed 's/(lcore \([0-9]*\)).*tcp: syn \([0-9]*\) .*\(table full.*\)/(lcore \1): syn \2, \3/' | tee "$TMP/cookies"
+	grep -Eq "syn cookies sent [1-9]" "$TMP/cookies" && [ "$ok" -eq 6 ]
+}
+check "SYN flood: SYN cookies sent, real clients still answered" syn_cookies
+sed -n 's/^/     /p' "$TMP/case.log" | grep -E "flood|clients|syn|curl"
+
 # a client that holds its connection open across the stop: told by a RST
 in_ns python3 - "$HOST" >"$TMP/held.log" 2>&1 <<'PY' &
 import socket, ssl, sys

@@ -81,7 +81,7 @@ def main():
     for t in threads:
         t.join()
     took = time.monotonic() - start
-    print("%d handshakes ok, %d failed, %d not started, in %.1f s (%s)" %
+    print("%d handshakes ok, %d failed, %d not started, in %.2f s (%s)" %
           (state["ok"], state["fail"], a.count - state["next"], took, state["versions"]))
     for k, n in state["errors"].items():
         print("  %d x %s" % (n, k))
