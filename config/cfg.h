@@ -60,10 +60,11 @@ extern "C" {
 #define CFG_DEFAULT_CONN_BUFFER (256u << 10) /* kernel socket buffer each way */
 #define CFG_MIN_CONN_BUFFER (4u << 10)
 #define CFG_MAX_CONN_BUFFER (64u << 20)
-/* Largest handshake message: 64 KiB lets a 2^16-1-byte ClientHello and
+/* Largest handshake message: 131,396 bytes, the largest ClientHello the
+ * grammar allows (HSK_CLIENT_HELLO_MAX), lets every well-formed hello and
  * ordinary client certificate chains through; a message length is a
  * 24-bit field (RFC 8446 4), hence the maximum. */
-#define CFG_DEFAULT_MAX_HANDSHAKE_MESSAGE (64u << 10)
+#define CFG_DEFAULT_MAX_HANDSHAKE_MESSAGE 131396u
 #define CFG_MIN_MAX_HANDSHAKE_MESSAGE (16u << 10)
 #define CFG_MAX_MAX_HANDSHAKE_MESSAGE ((1u << 24) - 1)
 

@@ -338,31 +338,15 @@ hsk_changes_read_keys(const struct hsk_conn *c, uint8_t type)
 	}
 }
 
-/* The largest ClientHello its grammar allows (RFC 5246 7.4.1.2, RFC 8446
- * 4.1.2): version, random, session_id<0..32>, cipher_suites<2..2^16-2>,
- * compression_methods<1..2^8-1>, extensions<0..2^16-1>. Clients do send
- * hellos close to it (every suite code point, a full extensions block). */
-#define HSK_CH_MAX (2 + 32 + 1 + 32 + 2 + 65534 + 1 + 255 + 2 + 65535)
-
-/* The largest handshake message taken now: a first ClientHello up to its
- * grammar's limit whatever the listener's maximum (it is bounded by the
- * grammar anyway), any other message (client certificate chains) up to
- * the listener's max_hs_msg. */
-static size_t
-hsk_hs_limit(const struct hsk_conn *c)
-{
-	size_t max = c->ctx->max_hs_msg;
-
-	return c->state == HSK_ST_CLIENT_HELLO && HSK_CH_MAX > max ? HSK_CH_MAX : max;
-}
-
-/* A message above the limit, counted: a ClientHello that large cannot be
- * well formed (decode_error, RFC 8446 6.2); other messages are refused. */
+/* A message above the listener's maximum, counted. A ClientHello above
+ * the largest its grammar allows cannot be well formed (decode_error, RFC
+ * 8446 6.2); anything else is refused (handshake_failure). */
 static hsk_err
-hsk_hs_too_large(struct hsk_conn *c)
+hsk_hs_too_large(struct hsk_conn *c, size_t mlen)
 {
 	c->w->hs_too_large++;
-	return HSK_ALERT(c->state == HSK_ST_CLIENT_HELLO ? HSK_AD_DECODE_ERROR : HSK_AD_HANDSHAKE_FAILURE);
+	return HSK_ALERT(c->state == HSK_ST_CLIENT_HELLO && mlen > HSK_CLIENT_HELLO_MAX ? HSK_AD_DECODE_ERROR
+										       : HSK_AD_HANDSHAKE_FAILURE);
 }
 
 /* Append a handshake fragment and handle every complete message. */
@@ -379,7 +363,7 @@ hsk_on_handshake(struct hsk_conn *c, const uint8_t *p, size_t len)
 		/* Grown by doubling up to the largest message taken now (and
 		 * the record that ends it, which may start the next message), so
 		 * a large maximum costs memory only to messages that use it. */
-		size_t max = hsk_hs_limit(c) + 4 + REC_MAX_PLAIN;
+		size_t max = (size_t)c->ctx->max_hs_msg + 4 + REC_MAX_PLAIN;
 		size_t cap = c->hs_cap * 2 > c->hs_len + len ? c->hs_cap * 2 : c->hs_len + len;
 		uint8_t *n;
 
@@ -387,8 +371,10 @@ hsk_on_handshake(struct hsk_conn *c, const uint8_t *p, size_t len)
 			cap = c->hs_len + len > max ? 0 : max;
 		n = cap ? realloc(c->hs, cap) : NULL;
 
-		if (cap == 0)
-			return hsk_hs_too_large(c);
+		if (cap == 0) /* the message being assembled is too large */
+			return hsk_hs_too_large(c, c->hs_len >= 4 ? (size_t)c->hs[1] << 16 |
+									 (size_t)c->hs[2] << 8 | c->hs[3]
+								   : SIZE_MAX);
 		if (n == NULL)
 			return HSK_ALERT(HSK_AD_INTERNAL_ERROR);
 		c->hs = n;
@@ -400,8 +386,8 @@ hsk_on_handshake(struct hsk_conn *c, const uint8_t *p, size_t len)
 		const uint8_t *m = c->hs + off;
 		size_t mlen = (size_t)m[1] << 16 | (size_t)m[2] << 8 | m[3];
 
-		if (mlen > hsk_hs_limit(c))
-			return hsk_hs_too_large(c);
+		if (mlen > c->ctx->max_hs_msg)
+			return hsk_hs_too_large(c, mlen);
 		if (c->hs_len - off - 4 < mlen)
 			break;
 		key_change = hsk_changes_read_keys(c, m[0]);

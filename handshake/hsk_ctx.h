@@ -21,11 +21,16 @@ struct acc_key;
 #define HSK_MAX_SIGALGS 16
 #define HSK_MAX_CERTS 4
 #define HSK_MAX_ALPN 4
-/* Largest handshake message by default: a 2^16-1-byte ClientHello and
+/* The largest ClientHello its grammar allows (RFC 5246 7.4.1.2, RFC 8446
+ * 4.1.2): version, random, session_id<0..32>, cipher_suites<2..2^16-2>,
+ * compression_methods<1..2^8-1>, extensions<0..2^16-1>. Clients do send
+ * hellos close to it (every suite code point, a full extensions block). */
+#define HSK_CLIENT_HELLO_MAX (2 + 32 + 1 + 32 + 2 + 65534 + 1 + 255 + 2 + 65535)
+/* Largest handshake message by default: any well-formed ClientHello and
  * ordinary client certificate chains fit; the message buffer grows to it
  * only when a message needs it. At least one record's worth
  * (HSK_MIN_HS_MSG): the buffer starts there. */
-#define HSK_MAX_HS_MSG_DEFAULT (64u * 1024)
+#define HSK_MAX_HS_MSG_DEFAULT HSK_CLIENT_HELLO_MAX
 #define HSK_MIN_HS_MSG (16u * 1024)
 
 enum hsk_client_auth {

@@ -289,7 +289,7 @@ TEST(CfgExamples, FullHasEveryKey)
 	ASSERT_EQ(a->tls.n_alpn, 1u);
 	EXPECT_STREQ(a->tls.alpn[0], "http/1.1");
 	EXPECT_TRUE(a->tls.resumption);
-	EXPECT_EQ(a->tls.max_handshake_message, 64u * 1024);
+	EXPECT_EQ(a->tls.max_handshake_message, 131396u);
 	// Listener 1 overrides some of it: ciphers replace the policy.
 	const struct cfg_listener *b = listener(c.c, 1);
 	EXPECT_EQ(b->addr.family, AF_INET6);
