@@ -8,7 +8,8 @@ set -euo pipefail
 pkgs=(meson ninja-build pkg-config gcc g++ libc6-dev libssl-dev libyaml-dev
       libgtest-dev libipsec-mb-dev libdpdk-dev dpdk-dev openssl python3)
 case "${1:-}" in
-test)  pkgs+=(curl gnutls-bin iproute2 iputils-ping nftables ethtool procps psmisc netcat-openbsd testssl.sh) ;;
+test)  pkgs+=(curl gnutls-bin iproute2 iputils-ping nftables ethtool procps psmisc netcat-openbsd testssl.sh
+             clang-14 libfuzzer-14-dev) ;;   # clang: tests/fuzz
 bench) pkgs+=(curl gnutls-bin nginx wrk procps psmisc) ;;
 "")    ;;
 *)     echo "usage: $0 [test|bench]" >&2; exit 2 ;;
