@@ -172,6 +172,9 @@ engine_keys_seeds()
 	put("engine_keys", "tls12_empty_cert", cat({ { 8 | 0x20 }, rec(0, hs(11, { 0, 0, 0 })), rec(0, hs(16, cat({ { 32 }, Bytes(32, 9) }))) }));
 	// TLS 1.3 padding, an empty inner plaintext, a record split bytewise
 	put("engine_keys", "tls13_padding", cat({ { 1 }, rec(4, cat({ get, { 23, 0, 0, 0 } })), rec(4, { 0, 0 }), rec(0x21, get) }));
+	// the server responds (ctl bit 7), to a client that reads or not (config bit 7)
+	put("engine_keys", "tls13_respond", cat({ { 1 }, rec(0x81, get), rec(0, key_update), rec(0x81, get) }));
+	put("engine_keys", "tls12_respond_unread", cat({ { 0x80 }, rec(0x81, get), rec(0x81, get), rec(0x81, get) }));
 	put("engine_keys", "tls13_keyupdate_split", cat({ { 1 }, rec(0, { 24, 0 }), rec(1, get), rec(0, { 0, 1, 1 }) }));
 	(void)hello13;
 }

@@ -77,21 +77,23 @@ discard_output(hsk_test::Pair &p)
 }
 
 // Run the connection's queued crypto jobs (a resumed state may queue the
-// next one), as the worker does at the end of each poll iteration.
+// next one), as the worker does at the end of each poll iteration. With
+// drain false the peer reads nothing and the output accumulates.
 inline void
-settle(hsk_test::Pair &p)
+settle(hsk_test::Pair &p, bool drain = true)
 {
 	acc_exec *ex = p.srv.exec[p.worker];
 	for (int i = 0; i < 8 && acc_exec_pending(ex) > 0; i++)
 		acc_exec_flush(ex, hsk_test::Pair::on_done, &p);
 	p.server_app.clear();
-	discard_output(p);
+	if (drain)
+		discard_output(p);
 }
 
 // Feed d[0..n) in pieces of at most chunk bytes, as TCP may deliver them.
 // False once the engine failed or closed.
 inline bool
-feed(hsk_test::Pair &p, const uint8_t *d, size_t n, size_t chunk)
+feed(hsk_test::Pair &p, const uint8_t *d, size_t n, size_t chunk, bool drain = true)
 {
 	size_t off = 0;
 	for (int guard = 0; off < n && guard < 200000; guard++) {
@@ -101,7 +103,7 @@ feed(hsk_test::Pair &p, const uint8_t *d, size_t n, size_t chunk)
 		hsk_err e = hsk_conn_recv(p.conn, d + off, &len);
 		off += len;
 		p.note(e);
-		settle(p);
+		settle(p, drain);
 		// Taking nothing without a job to wait for: blocked for good.
 		if (len == 0 && !hsk_conn_crypto_pending(p.conn))
 			break;

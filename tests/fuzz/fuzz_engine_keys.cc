@@ -19,13 +19,16 @@
 //           after the ClientHello (the client's second flight comes from
 //           the input) instead of after the whole handshake; bit 4 the
 //           client has a certificate; bit 5 the listener asks for one;
-//           bit 6 (TLS 1.2) no encrypt-then-MAC and no extended master secret.
+//           bit 6 (TLS 1.2) no encrypt-then-MAC and no extended master secret;
+//           bit 7 the client reads nothing (the server's output piles up).
 //   then records: ctl, length (2 bytes), body.
 //     ctl bits 0-1: content type handshake, application_data, alert,
 //     change_cipher_spec; bit 2 (TLS 1.3): the body is the whole
 //     TLSInnerPlaintext (content, type byte, zero padding); bit 3: raw
 //     bytes, not sealed; bit 4: flip a bit of the sealed record; bits
-//     5-6: delivery in whole, 1, 3 or 64-byte pieces.
+//     5-6: delivery in whole, 1, 3 or 64-byte pieces; bit 7: then the
+//     server writes as many bytes of application data as the body has,
+//     times 16 (a response).
 #include <vector>
 
 #include "fuzz_engine.h"
@@ -94,6 +97,23 @@ seal(hsk_conn *c, uint8_t type, const uint8_t *pt, size_t len, std::vector<uint8
 	return ok;
 }
 
+// The server answers with n bytes, as respond mode does; what does not fit
+// in the output buffer waits (with drain false it never leaves).
+void
+respond(hsk_test::Pair &p, size_t n, bool drain)
+{
+	static const std::vector<uint8_t> body(16 * 16384, 'r');
+	size_t off = 0, taken;
+	for (int i = 0; i < 64 && off < n; i++) {
+		if (hsk_conn_app_write(p.conn, body.data() + off, n - off, &taken) != HSK_OK)
+			return;
+		off += taken;
+		if (!drain && taken == 0)
+			return;
+		fuzz_engine::settle(p, drain);
+	}
+}
+
 } // namespace
 
 extern "C" int
@@ -137,6 +157,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_engine::finish(p);
 		return 0;
 	}
+	bool drain = !(cfg & 0x80);
 	fuzz_engine::settle(p);
 
 	const uint8_t *d = data + 1;
@@ -161,7 +182,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if ((ctl & 0x10) && wire.size() > REC_HDR_LEN)
 			wire[REC_HDR_LEN + (len ^ ctl) % (wire.size() - REC_HDR_LEN)] ^= 0x01;
-		fuzz_engine::feed(p, wire.data(), wire.size(), kChunks[(ctl >> 5) & 3]);
+		fuzz_engine::feed(p, wire.data(), wire.size(), kChunks[(ctl >> 5) & 3], drain);
+		if ((ctl & 0x80) && p.server_err == HSK_OK && hsk_conn_established(p.conn))
+			respond(p, len * 16, drain);
 	}
 	fuzz_engine::finish(p);
 	return 0;
