@@ -234,6 +234,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	out_dir = argv[1];
+	fuzz_engine::fixed_certs();
 	engine_seeds();
 	engine_keys_seeds();
 	rec_seeds();

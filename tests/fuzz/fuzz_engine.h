@@ -12,6 +12,10 @@
 
 #include "hsk_test_peer.h"
 
+extern "C" {
+#include "hsk_conn_priv.h"
+}
+
 namespace fuzz_engine {
 
 // Listener variants a harness input chooses from (its first byte): each
@@ -23,6 +27,15 @@ enum Variant {
 	V_TLS12_AUTH = 3,   // TLS 1.2 only, required client certificates
 	V_COUNT = 4,
 };
+
+// The certificates of tests/fuzz/certs (gen-cert.sh, valid 825 days from
+// 2026-12-04): the corpus's client certificates are signed by its CA, so
+// they must be the same in fuzz_capture and in every fuzzing process.
+inline void
+fixed_certs()
+{
+	setenv("TLSO_TEST_CERT_DIR", TLSO_SOURCE_DIR "/tests/fuzz/certs", 0);
+}
 
 inline hsk_test::Server *
 make_server(int v)
@@ -62,6 +75,7 @@ inline hsk_test::Server &
 server(int v)
 {
 	static hsk_test::Server *s[V_COUNT];
+	fixed_certs();
 	if (s[v] == nullptr)
 		s[v] = make_server(v);
 	return *s[v];
@@ -76,6 +90,22 @@ discard_output(hsk_test::Pair &p)
 	hsk_conn_out_done(p.conn, n);
 }
 
+// Liveness: once no crypto job is pending, no complete handshake message
+// may wait in the reassembly buffer (it would wait for a record the client
+// has no reason to send: the connection stalls until its timeout).
+inline void
+check_live(const hsk_test::Pair &p)
+{
+	const hsk_conn *c = p.conn;
+	if (c->err != HSK_OK || c->job_pending || c->hs_len < 4)
+		return;
+	size_t mlen = (size_t)c->hs[1] << 16 | (size_t)c->hs[2] << 8 | c->hs[3];
+	if (c->hs_len - 4 >= mlen) {
+		fprintf(stderr, "fuzz: a complete handshake message (type %u) waits with no job pending\n", c->hs[0]);
+		abort();
+	}
+}
+
 // Run the connection's queued crypto jobs (a resumed state may queue the
 // next one), as the worker does at the end of each poll iteration. With
 // drain false the peer reads nothing and the output accumulates.
@@ -88,6 +118,7 @@ settle(hsk_test::Pair &p, bool drain = true)
 	p.server_app.clear();
 	if (drain)
 		discard_output(p);
+	check_live(p);
 }
 
 // Feed d[0..n) in pieces of at most chunk bytes, as TCP may deliver them.

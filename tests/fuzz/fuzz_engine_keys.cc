@@ -34,7 +34,6 @@
 #include "fuzz_engine.h"
 
 extern "C" {
-#include "hsk_conn_priv.h"
 #include "rec_layer.h"
 }
 
@@ -119,6 +118,7 @@ respond(hsk_test::Pair &p, size_t n, bool drain)
 extern "C" int
 LLVMFuzzerInitialize(int *, char ***)
 {
+	fuzz_engine::fixed_certs();
 	(void)fuzz_engine::server(fuzz_engine::V_DEFAULT);
 	(void)fuzz_engine::server(fuzz_engine::V_OLD_AUTH);
 	return 0;
