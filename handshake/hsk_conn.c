@@ -349,39 +349,16 @@ hsk_hs_too_large(struct hsk_conn *c, size_t mlen)
 										       : HSK_AD_HANDSHAKE_FAILURE);
 }
 
-/* Append a handshake fragment and handle every complete message. */
+/* Handle every complete message in the reassembly buffer, until one
+ * starts a crypto job: the messages after it (a record may carry several,
+ * RFC 5246 6.2.1) wait there for hsk_conn_resume(). */
 static hsk_err
-hsk_on_handshake(struct hsk_conn *c, const uint8_t *p, size_t len)
+hsk_dispatch_handshake(struct hsk_conn *c)
 {
 	size_t off = 0;
 	hsk_err err = HSK_OK;
 	bool key_change;
 
-	if (len == 0) /* RFC 5246 6.2.1: no zero-length handshake fragments */
-		return HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE);
-	if (c->hs_len + len > c->hs_cap) {
-		/* Grown by doubling up to the largest message taken now (and
-		 * the record that ends it, which may start the next message), so
-		 * a large maximum costs memory only to messages that use it. */
-		size_t max = (size_t)c->ctx->max_hs_msg + 4 + REC_MAX_PLAIN;
-		size_t cap = c->hs_cap * 2 > c->hs_len + len ? c->hs_cap * 2 : c->hs_len + len;
-		uint8_t *n;
-
-		if (cap > max)
-			cap = c->hs_len + len > max ? 0 : max;
-		n = cap ? realloc(c->hs, cap) : NULL;
-
-		if (cap == 0) /* the message being assembled is too large */
-			return hsk_hs_too_large(c, c->hs_len >= 4 ? (size_t)c->hs[1] << 16 |
-									 (size_t)c->hs[2] << 8 | c->hs[3]
-								   : SIZE_MAX);
-		if (n == NULL)
-			return HSK_ALERT(HSK_AD_INTERNAL_ERROR);
-		c->hs = n;
-		c->hs_cap = cap;
-	}
-	memcpy(c->hs + c->hs_len, p, len);
-	c->hs_len += len;
 	while (err == HSK_OK && c->hs_len - off >= 4) {
 		const uint8_t *m = c->hs + off;
 		size_t mlen = (size_t)m[1] << 16 | (size_t)m[2] << 8 | m[3];
@@ -419,6 +396,38 @@ hsk_on_handshake(struct hsk_conn *c, const uint8_t *p, size_t len)
 		c->hs_len -= off;
 	}
 	return err;
+}
+
+/* Append a handshake fragment and handle every complete message. */
+static hsk_err
+hsk_on_handshake(struct hsk_conn *c, const uint8_t *p, size_t len)
+{
+	if (len == 0) /* RFC 5246 6.2.1: no zero-length handshake fragments */
+		return HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE);
+	if (c->hs_len + len > c->hs_cap) {
+		/* Grown by doubling up to the largest message taken now (and
+		 * the record that ends it, which may start the next message), so
+		 * a large maximum costs memory only to messages that use it. */
+		size_t max = (size_t)c->ctx->max_hs_msg + 4 + REC_MAX_PLAIN;
+		size_t cap = c->hs_cap * 2 > c->hs_len + len ? c->hs_cap * 2 : c->hs_len + len;
+		uint8_t *n;
+
+		if (cap > max)
+			cap = c->hs_len + len > max ? 0 : max;
+		n = cap ? realloc(c->hs, cap) : NULL;
+
+		if (cap == 0) /* the message being assembled is too large */
+			return hsk_hs_too_large(c, c->hs_len >= 4 ? (size_t)c->hs[1] << 16 |
+									 (size_t)c->hs[2] << 8 | c->hs[3]
+								   : SIZE_MAX);
+		if (n == NULL)
+			return HSK_ALERT(HSK_AD_INTERNAL_ERROR);
+		c->hs = n;
+		c->hs_cap = cap;
+	}
+	memcpy(c->hs + c->hs_len, p, len);
+	c->hs_len += len;
+	return hsk_dispatch_handshake(c);
 }
 
 /* A client that sent early_data we refused: records under its early keys
@@ -587,6 +596,10 @@ hsk_conn_resume(struct hsk_conn *c)
 	if (c->err != HSK_OK)
 		return c->err;
 	err = c->version == 0x0304 ? hsk_srv13_resume(c) : hsk_srv12_resume(c);
+	/* Messages that came in the job's record, after the message that
+	 * started it (a TLS 1.2 CertificateVerify after ClientKeyExchange). */
+	if (err == HSK_OK && c->hs_len > 0)
+		err = hsk_dispatch_handshake(c);
 	if (err == HSK_WANT_CRYPTO)
 		return err;
 	if (err != HSK_OK)

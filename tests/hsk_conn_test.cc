@@ -434,6 +434,50 @@ TEST(HskConnClientAuth, OptionalWithoutCertificate)
 	EXPECT_FALSE(info.client_cert);
 }
 
+// The client's second flight with its handshake messages packed into one
+// record (Certificate, ClientKeyExchange, CertificateVerify), as RFC 5246
+// 6.2.1 allows: the messages after the one that starts a crypto job wait
+// in the reassembly buffer and must be handled when the job is done.
+TEST(HskConnClientAuth, SecondFlightInOneRecord)
+{
+	Server s;
+	set_client_auth(s, HSK_CLIENT_AUTH_REQUIRE);
+	auto c = client("ECDHE-ECDSA-AES128-GCM-SHA256");
+	use_client_cert(c.get(), "client");
+	Pair p(s, c.get());
+	int merged = 0;
+	p.tamper = [](std::string &b, void *arg) {
+		// the plaintext handshake records before ChangeCipherSpec
+		// (not the ClientHello) become one record
+		std::string out, body;
+		size_t off = 0;
+		bool ccs = false;
+		while (off + 5 <= b.size()) {
+			size_t len = (size_t)(uint8_t)b[off + 3] << 8 | (uint8_t)b[off + 4];
+			if (off + 5 + len > b.size())
+				break;
+			ccs = ccs || b[off] == 20;
+			if (b[off] == 22 && !ccs && b[off + 5] != 1) {
+				body += b.substr(off + 5, len);
+			} else {
+				out += b.substr(off, 5 + len);
+			}
+			off += 5 + len;
+		}
+		if (body.size() > 0 && off == b.size()) {
+			std::string hdr = { 22, 3, 3, (char)(body.size() >> 8), (char)body.size() };
+			b = hdr + body + out;
+			++*static_cast<int *>(arg);
+		}
+	};
+	p.tamper_arg = &merged;
+	exchange(p);
+	EXPECT_EQ(merged, 1);
+	struct hsk_conn_info info;
+	hsk_conn_info(p.conn, &info);
+	EXPECT_TRUE(info.client_cert);
+}
+
 TEST(HskConnClientAuth, UnknownCa)
 {
 	Server s;
