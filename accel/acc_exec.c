@@ -144,6 +144,19 @@ acc_exec_pending(const struct acc_exec *ex)
 	return ex->pending;
 }
 
+bool
+acc_exec_ready(const struct acc_exec *ex)
+{
+	if (ex->pending == 0)
+		return false;
+	if (ex->ifma == NULL)
+		return true;
+	for (size_t i = 0; i < ex->nq; i++)
+		if (ex->q[i].n >= ACC_LANES)
+			return true;
+	return false;
+}
+
 /* Whether a job can run on the lanes with key: an RSA signature, or a
  * premaster decryption whose ciphertext has the modulus length (a shorter
  * one is public and gets its random premaster from the OpenSSL path). */

@@ -428,12 +428,30 @@ dp_app_busy(const struct dp_app *a)
 	return (a->hw.exec != NULL && acc_exec_pending(a->hw.exec) > 0) || a->runnable != NULL;
 }
 
+/* Run the queued jobs and resume their owners, which send their flights
+ * at once; again while the jobs those submitted (a signature after its
+ * key share) gain nothing from waiting for more. */
+static void
+dp_app_run_jobs(struct dp_app *a)
+{
+	do {
+		if (acc_exec_pending(a->hw.exec) > 0)
+			acc_exec_flush(a->hw.exec, dp_app_on_done, a);
+		dp_app_run_completed(a);
+	} while (acc_exec_ready(a->hw.exec));
+}
+
+void
+dp_app_flush_ready(struct dp_app *a)
+{
+	if (acc_exec_ready(a->hw.exec))
+		dp_app_run_jobs(a);
+}
+
 void
 dp_app_flush(struct dp_app *a)
 {
-	if (acc_exec_pending(a->hw.exec) > 0)
-		acc_exec_flush(a->hw.exec, dp_app_on_done, a);
-	dp_app_run_completed(a);
+	dp_app_run_jobs(a);
 	if (a->now_ms >= a->next_timer_ms) {
 		dp_app_timers(a);
 		a->next_timer_ms = a->now_ms + DP_APP_TIMER_MS;

@@ -93,6 +93,10 @@ bool dp_app_busy(const struct dp_app *a);
 /* End of the poll iteration: run the crypto batch, resume its owners,
  * and every DP_APP_TIMER_MS the handshake and idle timeouts. */
 void dp_app_flush(struct dp_app *a);
+/* Within the iteration: run the queued jobs now when waiting for more
+ * would not fill a batch (acc_exec_ready), so that a finished flight is
+ * not held while the worker reads other sockets (issue 14). */
+void dp_app_flush_ready(struct dp_app *a);
 /* Its counters into a log line. */
 void dp_app_log_stats(const struct dp_app *a, int cpu);
 
