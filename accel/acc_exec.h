@@ -35,9 +35,10 @@ bool acc_exec_ready(const struct acc_exec *ex);
 
 typedef void (*acc_done_fn)(struct acc_job *job, void *arg);
 
-/* Run every queued job and call done(job, arg) for each, in any order.
- * done may submit new jobs: they run in the next flush. Returns the number
- * of jobs completed. */
+/* Run every queued job and call done(job, arg) for each, in any order,
+ * as soon as its batch is done (before the next batch runs; a batch is
+ * one job without lanes). done may submit new jobs: they run in the next
+ * flush. Returns the number of jobs completed. */
 size_t acc_exec_flush(struct acc_exec *ex, acc_done_fn done, void *arg);
 
 struct acc_stats {

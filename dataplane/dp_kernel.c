@@ -212,7 +212,6 @@ dp_worker_loop(struct dp_worker *w)
 				if (evs[i].events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 					c->writable = true;
 				(void)dp_conn_service(c);
-				dp_app_flush_ready(&w->app);
 			}
 		}
 		/* End of the iteration: run the batch, resume its owners. */
