@@ -4,7 +4,8 @@
  * batching backend can only put operations of one shape in the lanes of
  * one register. acc_exec_flush() takes the whole queue (jobs submitted by
  * the done callbacks wait for the next flush), runs every group in
- * batches of at most ACC_LANES, and hands each job back. */
+ * batches of at most ACC_LANES (of one job on the OpenSSL backend, which
+ * has no lanes), and hands each batch's jobs back before the next runs. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,6 +145,19 @@ acc_exec_pending(const struct acc_exec *ex)
 	return ex->pending;
 }
 
+bool
+acc_exec_ready(const struct acc_exec *ex)
+{
+	if (ex->pending == 0)
+		return false;
+	if (ex->ifma == NULL)
+		return true;
+	for (size_t i = 0; i < ex->nq; i++)
+		if (ex->q[i].n >= ACC_LANES)
+			return true;
+	return false;
+}
+
 /* Whether a job can run on the lanes with key: an RSA signature, or a
  * premaster decryption whose ciphertext has the modulus length (a shorter
  * one is public and gets its random premaster from the OpenSSL path). */
@@ -265,6 +279,9 @@ acc_exec_flush(struct acc_exec *ex, acc_done_fn done, void *arg)
 	struct acc_group_q q[ACC_GROUPS];
 	struct acc_job *batch[ACC_LANES], *j, *next;
 	size_t nq = ex->nq, i, n, completed = 0;
+	/* Without lanes a batch is one job: each is handed back when done,
+	 * so that its owner's flight need not wait for the others' work. */
+	size_t per = ex->ifma != NULL ? ACC_LANES : 1;
 
 	if (ex->pending == 0)
 		return 0;
@@ -274,7 +291,7 @@ acc_exec_flush(struct acc_exec *ex, acc_done_fn done, void *arg)
 	ex->pending = 0;
 	for (i = 0; i < nq; i++) {
 		for (j = q[i].head; j != NULL;) {
-			for (n = 0; j != NULL && n < ACC_LANES; j = j->next)
+			for (n = 0; j != NULL && n < per; j = j->next)
 				batch[n++] = j;
 			acc_exec_run_batch(ex, batch, n);
 			for (size_t k = 0; k < n; k++) {

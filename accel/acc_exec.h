@@ -6,6 +6,7 @@
 #ifndef ACC_EXEC_H
 #define ACC_EXEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,12 +27,18 @@ const char *acc_exec_backend(const struct acc_exec *ex);
 /* Queue a job; its status becomes ACC_PENDING. */
 void acc_exec_submit(struct acc_exec *ex, struct acc_job *job);
 size_t acc_exec_pending(const struct acc_exec *ex);
+/* Whether flushing now gives up no batching: the OpenSSL backend runs
+ * job by job, and a group already holding a full batch gains nothing
+ * from waiting. The dataplane then flushes before it reads more sockets,
+ * so that no finished flight waits for the rest of a poll iteration. */
+bool acc_exec_ready(const struct acc_exec *ex);
 
 typedef void (*acc_done_fn)(struct acc_job *job, void *arg);
 
-/* Run every queued job and call done(job, arg) for each, in any order.
- * done may submit new jobs: they run in the next flush. Returns the number
- * of jobs completed. */
+/* Run every queued job and call done(job, arg) for each, in any order,
+ * as soon as its batch is done (before the next batch runs; a batch is
+ * one job without lanes). done may submit new jobs: they run in the next
+ * flush. Returns the number of jobs completed. */
 size_t acc_exec_flush(struct acc_exec *ex, acc_done_fn done, void *arg);
 
 struct acc_stats {

@@ -358,36 +358,34 @@ dp_conn_gone(struct dp_conn *c)
 
 /* ---- the worker's side ---- */
 
+/* A job is back: the handshake goes on at once, so that its flight leaves
+ * before the next job runs, not when the whole batch of the iteration is
+ * done (issue 14: the client waited, idle, for flights long ready). A
+ * connection closed while its job ran goes now. */
 static void
 dp_app_on_done(struct acc_job *job, void *arg)
 {
-	struct dp_app *a = arg;
 	struct hsk_conn *t = hsk_conn_from_job(job);
 	struct dp_conn *c;
 
+	(void)arg;
 	if (t == NULL)
 		return;
 	c = hsk_conn_user(t);
-	c->run_next = a->runnable;
-	a->runnable = c;
+	if (c->dead) {
+		dp_conn_release(c);
+		return;
+	}
+	dp_conn_result(c, hsk_conn_resume(c->tls));
+	(void)dp_conn_service(c);
 }
 
+/* Teardown: the jobs complete, no connection goes on. */
 static void
-dp_app_run_completed(struct dp_app *a)
+dp_app_on_drop(struct acc_job *job, void *arg)
 {
-	struct dp_conn *c, *next;
-
-	c = a->runnable;
-	a->runnable = NULL;
-	for (; c != NULL; c = next) {
-		next = c->run_next;
-		if (c->dead) {
-			dp_conn_release(c);
-			continue;
-		}
-		dp_conn_result(c, hsk_conn_resume(c->tls));
-		(void)dp_conn_service(c);
-	}
+	(void)arg;
+	(void)hsk_conn_from_job(job);
 }
 
 /* After a burst, give the freed memory back. glibc keeps the chunks
@@ -462,15 +460,26 @@ dp_app_tick(struct dp_app *a, uint64_t now_ms)
 bool
 dp_app_busy(const struct dp_app *a)
 {
-	return (a->hw.exec != NULL && acc_exec_pending(a->hw.exec) > 0) || a->runnable != NULL;
+	return a->hw.exec != NULL && acc_exec_pending(a->hw.exec) > 0;
+}
+
+/* Run the queued jobs (their owners go on as each batch is done); again
+ * while the jobs those submitted (a signature after its key share) gain
+ * nothing from waiting for the next iteration. */
+static void
+dp_app_run_jobs(struct dp_app *a)
+{
+	while (acc_exec_pending(a->hw.exec) > 0) {
+		acc_exec_flush(a->hw.exec, dp_app_on_done, a);
+		if (!acc_exec_ready(a->hw.exec))
+			break;
+	}
 }
 
 void
 dp_app_flush(struct dp_app *a)
 {
-	if (acc_exec_pending(a->hw.exec) > 0)
-		acc_exec_flush(a->hw.exec, dp_app_on_done, a);
-	dp_app_run_completed(a);
+	dp_app_run_jobs(a);
 	if (a->now_ms >= a->next_timer_ms) {
 		dp_app_timers(a);
 		dp_app_trim(a);
@@ -483,8 +492,7 @@ dp_app_teardown(struct dp_app *a)
 {
 	/* Complete every job so that no connection is left pending. */
 	while (a->hw.exec != NULL && acc_exec_pending(a->hw.exec) > 0)
-		acc_exec_flush(a->hw.exec, dp_app_on_done, a);
-	a->runnable = NULL;
+		acc_exec_flush(a->hw.exec, dp_app_on_drop, a);
 	while (a->conns != NULL) {
 		struct dp_conn *c = a->conns;
 

@@ -55,7 +55,7 @@ struct dp_conn {
 	bool handshaking;      /* counted in dp_app.n_handshaking */
 	const struct dp_io_ops *ops;
 	void *io;
-	struct dp_conn *prev, *next, *run_next;
+	struct dp_conn *prev, *next;
 	struct dp_app *app;
 	struct hsk_conn *tls;
 	uint64_t started_ms, active_ms;
@@ -77,7 +77,6 @@ struct dp_app {
 	const struct cfg *cfg;
 	struct hsk_worker hw;
 	struct dp_conn *conns;
-	struct dp_conn *runnable;  /* crypto jobs completed in this iteration */
 	size_t n_conns;
 	size_t n_handshaking;      /* connections not yet established */
 	uint64_t now_ms, next_timer_ms;
@@ -93,10 +92,11 @@ int dp_app_init(struct dp_app *a, unsigned id, const struct cfg *cfg, struct hsk
 void dp_app_teardown(struct dp_app *a);
 /* The clock of this iteration (milliseconds, monotonic). */
 void dp_app_tick(struct dp_app *a, uint64_t now_ms);
-/* Whether the next poll must not sleep (jobs queued or completed). */
+/* Whether the next poll must not sleep (jobs queued). */
 bool dp_app_busy(const struct dp_app *a);
-/* End of the poll iteration: run the crypto batch, resume its owners,
- * and every DP_APP_TIMER_MS the handshake and idle timeouts. */
+/* End of the poll iteration: run the crypto jobs, each owner going on
+ * (its flight sent) as soon as its batch is done, and every
+ * DP_APP_TIMER_MS the handshake and idle timeouts. */
 void dp_app_flush(struct dp_app *a);
 /* Its counters into a log line. */
 void dp_app_log_stats(const struct dp_app *a, int cpu);

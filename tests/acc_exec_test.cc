@@ -463,9 +463,51 @@ TEST(AccExec, QueueFlushAndCounters)
 	acc_stats st;
 	acc_exec_stats(e.ex, &st);
 	EXPECT_EQ(st.jobs, 21u);
-	EXPECT_EQ(st.batches, 4u); // 8 + 8 + 4, then 1
+	EXPECT_EQ(st.batches, 21u); // no lanes: one job a batch
 	EXPECT_EQ(st.lanes_filled, 21u);
 	EXPECT_EQ(st.failed, 0u);
+	acc_key_free(key);
+	EVP_PKEY_free(pk);
+}
+
+// The OpenSSL backend runs job by job: any queued job is worth running at
+// once, and each is handed back before the next runs (issue 14: a flight
+// must not wait for the rest of a poll iteration's crypto).
+TEST(AccExec, ReadyAtOnceWithoutLanes)
+{
+	EVP_PKEY *pk = gen("EC", "P-256");
+	acc_key *key = acc_key_from_evp(pk);
+	Exec e;
+	uint8_t dg[32] = { 1 }, sig[128];
+	acc_job j = sign_job(key, 0x0403, dg, 32, sig, sizeof(sig));
+	EXPECT_FALSE(acc_exec_ready(e.ex));
+	acc_exec_submit(e.ex, &j);
+	EXPECT_TRUE(acc_exec_ready(e.ex));
+	EXPECT_EQ(acc_exec_flush(e.ex, [](acc_job *, void *) {}, nullptr), 1u);
+	EXPECT_FALSE(acc_exec_ready(e.ex));
+	// and each job comes back before the next one runs
+	uint8_t sigs[3][128];
+	acc_job js[3];
+	for (int i = 0; i < 3; i++) {
+		js[i] = sign_job(key, 0x0403, dg, 32, sigs[i], sizeof(sigs[i]));
+		acc_exec_submit(e.ex, &js[i]);
+	}
+	struct Seen {
+		acc_job *js;
+		int calls, still_pending;
+	} seen = { js, 0, 0 };
+	EXPECT_EQ(acc_exec_flush(
+			  e.ex,
+			  [](acc_job *, void *a) {
+				  Seen *s = static_cast<Seen *>(a);
+				  s->calls++;
+				  for (int i = 0; i < 3; i++)
+					  s->still_pending += s->js[i].status == ACC_PENDING;
+			  },
+			  &seen),
+		  3u);
+	EXPECT_EQ(seen.calls, 3);
+	EXPECT_EQ(seen.still_pending, 2 + 1 + 0);
 	acc_key_free(key);
 	EVP_PKEY_free(pk);
 }
@@ -578,6 +620,37 @@ TEST(AccExecIfma, TenThousandSignaturesMatchOpenSSL)
 	EXPECT_GT(st.lane_jobs, st.jobs / 2); // most went through the lanes
 	EXPECT_GE(st.lane_jobs, 4 * st.lane_passes - 3 * 40); // full passes, bar a few partial ones
 	EXPECT_EQ(st.fault_rechecks, 0u);
+}
+
+// With lanes, jobs wait for company until one shape fills a batch of 8;
+// jobs of other shapes do not add up to a batch.
+TEST(AccExecIfma, ReadyWhenABatchIsFull)
+{
+	if (!acc_ifma_available())
+		GTEST_SKIP() << "no AVX-512 IFMA on this CPU";
+	EVP_PKEY *rpk = gen("RSA", nullptr, 2048), *epk = gen("EC", "P-256");
+	acc_key *rsa = acc_key_from_evp(rpk), *ec = acc_key_from_evp(epk);
+	acc_exec *ex = acc_exec_new("ifma");
+	ASSERT_NE(ex, nullptr);
+	uint8_t dg[32] = { 2 }, out[9][256];
+	acc_job j[9];
+	for (int i = 0; i < 7; i++) {
+		j[i] = sign_job(rsa, ACC_SIG_RSA_PKCS1_SHA256, dg, 32, out[i], sizeof(out[i]));
+		acc_exec_submit(ex, &j[i]);
+	}
+	j[7] = sign_job(ec, 0x0403, dg, 32, out[7], sizeof(out[7]));
+	acc_exec_submit(ex, &j[7]);
+	EXPECT_FALSE(acc_exec_ready(ex)); // 7 + 1 of another key
+	j[8] = sign_job(rsa, ACC_SIG_RSA_PKCS1_SHA256, dg, 32, out[8], sizeof(out[8]));
+	acc_exec_submit(ex, &j[8]);
+	EXPECT_TRUE(acc_exec_ready(ex));
+	EXPECT_EQ(acc_exec_flush(ex, [](acc_job *, void *) {}, nullptr), 9u);
+	EXPECT_FALSE(acc_exec_ready(ex));
+	acc_exec_free(ex);
+	acc_key_free(rsa);
+	acc_key_free(ec);
+	EVP_PKEY_free(rpk);
+	EVP_PKEY_free(epk);
 }
 
 TEST(AccExecIfma, ForcedFallbackSameResults)
