@@ -4,6 +4,7 @@
 
 #include "dp_conn.h"
 #include "dp_log.h"
+#include "dp_proxy.h"
 
 #define DP_APP_TIMER_MS 200
 #define DP_SERVICE_ROUNDS 64
@@ -24,6 +25,7 @@ dp_conn_release(struct dp_conn *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	a->n_conns--;
+	dp_proxy_free(c->proxy);
 	hsk_conn_free(c->tls);
 	free(c);
 }
@@ -41,6 +43,16 @@ dp_conn_kill(struct dp_conn *c)
 	c->dead = true;
 	if (hsk_conn_crypto_pending(c->tls))
 		return true;
+	if (c->proxy != NULL) {
+		/* Its backend socket's event may follow in this epoll batch:
+		 * free it with the completed jobs, after the batch. */
+		if (!c->release_queued) {
+			c->release_queued = true;
+			c->run_next = c->app->runnable;
+			c->app->runnable = c;
+		}
+		return true;
+	}
 	dp_conn_release(c);
 	return false;
 }
@@ -206,6 +218,8 @@ dp_conn_result(struct dp_conn *c, hsk_err err)
 {
 	if (err == HSK_OK || err == HSK_WANT_INPUT || err == HSK_WANT_CRYPTO)
 		return;
+	if (err == HSK_CLOSED && c->proxy != NULL)
+		return; /* half-close: the relay ends the client's direction */
 	/* An alert (ours or the peer's) or close_notify: send what the
 	 * engine still has (our alert or close_notify), then close. */
 	if (HSK_IS_ALERT(err))
@@ -236,7 +250,12 @@ dp_conn_read(struct dp_conn *c)
 		return true;
 	}
 	if (r == 0) {
-		c->closing = true; /* FIN: nothing more will come */
+		/* FIN: nothing more will come. The relay may still have
+		 * the backend's answer to send (a half-close). */
+		c->eof = true;
+		c->readable = false;
+		if (c->proxy == NULL)
+			c->closing = true;
 		return true;
 	}
 	c->readable = false;
@@ -253,8 +272,12 @@ dp_conn_service(struct dp_conn *c)
 	for (int round = 0; round < DP_SERVICE_ROUNDS && !c->dead; round++) {
 		bool progress = false;
 
-		progress |= dp_conn_requests(c);
-		progress |= dp_conn_respond(c);
+		if (c->proxy != NULL) {
+			progress |= dp_proxy_relay(c->proxy);
+		} else {
+			progress |= dp_conn_requests(c);
+			progress |= dp_conn_respond(c);
+		}
 		if (c->need_recv && !hsk_conn_crypto_pending(c->tls) && hsk_conn_app_pending(c->tls) == 0) {
 			size_t zero = 0;
 
@@ -263,7 +286,8 @@ dp_conn_service(struct dp_conn *c)
 			progress = true;
 		}
 		progress |= dp_conn_flush(c);
-		if (c->readable && c->ops->recv != NULL && !c->closing && !hsk_conn_crypto_pending(c->tls))
+		if (c->readable && !c->eof && c->ops->recv != NULL && !c->closing &&
+		    !hsk_conn_crypto_pending(c->tls))
 			progress |= dp_conn_read(c);
 		if (c->closing && !hsk_conn_crypto_pending(c->tls)) {
 			const uint8_t *p;

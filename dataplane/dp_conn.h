@@ -42,6 +42,8 @@ struct dp_io_ops {
 };
 
 struct dp_app;
+struct dp_pool;
+struct dp_proxy;
 
 struct dp_conn {
 	uint8_t kind;          /* the dataplane's event tag (first byte) */
@@ -52,11 +54,14 @@ struct dp_conn {
 	bool closing;          /* close once the output is sent */
 	bool dead;             /* transport gone; freed when no job is pending */
 	bool close_after;      /* the current response ends the connection */
+	bool eof;              /* ops->recv returned the end of the stream */
+	bool release_queued;   /* proxied and dead: released at the end of the iteration */
 	const struct dp_io_ops *ops;
 	void *io;
 	struct dp_conn *prev, *next, *run_next;
 	struct dp_app *app;
 	struct hsk_conn *tls;
+	struct dp_proxy *proxy;    /* proxy mode (dp_proxy.h), or NULL: respond mode */
 	uint64_t started_ms, active_ms;
 	size_t head_len, head_off;
 	uint64_t body_left;
@@ -75,6 +80,7 @@ struct dp_app {
 	struct hsk_worker hw;
 	struct dp_conn *conns;
 	struct dp_conn *runnable;  /* crypto jobs completed in this iteration */
+	struct dp_pool *pool;      /* proxy mode: this worker's backends (dp_backend.h) */
 	size_t n_conns;
 	uint64_t now_ms, next_timer_ms;
 	struct dp_app_stats stats;
