@@ -233,10 +233,10 @@ dp_pool_log_stats(const struct dp_pool *p)
 
 	dp_log(DP_LOG_INFO,
 	       "worker %u proxy: proxied %llu, bytes to backends %llu, from backends %llu, backend "
-	       "connect failures %llu, clients without a backend %llu; backends up %zu down %zu "
+	       "connect failures %llu (%llu timeouts), clients without a backend %llu; backends up %zu down %zu "
 	       "(marked down %llu, up %llu times)",
 	       p->worker, (unsigned long long)s->proxied, (unsigned long long)s->bytes_up,
 	       (unsigned long long)s->bytes_down, (unsigned long long)s->connect_failures,
-	       (unsigned long long)s->no_backend, dp_pool_up(p), p->n - dp_pool_up(p),
+	       (unsigned long long)s->connect_timeouts, (unsigned long long)s->no_backend, dp_pool_up(p), p->n - dp_pool_up(p),
 	       (unsigned long long)s->marked_down, (unsigned long long)s->marked_up);
 }

@@ -52,6 +52,7 @@ struct dp_pool_stats {
 	uint64_t bytes_up;         /* client -> backend (PROXY header included) */
 	uint64_t bytes_down;       /* backend -> client */
 	uint64_t connect_failures; /* refused, reset or timed out (real connections) */
+	uint64_t connect_timeouts; /* of which timed out */
 	uint64_t no_backend;       /* clients closed: no backend left to try */
 	uint64_t marked_down, marked_up;
 };

@@ -422,6 +422,7 @@ dp_proxy_tick(struct dp_pool *pool, uint64_t now_ms)
 		next = p->cnext;
 		if (now_ms < p->deadline_ms || p->c->dead)
 			continue;
+		pool->stats.connect_timeouts++;
 		dp_proxy_connect_failed(p); /* relinks p at the head, or aborts */
 		(void)dp_conn_service(p->c);
 	}

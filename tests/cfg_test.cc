@@ -231,7 +231,7 @@ TEST(CfgExamples, EveryExampleLoadsAndValidates)
 {
 	std::vector<std::string> files = example_files();
 	ASSERT_GE(files.size(), 3u) << CFG_EXAMPLES_DIR;
-	bool seen_min = false, seen_full = false, seen_mtls = false;
+	bool seen_min = false, seen_full = false, seen_mtls = false, seen_proxy = false;
 	DemoCwd cwd;
 	for (const std::string &f : files) {
 		Cfg c;
@@ -241,8 +241,9 @@ TEST(CfgExamples, EveryExampleLoadsAndValidates)
 		seen_min |= f.find("/minimal.yaml") != std::string::npos;
 		seen_full |= f.find("/full.yaml") != std::string::npos;
 		seen_mtls |= f.find("/mtls.yaml") != std::string::npos;
+		seen_proxy |= f.find("/proxy.yaml") != std::string::npos;
 	}
-	EXPECT_TRUE(seen_min && seen_full && seen_mtls);
+	EXPECT_TRUE(seen_min && seen_full && seen_mtls && seen_proxy);
 }
 
 TEST(CfgExamples, FullHasEveryKey)
@@ -257,6 +258,12 @@ TEST(CfgExamples, FullHasEveryKey)
 	ASSERT_EQ(c.c.n_backends, 2u);
 	EXPECT_EQ(c.c.backends[1].family, AF_INET6);
 	EXPECT_EQ(c.c.backends[1].port, 8080);
+	EXPECT_EQ(c.c.proxy.balance, CFG_BALANCE_ROUNDROBIN);
+	EXPECT_EQ(c.c.proxy.connect_timeout_ms, 2000u);
+	EXPECT_EQ(c.c.proxy.health_interval_ms, 2000u);
+	EXPECT_EQ(c.c.proxy.health_rise, 2u);
+	EXPECT_EQ(c.c.proxy.health_fall, 3u);
+	EXPECT_EQ(c.c.proxy.proxy_protocol, CFG_PROXY_PROTOCOL_OFF);
 	EXPECT_EQ(c.c.session_cache_size, 20480u);
 	EXPECT_EQ(c.c.session_lifetime_s, 300u);
 	EXPECT_EQ(c.c.tickets, 2u);
@@ -302,6 +309,19 @@ TEST(CfgExamples, MtlsRequiresClientCertificates)
 	ASSERT_EQ(c.c.n_listeners, 1u);
 	EXPECT_EQ(c.c.listeners[0].tls.client_auth, CFG_CLIENT_AUTH_REQUIRE);
 	EXPECT_STREQ(c.c.listeners[0].tls.ca_file, "build/demo/ca.crt");
+}
+
+TEST(CfgExamples, ProxyIsAPoolWithHeaderAndChecks)
+{
+	Cfg c;
+	char err[1024] = "";
+	std::string path = std::string(CFG_EXAMPLES_DIR) + "/proxy.yaml";
+	ASSERT_EQ(cfg_load_file(&c.c, path.c_str(), err, sizeof(err)), 0) << err;
+	EXPECT_EQ(c.c.mode, CFG_MODE_PROXY);
+	EXPECT_EQ(c.c.n_backends, 2u);
+	EXPECT_EQ(c.c.proxy.balance, CFG_BALANCE_LEASTCONN);
+	EXPECT_EQ(c.c.proxy.proxy_protocol, CFG_PROXY_PROTOCOL_V2);
+	EXPECT_EQ(c.c.proxy.health_interval_ms, 1000u);
 }
 
 TEST(CfgExamples, PrintReloadsToTheSameConfiguration)

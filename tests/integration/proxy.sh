@@ -61,24 +61,32 @@ check "100 concurrent clients over both backends" peer concurrent 100 20000 b1,b
 check "the refusing backend is marked down by the health checks" \
 	grep -q "backend 127.0.0.1:$P3 is down" "$TMP/server.log"
 
-# Without active checks (and a high fall count) the refusing backend stays
-# up: every connect to it is refused and retried on b2, no client fails.
+# Without active checks (and a high fall count) the refusing backend and
+# a silent one (its SYNs dropped) stay up: connects to them are refused
+# or time out (300 ms) and retried on b2; no client fails.
+P4=$(free_port)
+python3 "$PEER" blackhole "$P4" >"$TMP/blackhole.log" 2>&1 &
+HOLE_PID=$!
 cat >"$TMP/retry.yaml" <<YAML
 mode: proxy
 proxy:
-  backends: [127.0.0.1:$P3, 127.0.0.1:$P2]
+  backends: [127.0.0.1:$P3, 127.0.0.1:$P4, 127.0.0.1:$P2]
+  connect_timeout: 300ms
   health: {interval: 0, fall: 100}
   proxy_protocol: v2
 YAML
 start_other -c "$TMP/retry.yaml" --workers 1
 retried() {
+	for _ in $(seq 30); do grep -q ready "$TMP/blackhole.log" && break; sleep 0.1; done
 	PORT=$OTHER_PORT peer concurrent 20 1000 b2 || return 1
 	kill -USR1 "$OTHER_PID"
 	sleep 0.3
-	grep -E "backend connect failures [1-9][0-9]*, .*backends up 2 down 0" "$TMP/other.log"
+	grep -E "backend connect failures [1-9][0-9]* \([1-9][0-9]* timeouts\), .*backends up 3 down 0" \
+		"$TMP/other.log"
 }
-check "connect refused: retried on the other backend, no client fails" retried
+check "connect refused or timed out: retried on another backend, no client fails" retried
 stop_pid "$OTHER_PID"
+stop_pid "$HOLE_PID"
 OTHER_PID=
 
 # Kill b1: the health checks (every 200 ms, down after 2 failures) take
@@ -106,7 +114,7 @@ counters() {
 	python3 - "$TMP/server.log" <<'PY'
 import re, sys
 lines = re.findall(r"proxy: proxied (\d+), bytes to backends (\d+), from backends (\d+), backend connect "
-                   r"failures (\d+), clients without a backend \d+; backends up (\d+) down (\d+)",
+                   r"failures (\d+) \(\d+ timeouts\), clients without a backend \d+; backends up (\d+) down (\d+)",
                    open(sys.argv[1]).read())
 last = lines[-2:]  # one line per worker, the latest
 proxied = sum(int(l[0]) for l in last)

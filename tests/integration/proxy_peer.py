@@ -4,6 +4,8 @@ clients driven through the proxy with Python's ssl over memory BIOs (so a
 client can send close_notify and keep reading: a half-close).
 
   proxy_peer.py backend PORT NAME [--pp2]     serve until killed
+  proxy_peer.py blackhole PORT                a listener whose full accept
+                                              queue drops every SYN (connects time out)
   proxy_peer.py CASE PORT CA ARGS...          one client case, exit 0 = pass
 
 Backend protocol (bytes, not HTTP): after the optional PROXY header the
@@ -148,6 +150,19 @@ def backend(port, name, pp2):
     while True:
         s, _ = ls.accept()
         threading.Thread(target=serve_one, args=(s, name, pp2), daemon=True).start()
+
+
+def blackhole(port):
+    """Backlog 0 and one connection of our own that is never accepted: the
+    queue is full, the kernel drops further SYNs, connects hang."""
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", port))
+    ls.listen(0)
+    filler = socket.create_connection(("127.0.0.1", port))
+    print("ready", flush=True)
+    while filler:
+        time.sleep(60)
 
 
 # ---------------------------------------------------------------- clients
@@ -337,6 +352,8 @@ if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "backend":
         backend(int(args[0]), args[1], "--pp2" in args[2:])
+    elif cmd == "blackhole":
+        blackhole(int(args[0]))
     else:
         fn = globals()["case_" + cmd.replace("-", "_")]
         fn(int(args[0]), *args[1:])
