@@ -1,5 +1,6 @@
 /* Proxy mode: the per-connection relay (dp_proxy.h). */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -245,21 +246,15 @@ dp_proxy_up_fill(struct dp_proxy *p)
 	return progress;
 }
 
-/* One send or recv on the backend socket: bytes, 0 at its end of stream
- * (recv), DP_IO_AGAIN, or DP_IO_ERROR. */
+/* One send or recv on the backend socket through the client's transport
+ * operations (both are kernel sockets of this worker): bytes, 0 at the
+ * end of the stream (recv), DP_IO_AGAIN or DP_IO_ERROR. */
 static ssize_t
 dp_proxy_io(struct dp_proxy *p, uint8_t *buf, size_t n, bool out)
 {
-	for (;;) {
-		ssize_t r = out ? send(p->fd, buf, n, MSG_NOSIGNAL) : recv(p->fd, buf, n, 0);
+	void *io = (void *)(intptr_t)p->fd;
 
-		if (r >= 0)
-			return r;
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return DP_IO_AGAIN;
-		if (errno != EINTR)
-			return DP_IO_ERROR;
-	}
+	return out ? p->c->ops->send(io, buf, n) : p->c->ops->recv(io, buf, n);
 }
 
 /* up[] -> the backend, while its socket takes bytes. */

@@ -34,7 +34,9 @@ struct dp_proxy;
 struct hsk_ctx;
 
 /* Make c (a kernel socket fd, just accepted on a listener served by ctx)
- * a proxied connection of pool. 0, or -1 without memory. */
+ * a proxied connection of pool. The backend socket is read and written
+ * through c's transport operations (c->ops, the kernel socket ones, with
+ * the fd as their io). 0, or -1 without memory. */
 int dp_proxy_attach(struct dp_conn *c, int fd, const struct hsk_ctx *ctx, struct dp_pool *pool);
 /* Called by dp_conn_service in place of respond mode: move bytes both
  * ways as far as they go. Returns whether anything moved. */
