@@ -69,6 +69,7 @@ python3 "$PEER" blackhole "$P4" >"$TMP/blackhole.log" 2>&1 &
 HOLE_PID=$!
 cat >"$TMP/retry.yaml" <<YAML
 mode: proxy
+idle_timeout: 1s
 proxy:
   backends: [127.0.0.1:$P3, 127.0.0.1:$P4, 127.0.0.1:$P2]
   connect_timeout: 300ms
@@ -85,6 +86,8 @@ retried() {
 		"$TMP/other.log"
 }
 check "connect refused or timed out: retried on another backend, no client fails" retried
+idle_closed() { PORT=$OTHER_PORT peer idle 1; }
+check "idle timeout: close_notify after 1 s with nothing moving" idle_closed
 stop_pid "$OTHER_PID"
 stop_pid "$HOLE_PID"
 OTHER_PID=

@@ -348,6 +348,20 @@ def case_closed_backend(port, ca, want):
         sys.exit(1)
 
 
+def case_idle(port, ca, seconds):
+    """Nothing moves either way: the server sends close_notify after its
+    idle timeout (and closes the backend connection)."""
+    t = Tls(port, ca)
+    t.send(b"INFO\n")  # the backend answers its name, then waits for our end
+    t0 = time.time()
+    name = t.read()
+    rest = t.read_all()
+    took = time.time() - t0
+    print(name, rest, "close_notify after %.2f s" % took)
+    if rest or not float(seconds) * 0.9 <= took <= float(seconds) + 2:
+        sys.exit(1)
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "backend":
