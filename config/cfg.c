@@ -150,6 +150,12 @@ cfg_init(struct cfg *cfg)
 	cfg->max_conns = CFG_DEFAULT_MAX_CONNS;
 	cfg->max_handshakes = CFG_DEFAULT_MAX_HANDSHAKES;
 	cfg->conn_buffer = CFG_DEFAULT_CONN_BUFFER;
+	cfg->proxy.balance = CFG_BALANCE_ROUNDROBIN;
+	cfg->proxy.connect_timeout_ms = CFG_DEFAULT_CONNECT_TIMEOUT_MS;
+	cfg->proxy.health_interval_ms = CFG_DEFAULT_HEALTH_INTERVAL_MS;
+	cfg->proxy.health_rise = CFG_DEFAULT_HEALTH_RISE;
+	cfg->proxy.health_fall = CFG_DEFAULT_HEALTH_FALL;
+	cfg->proxy.proxy_protocol = CFG_PROXY_PROTOCOL_OFF;
 	cfg->accel = CFG_ACCEL_AUTO;
 	cfg->log_level = CFG_LOG_INFO;
 }
@@ -218,6 +224,46 @@ const char *
 cfg_client_auth_name(enum cfg_client_auth v)
 {
 	return word_name(cfg_client_auth_words, v);
+}
+
+const char *
+cfg_balance_name(enum cfg_balance v)
+{
+	return word_name(cfg_balance_words, v);
+}
+
+const char *
+cfg_proxy_protocol_name(enum cfg_proxy_protocol v)
+{
+	return word_name(cfg_proxy_protocol_words, v);
+}
+
+/* The backend pool's settings (checked in any mode: a file is either
+ * right or wrong, whatever mode the command line picks). */
+static int
+validate_proxy(const struct cfg_proxy *p, const char *src, char *err, size_t errlen)
+{
+	switch (p->balance) {
+	case CFG_BALANCE_ROUNDROBIN:
+	case CFG_BALANCE_LEASTCONN:
+		break;
+	default:
+		return cfg_errf(err, errlen, "%s: unknown balance %d", src, (int)p->balance);
+	}
+	switch (p->proxy_protocol) {
+	case CFG_PROXY_PROTOCOL_OFF:
+	case CFG_PROXY_PROTOCOL_V2:
+		break;
+	default:
+		return cfg_errf(err, errlen, "%s: unknown proxy_protocol %d", src, (int)p->proxy_protocol);
+	}
+	if (p->connect_timeout_ms == 0)
+		return cfg_errf(err, errlen, "%s: proxy connect_timeout must be above 0", src);
+	if (p->health_rise < 1 || p->health_rise > CFG_MAX_HEALTH_COUNT || p->health_fall < 1 ||
+	    p->health_fall > CFG_MAX_HEALTH_COUNT)
+		return cfg_errf(err, errlen, "%s: proxy health rise and fall must be 1..%d", src,
+				CFG_MAX_HEALTH_COUNT);
+	return 0;
 }
 
 /* A file we will open at start: must be a readable regular file. Opening
@@ -419,6 +465,8 @@ cfg_validate(const struct cfg *cfg, char *err, size_t errlen)
 		if (cfg->backends[i].port == 0 || cfg->backends[i].host[0] == '\0')
 			return cfg_errf(err, errlen, "%s: backend %zu needs HOST:PORT", src, i + 1);
 	}
+	if (validate_proxy(&cfg->proxy, src, err, errlen) != 0)
+		return -1;
 	if (cfg->n_listeners == 0)
 		return cfg_errf(err, errlen, "%s: no listener", src);
 	if (cfg->n_listeners > CFG_MAX_LISTENERS)
@@ -456,6 +504,9 @@ cfg_usage(FILE *out)
 	      "  --cores LIST              one worker pinned per core, e.g. 0-1,3\n"
 	      "  --mode respond|proxy      answer HTTP itself (default) or forward to backends\n"
 	      "  --backend HOST:PORT       plaintext backend for proxy mode; repeatable\n"
+	      "  --balance roundrobin|leastconn   how proxy mode picks a backend (default roundrobin)\n"
+	      "  --proxy-protocol off|v2   PROXY protocol v2 header (client address, TLS TLVs)\n"
+	      "                            before the stream to the backend (default off)\n"
 	      "  --response-size N         respond mode body bytes, e.g. 1024 or 16k (default 0)\n"
 	      "  --tls-min 1.2|1.3         lowest TLS version offered\n"
 	      "  --tls-max 1.2|1.3         highest TLS version offered\n"
@@ -579,6 +630,11 @@ cfg_print(const struct cfg *cfg, FILE *out)
 		put_str(out, buf);
 	}
 	fputs("]\n", out);
+	fprintf(out, "proxy:\n  balance: %s\n  connect_timeout: %ums\n  proxy_protocol: %s\n",
+		cfg_balance_name(cfg->proxy.balance), cfg->proxy.connect_timeout_ms,
+		cfg_proxy_protocol_name(cfg->proxy.proxy_protocol));
+	fprintf(out, "  health:\n    interval: %ums\n    rise: %u\n    fall: %u\n", cfg->proxy.health_interval_ms,
+		cfg->proxy.health_rise, cfg->proxy.health_fall);
 	fprintf(out, "session_cache:\n  size: %u\n  lifetime: %us\n", cfg->session_cache_size,
 		cfg->session_lifetime_s);
 	fprintf(out, "tickets:\n  count: %u\n  rotation: %us\n  psk_modes: \"%s%s%s\"\n", cfg->tickets,

@@ -67,6 +67,11 @@ extern "C" {
 #define CFG_DEFAULT_MAX_HANDSHAKE_MESSAGE 131396u
 #define CFG_MIN_MAX_HANDSHAKE_MESSAGE (16u << 10)
 #define CFG_MAX_MAX_HANDSHAKE_MESSAGE ((1u << 24) - 1)
+#define CFG_DEFAULT_CONNECT_TIMEOUT_MS 2000
+#define CFG_DEFAULT_HEALTH_INTERVAL_MS 2000
+#define CFG_DEFAULT_HEALTH_RISE 2
+#define CFG_DEFAULT_HEALTH_FALL 3
+#define CFG_MAX_HEALTH_COUNT 100
 
 /* Protocol versions as on the wire (RFC 5246, RFC 8446). */
 #define CFG_TLS12 0x0303
@@ -80,6 +85,17 @@ enum cfg_dataplane {
 enum cfg_mode {
 	CFG_MODE_RESPOND = 0,
 	CFG_MODE_PROXY = 1,
+};
+
+/* How proxy mode picks a backend for a new connection. */
+enum cfg_balance {
+	CFG_BALANCE_ROUNDROBIN = 0,
+	CFG_BALANCE_LEASTCONN = 1,
+};
+
+enum cfg_proxy_protocol {
+	CFG_PROXY_PROTOCOL_OFF = 0,
+	CFG_PROXY_PROTOCOL_V2 = 2, /* haproxy's proxy-protocol.txt, binary header with TLS TLVs */
 };
 
 enum cfg_accel {
@@ -163,6 +179,18 @@ struct cfg_listener {
 	char origin[CFG_ORIGIN_MAX];
 };
 
+/* Proxy mode's backend pool (the addresses are cfg->backends). */
+struct cfg_proxy {
+	enum cfg_balance balance;
+	uint32_t connect_timeout_ms;   /* > 0: then the next backend is tried */
+	/* Active health checks: a TCP connect every interval; rise successes
+	 * in a row bring a backend up, fall failures in a row take it down.
+	 * interval 0: no active checks (connect failures still count). */
+	uint32_t health_interval_ms;
+	unsigned health_rise, health_fall; /* 1..CFG_MAX_HEALTH_COUNT */
+	enum cfg_proxy_protocol proxy_protocol;
+};
+
 struct cfg {
 	char *config_file;         /* -c FILE, or NULL */
 	enum cfg_dataplane dataplane;
@@ -178,8 +206,9 @@ struct cfg {
 	 * policy (each listener's own "tls:" keys override it). */
 	struct cfg_tls tls;
 	size_t response_size;      /* respond mode: bytes of response body */
-	struct cfg_addr backends[CFG_MAX_BACKENDS]; /* proxy mode, round robin */
+	struct cfg_addr backends[CFG_MAX_BACKENDS]; /* proxy mode */
 	size_t n_backends;
+	struct cfg_proxy proxy;
 	uint32_t session_cache_size; /* entries */
 	uint32_t session_lifetime_s;
 	/* Session tickets (TLS 1.2 RFC 5077, TLS 1.3 NewSessionTicket): keys
@@ -306,6 +335,8 @@ const char *cfg_accel_name(enum cfg_accel v);
 const char *cfg_log_level_name(enum cfg_log_level v);
 const char *cfg_policy_name(enum cfg_policy v);
 const char *cfg_client_auth_name(enum cfg_client_auth v);
+const char *cfg_balance_name(enum cfg_balance v);
+const char *cfg_proxy_protocol_name(enum cfg_proxy_protocol v);
 
 #ifdef __cplusplus
 }

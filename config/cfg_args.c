@@ -18,6 +18,8 @@ enum opt_id {
 	O_CORES,
 	O_MODE,
 	O_BACKEND,
+	O_BALANCE,
+	O_PROXY_PROTOCOL,
 	O_RESPONSE_SIZE,
 	O_DPDK_PREFIX,
 	O_DPDK_GATEWAY,
@@ -63,6 +65,8 @@ static const struct opt opts[] = {
 	{"--cores", O_CORES, true},
 	{"--mode", O_MODE, true},
 	{"--backend", O_BACKEND, true},
+	{"--balance", O_BALANCE, true},
+	{"--proxy-protocol", O_PROXY_PROTOCOL, true},
 	{"--response-size", O_RESPONSE_SIZE, true},
 	{"--tls-min", O_TLS_MIN, true},
 	{"--tls-max", O_TLS_MAX, true},
@@ -359,6 +363,16 @@ arg_apply(struct cfg *cfg, struct args *a, const struct opt *o, const char *flag
 		if (cfg_value_parse_addr(val, true, &cfg->backends[cfg->n_backends], why, sizeof(why)) != 0)
 			return cfg_errf(err, errlen, "%s: %s", flag, why);
 		cfg->n_backends++;
+		return 0;
+	case O_BALANCE:
+		if (arg_word(flag, cfg_balance_words, val, &w, err, errlen) != 0)
+			return -1;
+		cfg->proxy.balance = (enum cfg_balance)w;
+		return 0;
+	case O_PROXY_PROTOCOL:
+		if (arg_word(flag, cfg_proxy_protocol_words, val, &w, err, errlen) != 0)
+			return -1;
+		cfg->proxy.proxy_protocol = (enum cfg_proxy_protocol)w;
 		return 0;
 	case O_RESPONSE_SIZE:
 		if (cfg_value_parse_size(val, CFG_MAX_RESPONSE_SIZE, &n, why, sizeof(why)) != 0)

@@ -25,6 +25,18 @@ const struct cfg_word cfg_mode_words[] = {
 	{NULL, 0},
 };
 
+const struct cfg_word cfg_balance_words[] = {
+	{"roundrobin", CFG_BALANCE_ROUNDROBIN},
+	{"leastconn", CFG_BALANCE_LEASTCONN},
+	{NULL, 0},
+};
+
+const struct cfg_word cfg_proxy_protocol_words[] = {
+	{"off", CFG_PROXY_PROTOCOL_OFF},
+	{"v2", CFG_PROXY_PROTOCOL_V2},
+	{NULL, 0},
+};
+
 const struct cfg_word cfg_accel_words[] = {
 	{"auto", CFG_ACCEL_AUTO},
 	{"openssl", CFG_ACCEL_OPENSSL},

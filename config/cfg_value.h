@@ -28,6 +28,8 @@ extern const struct cfg_word cfg_accel_words[];
 extern const struct cfg_word cfg_log_level_words[];
 extern const struct cfg_word cfg_policy_words[];     /* modern, intermediate, old */
 extern const struct cfg_word cfg_client_auth_words[];
+extern const struct cfg_word cfg_balance_words[];        /* roundrobin, leastconn */
+extern const struct cfg_word cfg_proxy_protocol_words[]; /* off, v2 */
 
 extern const struct cfg_word cfg_psk_mode_words[];
 

@@ -25,6 +25,7 @@ struct ld {
 	size_t errlen;
 	const yaml_node_t *workers_node; /* to refuse workers and cores together */
 	const yaml_node_t *cores_node;
+	const yaml_node_t *backends_node; /* backends: or proxy.backends: (not both) */
 	const yaml_node_t *listeners_node; /* applied after everything else */
 	const char *listeners_path;
 };
@@ -732,11 +733,18 @@ ld_backend(struct ld *ld, const yaml_node_t *v, const char *path)
 	return 0;
 }
 
+/* The pool's addresses, from the top-level backends: (kept for older
+ * files) or proxy.backends:, one of the two. */
 static int
 k_backends(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
 {
-	struct cfg *cfg = obj;
+	struct cfg *cfg = ld->cfg;
 
+	(void)obj;
+	if (ld->backends_node != NULL)
+		return ld_err(ld, v, "%s: backends are already listed at line %zu (use backends: or "
+			      "proxy.backends:, not both)", path, ld->backends_node->start_mark.line + 1);
+	ld->backends_node = v;
 	cfg->n_backends = 0;
 	if (v->type != YAML_SEQUENCE_NODE)
 		return ld_backend(ld, v, path);
@@ -749,6 +757,102 @@ k_backends(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
 			return -1;
 	}
 	return 0;
+}
+
+static int
+k_balance(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
+{
+	struct cfg_proxy *p = obj;
+	int w;
+
+	if (ld_word(ld, v, path, cfg_balance_words, &w) != 0)
+		return -1;
+	p->balance = (enum cfg_balance)w;
+	return 0;
+}
+
+static int
+k_connect_timeout(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
+{
+	struct cfg_proxy *p = obj;
+
+	if (ld_duration(ld, v, path, &p->connect_timeout_ms) != 0)
+		return -1;
+	if (p->connect_timeout_ms == 0)
+		return ld_err(ld, v, "%s: must be above 0", path);
+	return 0;
+}
+
+static int
+k_proxy_protocol(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
+{
+	struct cfg_proxy *p = obj;
+	int w;
+
+	if (ld_word(ld, v, path, cfg_proxy_protocol_words, &w) != 0)
+		return -1;
+	p->proxy_protocol = (enum cfg_proxy_protocol)w;
+	return 0;
+}
+
+static int
+k_health_interval(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
+{
+	struct cfg_proxy *p = obj;
+
+	return ld_duration(ld, v, path, &p->health_interval_ms);
+}
+
+static int
+ld_health_count(struct ld *ld, const yaml_node_t *v, const char *path, unsigned *out)
+{
+	uint64_t n;
+
+	if (ld_uint(ld, v, path, 1, CFG_MAX_HEALTH_COUNT, &n) != 0)
+		return -1;
+	*out = (unsigned)n;
+	return 0;
+}
+
+static int
+k_health_rise(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
+{
+	return ld_health_count(ld, v, path, &((struct cfg_proxy *)obj)->health_rise);
+}
+
+static int
+k_health_fall(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
+{
+	return ld_health_count(ld, v, path, &((struct cfg_proxy *)obj)->health_fall);
+}
+
+static const struct key health_keys[] = {
+	{"interval", k_health_interval},
+	{"rise", k_health_rise},
+	{"fall", k_health_fall},
+	{NULL, NULL},
+};
+
+static int
+k_health(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
+{
+	return ld_map(ld, v, path, health_keys, obj);
+}
+
+static const struct key proxy_keys[] = {
+	{"backends", k_backends},
+	{"balance", k_balance},
+	{"connect_timeout", k_connect_timeout},
+	{"health", k_health},
+	{"proxy_protocol", k_proxy_protocol},
+	{NULL, NULL},
+};
+
+static int
+k_proxy(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
+{
+	(void)obj;
+	return ld_map(ld, v, path, proxy_keys, &ld->cfg->proxy);
 }
 
 static int
@@ -1041,6 +1145,7 @@ static const struct key top_keys[] = {
 	{"cores", k_cores},
 	{"response_size", k_response_size},
 	{"backends", k_backends},
+	{"proxy", k_proxy},
 	{"session_cache", k_session_cache},
 	{"tickets", k_tickets},
 	{"handshake_timeout", k_handshake_timeout},

@@ -5,6 +5,7 @@
 
 #include "dp_conn.h"
 #include "dp_log.h"
+#include "dp_proxy.h"
 
 #define DP_APP_TIMER_MS 200
 #define DP_SERVICE_ROUNDS 64
@@ -27,6 +28,7 @@ dp_conn_release(struct dp_conn *c)
 	a->n_conns--;
 	if (c->handshaking)
 		a->n_handshaking--;
+	dp_proxy_free(c->proxy);
 	hsk_conn_free(c->tls);
 	free(c);
 }
@@ -44,6 +46,16 @@ dp_conn_kill(struct dp_conn *c)
 	c->dead = true;
 	if (hsk_conn_crypto_pending(c->tls))
 		return true;
+	if (c->proxy != NULL) {
+		/* Its backend socket's event may follow in this epoll batch:
+		 * free it with the completed jobs, after the batch. */
+		if (!c->release_queued) {
+			c->release_queued = true;
+			c->reap_next = c->app->reap;
+			c->app->reap = c;
+		}
+		return true;
+	}
 	dp_conn_release(c);
 	return false;
 }
@@ -225,6 +237,8 @@ dp_conn_result(struct dp_conn *c, hsk_err err)
 {
 	if (err == HSK_OK || err == HSK_WANT_INPUT || err == HSK_WANT_CRYPTO)
 		return;
+	if (err == HSK_CLOSED && c->proxy != NULL)
+		return; /* half-close: the relay ends the client's direction */
 	/* An alert (ours or the peer's) or close_notify: send what the
 	 * engine still has (our alert or close_notify), then close. */
 	if (HSK_IS_ALERT(err))
@@ -255,7 +269,12 @@ dp_conn_read(struct dp_conn *c)
 		return true;
 	}
 	if (r == 0) {
-		c->closing = true; /* FIN: nothing more will come */
+		/* FIN: nothing more will come. The relay may still have
+		 * the backend's answer to send (a half-close). */
+		c->eof = true;
+		c->readable = false;
+		if (c->proxy == NULL)
+			c->closing = true;
 		return true;
 	}
 	c->readable = false;
@@ -272,8 +291,12 @@ dp_conn_service(struct dp_conn *c)
 	for (int round = 0; round < DP_SERVICE_ROUNDS && !c->dead; round++) {
 		bool progress = false;
 
-		progress |= dp_conn_requests(c);
-		progress |= dp_conn_respond(c);
+		if (c->proxy != NULL) {
+			progress |= dp_proxy_relay(c->proxy);
+		} else {
+			progress |= dp_conn_requests(c);
+			progress |= dp_conn_respond(c);
+		}
 		if (c->need_recv && !hsk_conn_crypto_pending(c->tls) && hsk_conn_app_pending(c->tls) == 0) {
 			size_t zero = 0;
 
@@ -282,7 +305,8 @@ dp_conn_service(struct dp_conn *c)
 			progress = true;
 		}
 		progress |= dp_conn_flush(c);
-		if (c->readable && c->ops->recv != NULL && !c->closing && !hsk_conn_crypto_pending(c->tls))
+		if (c->readable && !c->eof && c->ops->recv != NULL && !c->closing &&
+		    !hsk_conn_crypto_pending(c->tls))
 			progress |= dp_conn_read(c);
 		if (c->closing && !hsk_conn_crypto_pending(c->tls)) {
 			const uint8_t *p;
@@ -480,6 +504,14 @@ void
 dp_app_flush(struct dp_app *a)
 {
 	dp_app_run_jobs(a);
+	/* Proxied connections that died in this iteration: no event of the
+	 * batch can name them any more. */
+	while (a->reap != NULL) {
+		struct dp_conn *c = a->reap;
+
+		a->reap = c->reap_next;
+		dp_conn_release(c);
+	}
 	if (a->now_ms >= a->next_timer_ms) {
 		dp_app_timers(a);
 		dp_app_trim(a);
@@ -500,6 +532,7 @@ dp_app_teardown(struct dp_app *a)
 			c->ops->close(c->io, true);
 		dp_conn_release(c);
 	}
+	a->reap = NULL; /* those were on the list of connections too */
 	hsk_worker_release(&a->hw);
 	if (a->hw.exec != NULL)
 		acc_exec_stats(a->hw.exec, &a->acc);

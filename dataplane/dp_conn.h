@@ -42,6 +42,8 @@ struct dp_io_ops {
 };
 
 struct dp_app;
+struct dp_pool;
+struct dp_proxy;
 
 struct dp_conn {
 	uint8_t kind;          /* the dataplane's event tag (first byte) */
@@ -53,11 +55,15 @@ struct dp_conn {
 	bool dead;             /* transport gone; freed when no job is pending */
 	bool close_after;      /* the current response ends the connection */
 	bool handshaking;      /* counted in dp_app.n_handshaking */
+	bool eof;              /* ops->recv returned the end of the stream */
+	bool release_queued;   /* proxied and dead: released at the end of the iteration */
 	const struct dp_io_ops *ops;
 	void *io;
 	struct dp_conn *prev, *next;
+	struct dp_conn *reap_next; /* on dp_app.reap */
 	struct dp_app *app;
 	struct hsk_conn *tls;
+	struct dp_proxy *proxy;    /* proxy mode (dp_proxy.h), or NULL: respond mode */
 	uint64_t started_ms, active_ms;
 	size_t head_len, head_off;
 	uint64_t body_left;
@@ -77,6 +83,8 @@ struct dp_app {
 	const struct cfg *cfg;
 	struct hsk_worker hw;
 	struct dp_conn *conns;
+	struct dp_pool *pool;      /* proxy mode: this worker's backends (dp_backend.h) */
+	struct dp_conn *reap;      /* proxied connections released after this iteration */
 	size_t n_conns;
 	size_t n_handshaking;      /* connections not yet established */
 	uint64_t now_ms, next_timer_ms;

@@ -19,9 +19,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dp_backend.h"
 #include "dp_conn.h"
 #include "dp_kernel.h"
 #include "dp_log.h"
+#include "dp_proxy.h"
 
 #define DP_EVENTS 128
 #define DP_TIMER_MS 200
@@ -139,7 +141,8 @@ dp_accept(struct dp_worker *w, struct dp_listen *l)
 		c->kind = DP_KIND_CONN;
 		ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
 		ev.data.ptr = c;
-		if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+		if ((w->app.pool != NULL && dp_proxy_attach(c, fd, l->ctx, w->app.pool) != 0) ||
+		    epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
 			c->dead = true;
 			(void)dp_conn_service(c); /* closes the socket, frees c */
 		}
@@ -189,6 +192,8 @@ dp_worker_setup(struct dp_worker *w, struct hsk_ctx *ctxs, struct hsk_sess_cache
 		return -1;
 	if (dp_app_init(&w->app, w->app.id, cfg, cache) != 0)
 		return -1;
+	if (cfg->mode == CFG_MODE_PROXY && (w->app.pool = dp_pool_new(cfg, w->app.id, w->ep)) == NULL)
+		return -1;
 	for (size_t i = 0; i < cfg->n_listeners; i++) {
 		struct dp_listen *l = &w->listen[w->n_listen];
 		const struct cfg_addr *a = &cfg->listeners[i].addr;
@@ -219,6 +224,8 @@ dp_worker_loop(struct dp_worker *w)
 		int n = epoll_wait(w->ep, evs, DP_EVENTS, dp_app_busy(&w->app) ? 0 : DP_TIMER_MS);
 
 		dp_app_tick(&w->app, dp_now_ms());
+		if (w->app.pool != NULL)
+			dp_proxy_tick(w->app.pool, w->app.now_ms);
 		for (int i = 0; i < n; i++) {
 			void *p = evs[i].data.ptr;
 			uint8_t kind = p == &w->wake_fd ? DP_KIND_WAKE : *(uint8_t *)p;
@@ -235,6 +242,8 @@ dp_worker_loop(struct dp_worker *w)
 				if (evs[i].events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 					c->writable = true;
 				(void)dp_conn_service(c);
+			} else if (kind >= DP_KIND_BACKEND) {
+				dp_proxy_event(p, kind, evs[i].events);
 			}
 		}
 		/* End of the iteration: run the batch, resume its owners. */
@@ -285,8 +294,11 @@ dp_worker_main(void *arg)
 static void
 dp_log_stats(struct dp_worker *ws, unsigned n)
 {
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
 		dp_app_log_stats(&ws[i].app, ws[i].cpu);
+		if (ws[i].app.pool != NULL)
+			dp_pool_log_stats(ws[i].app.pool); /* racy read of counters, for a log line */
+	}
 	dp_log_heap();
 }
 
@@ -352,8 +364,14 @@ dp_kernel_run(const struct cfg *cfg, struct hsk_ctx *ctxs, struct hsk_sess_cache
 			       cfg->listeners[i].addr.host,
 			       cfg->listeners[i].addr.family == AF_INET6 ? "]" : "",
 			       cfg->listeners[i].addr.port, ctxs[i].n_certs, ctxs[i].n_certs == 1 ? "" : "s");
-		dp_log(DP_LOG_INFO, "kernel dataplane: %u worker%s, crypto backend %s, respond mode (%zu-byte body)",
-		       n, n == 1 ? "" : "s", acc_exec_backend(ws[0].app.hw.exec), cfg->response_size);
+		if (cfg->mode == CFG_MODE_PROXY)
+			dp_log(DP_LOG_INFO, "kernel dataplane: %u worker%s, crypto backend %s, proxy mode (%zu "
+			       "backends, %s, PROXY protocol %s)", n, n == 1 ? "" : "s",
+			       acc_exec_backend(ws[0].app.hw.exec), cfg->n_backends,
+			       cfg_balance_name(cfg->proxy.balance), cfg_proxy_protocol_name(cfg->proxy.proxy_protocol));
+		else
+			dp_log(DP_LOG_INFO, "kernel dataplane: %u worker%s, crypto backend %s, respond mode (%zu-byte body)",
+			       n, n == 1 ? "" : "s", acc_exec_backend(ws[0].app.hw.exec), cfg->response_size);
 		for (;;) {
 			if (sigwait(&sigs, &sig) != 0)
 				continue;
@@ -376,6 +394,8 @@ dp_kernel_run(const struct cfg *cfg, struct hsk_ctx *ctxs, struct hsk_sess_cache
 		pthread_join(ws[i].thread, NULL);
 	if (rc == 0)
 		dp_log_stats(ws, n);
+	for (unsigned i = 0; i < n; i++)
+		dp_pool_free(ws[i].app.pool); /* after the last log line, which reads it */
 	pthread_barrier_destroy(&ready);
 	free(st);
 	free(ws);

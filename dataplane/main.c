@@ -150,8 +150,8 @@ main(int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
-	if (cfg.mode == CFG_MODE_PROXY) {
-		dp_log(DP_LOG_ERROR, "proxy mode is not built yet: use --mode respond");
+	if (cfg.mode == CFG_MODE_PROXY && cfg.dataplane != CFG_DATAPLANE_KERNEL) {
+		dp_log(DP_LOG_ERROR, "proxy mode runs on the kernel dataplane only (for now)");
 		goto out;
 	}
 	cache = hsk_sess_cache_new(cfg.n_cores ? (unsigned)cfg.n_cores : cfg.workers,

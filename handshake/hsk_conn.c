@@ -278,7 +278,8 @@ hsk_conn_in_buf(struct hsk_conn *c, size_t *space)
 		c->in_len -= c->in_off;
 		c->in_off = 0;
 	}
-	*space = c->state >= HSK_ST_CLOSED ? 0 : HSK_IN_CAP - c->in_len;
+	/* RFC 8446 6.1: data after a closure alert is ignored. */
+	*space = c->state >= HSK_ST_CLOSED || c->peer_closed ? 0 : HSK_IN_CAP - c->in_len;
 	return c->in + c->in_len;
 }
 
@@ -298,6 +299,12 @@ hsk_on_alert(struct hsk_conn *c, const uint8_t *p, size_t len)
 		return HSK_ALERT(HSK_AD_UNEXPECTED_MESSAGE);
 	if (len != 2)
 		return HSK_ALERT(HSK_AD_DECODE_ERROR);
+	if (p[1] == HSK_AD_CLOSE_NOTIFY && c->half_close && c->state == HSK_ST_ESTABLISHED) {
+		/* RFC 8446 6.1: the peer closed its write side only; ours
+		 * stays open until the application closes it. */
+		c->peer_closed = true;
+		return HSK_CLOSED;
+	}
 	if (p[1] == HSK_AD_CLOSE_NOTIFY) {
 		/* RFC 5246 7.2.1: answer with our own close_notify. */
 		c->peer_closed = true;
@@ -458,7 +465,7 @@ hsk_run(struct hsk_conn *c)
 {
 	hsk_err err;
 
-	while (c->app_n == 0 && !c->job_pending && c->state < HSK_ST_CLOSED) {
+	while (c->app_n == 0 && !c->job_pending && c->state < HSK_ST_CLOSED && !c->peer_closed) {
 		struct rec_hdr h;
 		uint8_t *frag, *pt;
 		size_t ptlen, avail = c->in_len - c->in_off;
@@ -538,7 +545,7 @@ hsk_run(struct hsk_conn *c)
 		return c->err;
 	if (c->job_pending)
 		return HSK_WANT_CRYPTO;
-	if (c->state == HSK_ST_CLOSED)
+	if (c->state == HSK_ST_CLOSED || (c->peer_closed && c->app_n == 0))
 		return HSK_CLOSED;
 	return c->app_n ? HSK_OK : HSK_WANT_INPUT;
 }
@@ -676,6 +683,12 @@ hsk_conn_close(struct hsk_conn *c)
 		c->out_off = c->out_len = 0;
 }
 
+void
+hsk_conn_set_half_close(struct hsk_conn *c)
+{
+	c->half_close = true;
+}
+
 bool
 hsk_conn_established(const struct hsk_conn *c)
 {
@@ -706,6 +719,8 @@ hsk_conn_info(const struct hsk_conn *c, struct hsk_conn_info *out)
 	out->ems = c->ems;
 	out->etm = c->etm;
 	out->client_cert = c->client_cert;
+	out->cert = (uint8_t)c->cert;
 	memcpy(out->sni, c->sni, sizeof(out->sni));
 	memcpy(out->alpn, c->alpn, sizeof(out->alpn));
+	memcpy(out->client_cn, c->client_cn, sizeof(out->client_cn));
 }

@@ -104,6 +104,12 @@ size_t hsk_conn_app_pending(const struct hsk_conn *c);
 HSK_MUST_CHECK hsk_err hsk_conn_app_write(struct hsk_conn *c, const uint8_t *p, size_t n, size_t *taken);
 /* Queue close_notify. */
 void hsk_conn_close(struct hsk_conn *c);
+/* Half-close (proxy mode): a close_notify from the peer ends its
+ * direction only (hsk_conn_recv returns HSK_CLOSED, hsk_conn_peer_closed
+ * is true, later input is ignored) and is not answered: the application
+ * may still write, then calls hsk_conn_close when its own side is done.
+ * RFC 8446 6.1 makes closure per direction. Call before the first recv. */
+void hsk_conn_set_half_close(struct hsk_conn *c);
 
 bool hsk_conn_established(const struct hsk_conn *c);
 bool hsk_conn_crypto_pending(const struct hsk_conn *c);
@@ -118,8 +124,10 @@ struct hsk_conn_info {
 	bool ems;
 	bool etm;
 	bool client_cert;      /* a client certificate was verified */
+	uint8_t cert;          /* full handshakes: index in ctx->certs of the one sent */
 	char sni[256];
 	char alpn[32];
+	char client_cn[65];    /* full handshakes: the client certificate's subject CN (UTF-8) */
 };
 void hsk_conn_info(const struct hsk_conn *c, struct hsk_conn_info *out);
 

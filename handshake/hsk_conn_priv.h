@@ -73,6 +73,7 @@ struct hsk_conn {
 	bool peer_closed;
 	bool sent_close;
 	bool client_cert;      /* a verified client certificate */
+	bool half_close;       /* hsk_conn_set_half_close */
 	bool job_pending;
 	bool any_record;       /* a first record arrived */
 	uint8_t warn_alerts;   /* consecutive warning alerts */
@@ -138,6 +139,7 @@ struct hsk_conn {
 
 	char sni[256];
 	char alpn[32];
+	char client_cn[65];    /* RFC 5280 ub-common-name is 64 */
 
 	uint8_t in[HSK_IN_CAP];
 	uint8_t out[HSK_OUT_CAP];

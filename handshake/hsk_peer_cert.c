@@ -1,3 +1,5 @@
+#include <string.h>
+
 #include <openssl/err.h>
 #include <openssl/rsa.h>
 #include <openssl/x509_vfy.h>
@@ -29,6 +31,28 @@ hsk_peer_cert_alert(int verr)
 	}
 }
 
+/* The subject's first commonName (X.520 2.5.4.3) as UTF-8, for the
+ * application (PROXY protocol PP2_SUBTYPE_SSL_CN); "" when absent or
+ * longer than ub-common-name (RFC 5280 A.1: 64). */
+static void
+hsk_peer_cert_cn(struct hsk_conn *c, X509 *leaf)
+{
+	X509_NAME *name = X509_get_subject_name(leaf);
+	int i = name != NULL ? X509_NAME_get_index_by_NID(name, NID_commonName, -1) : -1;
+	unsigned char *utf8 = NULL;
+	int n;
+
+	c->client_cn[0] = '\0';
+	if (i < 0)
+		return;
+	n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i)));
+	if (n > 0 && (size_t)n < sizeof(c->client_cn) && memchr(utf8, 0, (size_t)n) == NULL) {
+		memcpy(c->client_cn, utf8, (size_t)n);
+		c->client_cn[n] = '\0';
+	}
+	OPENSSL_free(utf8);
+}
+
 hsk_err
 hsk_peer_cert_verify(struct hsk_conn *c, STACK_OF(X509) *chain)
 {
@@ -50,6 +74,7 @@ hsk_peer_cert_verify(struct hsk_conn *c, STACK_OF(X509) *chain)
 		goto out;
 	}
 	c->client_cert = true;
+	hsk_peer_cert_cn(c, sk_X509_value(chain, 0));
 out:
 	X509_STORE_CTX_free(sctx);
 	ERR_clear_error();

@@ -236,7 +236,7 @@ TEST(CfgExamples, EveryExampleLoadsAndValidates)
 {
 	std::vector<std::string> files = example_files();
 	ASSERT_GE(files.size(), 3u) << CFG_EXAMPLES_DIR;
-	bool seen_min = false, seen_full = false, seen_mtls = false;
+	bool seen_min = false, seen_full = false, seen_mtls = false, seen_proxy = false;
 	DemoCwd cwd;
 	for (const std::string &f : files) {
 		Cfg c;
@@ -246,8 +246,9 @@ TEST(CfgExamples, EveryExampleLoadsAndValidates)
 		seen_min |= f.find("/minimal.yaml") != std::string::npos;
 		seen_full |= f.find("/full.yaml") != std::string::npos;
 		seen_mtls |= f.find("/mtls.yaml") != std::string::npos;
+		seen_proxy |= f.find("/proxy.yaml") != std::string::npos;
 	}
-	EXPECT_TRUE(seen_min && seen_full && seen_mtls);
+	EXPECT_TRUE(seen_min && seen_full && seen_mtls && seen_proxy);
 }
 
 TEST(CfgExamples, FullHasEveryKey)
@@ -262,6 +263,12 @@ TEST(CfgExamples, FullHasEveryKey)
 	ASSERT_EQ(c.c.n_backends, 2u);
 	EXPECT_EQ(c.c.backends[1].family, AF_INET6);
 	EXPECT_EQ(c.c.backends[1].port, 8080);
+	EXPECT_EQ(c.c.proxy.balance, CFG_BALANCE_ROUNDROBIN);
+	EXPECT_EQ(c.c.proxy.connect_timeout_ms, 2000u);
+	EXPECT_EQ(c.c.proxy.health_interval_ms, 2000u);
+	EXPECT_EQ(c.c.proxy.health_rise, 2u);
+	EXPECT_EQ(c.c.proxy.health_fall, 3u);
+	EXPECT_EQ(c.c.proxy.proxy_protocol, CFG_PROXY_PROTOCOL_OFF);
 	EXPECT_EQ(c.c.session_cache_size, 20480u);
 	EXPECT_EQ(c.c.session_lifetime_s, 300u);
 	EXPECT_EQ(c.c.tickets, 2u);
@@ -312,6 +319,19 @@ TEST(CfgExamples, MtlsRequiresClientCertificates)
 	ASSERT_EQ(c.c.n_listeners, 1u);
 	EXPECT_EQ(c.c.listeners[0].tls.client_auth, CFG_CLIENT_AUTH_REQUIRE);
 	EXPECT_STREQ(c.c.listeners[0].tls.ca_file, "build/demo/ca.crt");
+}
+
+TEST(CfgExamples, ProxyIsAPoolWithHeaderAndChecks)
+{
+	Cfg c;
+	char err[1024] = "";
+	std::string path = std::string(CFG_EXAMPLES_DIR) + "/proxy.yaml";
+	ASSERT_EQ(cfg_load_file(&c.c, path.c_str(), err, sizeof(err)), 0) << err;
+	EXPECT_EQ(c.c.mode, CFG_MODE_PROXY);
+	EXPECT_EQ(c.c.n_backends, 2u);
+	EXPECT_EQ(c.c.proxy.balance, CFG_BALANCE_LEASTCONN);
+	EXPECT_EQ(c.c.proxy.proxy_protocol, CFG_PROXY_PROTOCOL_V2);
+	EXPECT_EQ(c.c.proxy.health_interval_ms, 1000u);
 }
 
 TEST(CfgExamples, PrintReloadsToTheSameConfiguration)
@@ -578,6 +598,16 @@ static const BadFile bad_files[] = {
 	{"cores: [0, x]\n", 1, 12, "not a core id"},
 	{"backends: [\"127.0.0.1\"]\n", 1, 12, "no port"},
 	{"backends: [\"bad_host:80\"]\n", 1, 12, "or host name"},
+	{"proxy:\n  balance: random\n", 2, 12, "'random' is not one of: roundrobin, leastconn"},
+	{"proxy:\n  proxy_protocol: v1\n", 2, 19, "'v1' is not one of: off, v2"},
+	{"proxy:\n  connect_timeout: 0\n", 2, 20, "must be above 0"},
+	{"proxy:\n  health:\n    rise: 0\n", 3, 11, "out of range"},
+	{"proxy:\n  health:\n    fall: 101\n", 3, 11, "out of range"},
+	{"proxy:\n  health:\n    timeout: 1s\n", 3, 5, "unknown key 'timeout' in proxy.health"},
+	{"proxy:\n  backend: [127.0.0.1:80]\n", 2, 3, "did you mean 'backends'"},
+	{"backends: [127.0.0.1:80]\nproxy:\n  backends: [127.0.0.1:81]\n", 3, 13,
+	 "already listed at line 1"},
+	{"proxy:\n  backends: [\"127.0.0.1\"]\n", 2, 14, "no port"},
 	{"dpdk:\n  eal_args: {a: b}\n", 2, 13, "expected a single value, got a mapping"},
 	{"dpdk:\n  eal: []\n", 2, 3, "unknown key 'eal'"},
 	{"dpdk:\n  prefix_len: 33\n", 2, 15, "out of range"},
@@ -1176,4 +1206,102 @@ TEST(CfgTls, CheckRefusesDuplicatesAndBadAlpn)
 	EXPECT_STREQ(s, "");
 	t.policy = CFG_POLICY_INTERMEDIATE;
 	EXPECT_EQ(cfg_tls_suites_string(&t, s, sizeof(s)), -1); // does not fit
+}
+
+// ---------------------------------------------------------------- proxy
+
+TEST(CfgProxy, DefaultsAreRoundRobinWithChecksAndNoHeader)
+{
+	Cfg c;
+	EXPECT_EQ(c.c.proxy.balance, CFG_BALANCE_ROUNDROBIN);
+	EXPECT_EQ(c.c.proxy.connect_timeout_ms, (uint32_t)CFG_DEFAULT_CONNECT_TIMEOUT_MS);
+	EXPECT_EQ(c.c.proxy.health_interval_ms, (uint32_t)CFG_DEFAULT_HEALTH_INTERVAL_MS);
+	EXPECT_EQ(c.c.proxy.health_rise, (unsigned)CFG_DEFAULT_HEALTH_RISE);
+	EXPECT_EQ(c.c.proxy.health_fall, (unsigned)CFG_DEFAULT_HEALTH_FALL);
+	EXPECT_EQ(c.c.proxy.proxy_protocol, CFG_PROXY_PROTOCOL_OFF);
+}
+
+TEST(CfgProxy, SectionSetsThePool)
+{
+	TempDir dir;
+	Cfg c;
+	std::string err;
+	ASSERT_EQ(load_text(dir, &c.c,
+			    "mode: proxy\nproxy:\n  backends: [127.0.0.1:9001, \"[::1]:9002\", app.internal:80]\n"
+			    "  balance: leastconn\n  connect_timeout: 250ms\n"
+			    "  health: {interval: 1s, rise: 1, fall: 4}\n  proxy_protocol: v2\n",
+			    &err),
+		  0)
+		<< err;
+	EXPECT_EQ(c.c.mode, CFG_MODE_PROXY);
+	ASSERT_EQ(c.c.n_backends, 3u);
+	EXPECT_EQ(c.c.backends[0].port, 9001);
+	EXPECT_EQ(c.c.backends[1].family, AF_INET6);
+	EXPECT_EQ(c.c.backends[2].family, AF_UNSPEC);
+	EXPECT_STREQ(c.c.backends[2].host, "app.internal");
+	EXPECT_EQ(c.c.proxy.balance, CFG_BALANCE_LEASTCONN);
+	EXPECT_EQ(c.c.proxy.connect_timeout_ms, 250u);
+	EXPECT_EQ(c.c.proxy.health_interval_ms, 1000u);
+	EXPECT_EQ(c.c.proxy.health_rise, 1u);
+	EXPECT_EQ(c.c.proxy.health_fall, 4u);
+	EXPECT_EQ(c.c.proxy.proxy_protocol, CFG_PROXY_PROTOCOL_V2);
+	// printed and reloaded: the same pool
+	Cfg b;
+	std::string printed = print(&c.c);
+	ASSERT_EQ(load_text(dir, &b.c, printed, &err, "printed.yaml"), 0) << err << printed;
+	EXPECT_EQ(print(&b.c), printed);
+	EXPECT_EQ(b.c.proxy.balance, CFG_BALANCE_LEASTCONN);
+	EXPECT_EQ(b.c.proxy.health_fall, 4u);
+}
+
+TEST(CfgProxy, HealthIntervalZeroTurnsActiveChecksOff)
+{
+	TempDir dir;
+	Cfg c;
+	std::string err;
+	ASSERT_EQ(load_text(dir, &c.c, "proxy:\n  health:\n    interval: 0\n", &err), 0) << err;
+	EXPECT_EQ(c.c.proxy.health_interval_ms, 0u);
+	EXPECT_EQ(c.c.proxy.health_rise, (unsigned)CFG_DEFAULT_HEALTH_RISE);
+}
+
+TEST(CfgProxy, FlagsOverrideTheSection)
+{
+	TempDir dir;
+	std::string file = dir.write("p.yaml", "proxy:\n  backends: [127.0.0.1:1]\n  balance: leastconn\n");
+	Cfg c;
+	std::string err;
+	ASSERT_EQ(parse(&c.c,
+			{"-c", file, "--balance", "roundrobin", "--proxy-protocol=v2", "--backend", "127.0.0.1:2"},
+			&err),
+		  CFG_ARGS_OK)
+		<< err;
+	EXPECT_EQ(c.c.proxy.balance, CFG_BALANCE_ROUNDROBIN);
+	EXPECT_EQ(c.c.proxy.proxy_protocol, CFG_PROXY_PROTOCOL_V2);
+	ASSERT_EQ(c.c.n_backends, 1u);
+	EXPECT_EQ(c.c.backends[0].port, 2);
+	Cfg d;
+	EXPECT_EQ(parse(&d.c, {"--balance", "random"}, &err), CFG_ARGS_ERROR);
+	EXPECT_EQ(err, "--balance: 'random' is not one of: roundrobin, leastconn");
+	EXPECT_EQ(parse(&d.c, {"--proxy-protocol", "v1"}, &err), CFG_ARGS_ERROR);
+	EXPECT_EQ(err, "--proxy-protocol: 'v1' is not one of: off, v2");
+}
+
+TEST(CfgProxy, ValidateRefusesHandBuiltNonsense)
+{
+	TempDir dir;
+	std::string crt = dir.write("a.crt", "x"), key = dir.write("a.key", "x");
+	Cfg c;
+	std::string err;
+	ASSERT_EQ(parse(&c.c, {"--cert", crt, "--key", key, "--mode", "proxy", "--backend", "127.0.0.1:1"}, &err),
+		  CFG_ARGS_OK)
+		<< err;
+	EXPECT_EQ(validate(&c.c), "");
+	c.c.proxy.health_rise = 0;
+	EXPECT_NE(validate(&c.c).find("rise and fall must be 1..100"), std::string::npos);
+	c.c.proxy.health_rise = 2;
+	c.c.proxy.connect_timeout_ms = 0;
+	EXPECT_NE(validate(&c.c).find("connect_timeout must be above 0"), std::string::npos);
+	c.c.proxy.connect_timeout_ms = 1;
+	c.c.proxy.balance = (enum cfg_balance)7;
+	EXPECT_NE(validate(&c.c).find("unknown balance 7"), std::string::npos);
 }

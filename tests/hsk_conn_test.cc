@@ -388,6 +388,7 @@ TEST(HskConnClientAuth, RequireWithCertificate)
 	struct hsk_conn_info info;
 	hsk_conn_info(p.conn, &info);
 	EXPECT_TRUE(info.client_cert);
+	EXPECT_STREQ(info.client_cn, "tlsoffload test client");
 }
 
 TEST(HskConnClientAuth, RequireWithRsaPssClientKey)
@@ -1609,3 +1610,34 @@ TEST(HskConnBatch, EightHandshakesShareTheLanes)
 }
 
 } // namespace
+
+// Half-close (proxy mode, RFC 8446 6.1): the client's close_notify ends
+// its direction only; the server still writes, then closes its own.
+class HskConnHalfClose : public ::testing::TestWithParam<int> {};
+
+TEST_P(HskConnHalfClose, PeerCloseNotifyLeavesOurSideOpen)
+{
+	Server s;
+	auto c = client();
+	SSL_CTX_set_max_proto_version(c.get(), GetParam());
+	Pair p(s, c.get());
+	hsk_conn_set_half_close(p.conn);
+	ASSERT_TRUE(p.handshake());
+	EXPECT_EQ(p.client_to_server("request"), "request");
+	EXPECT_EQ(SSL_shutdown(p.ssl), 0); // close_notify sent, none received
+	p.pump();
+	EXPECT_TRUE(hsk_conn_peer_closed(p.conn));
+	EXPECT_EQ(p.server_err, HSK_CLOSED);
+	const uint8_t *out;
+	EXPECT_EQ(hsk_conn_out(p.conn, &out), 0u); // not answered with our close_notify
+	std::string answer(50000, 'a');
+	EXPECT_EQ(p.server_to_client(answer), answer);
+	hsk_conn_close(p.conn);
+	p.pump();
+	char buf[16];
+	EXPECT_EQ(SSL_read(p.ssl, buf, sizeof(buf)), 0);
+	EXPECT_EQ(SSL_get_error(p.ssl, 0), SSL_ERROR_ZERO_RETURN);
+	EXPECT_EQ(SSL_shutdown(p.ssl), 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Versions, HskConnHalfClose, ::testing::Values(TLS1_2_VERSION, TLS1_3_VERSION));

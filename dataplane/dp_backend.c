@@ -1,0 +1,242 @@
+/* The backend pool: balancing and health checks (dp_backend.h). */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "cfg_value.h"
+#include "dp_backend.h"
+#include "dp_log.h"
+
+/* A configured name into an address, once, at start (getaddrinfo may
+ * block: never on a worker's poll loop). The first address is used. */
+static int
+dp_backend_resolve(struct dp_backend *b, const struct cfg_addr *a)
+{
+	struct addrinfo hints, *res = NULL;
+	char port[8];
+	int rc;
+
+	if (a->sa_len > 0) {
+		memcpy(&b->sa, &a->sa, a->sa_len);
+		b->sa_len = a->sa_len;
+		return 0;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(port, sizeof(port), "%u", a->port);
+	rc = getaddrinfo(a->host, port, &hints, &res);
+	if (rc != 0 || res == NULL || res->ai_addrlen > sizeof(b->sa)) {
+		dp_log(DP_LOG_ERROR, "backend %s: cannot resolve: %s", b->name, rc ? gai_strerror(rc) : "no address");
+		if (res != NULL)
+			freeaddrinfo(res);
+		return -1;
+	}
+	memcpy(&b->sa, res->ai_addr, res->ai_addrlen);
+	b->sa_len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+struct dp_pool *
+dp_pool_new(const struct cfg *cfg, unsigned worker, int ep)
+{
+	struct dp_pool *p = calloc(1, sizeof(*p));
+
+	if (p == NULL)
+		return NULL;
+	p->cfg = cfg;
+	p->worker = worker;
+	p->ep = ep;
+	/* Workers start at different backends: their first connections
+	 * spread instead of all landing on backend 0. */
+	p->rr = cfg->n_backends ? worker % cfg->n_backends : 0;
+	for (size_t i = 0; i < cfg->n_backends && i < CFG_MAX_BACKENDS; i++) {
+		struct dp_backend *b = &p->be[i];
+
+		b->kind = DP_KIND_HEALTH;
+		b->pool = p;
+		b->up = true;
+		b->check_fd = -1;
+		cfg_addr_format(&cfg->backends[i], b->name, sizeof(b->name));
+		if (dp_backend_resolve(b, &cfg->backends[i]) != 0) {
+			free(p);
+			return NULL;
+		}
+		p->n++;
+	}
+	return p;
+}
+
+static void
+dp_backend_check_close(struct dp_backend *b)
+{
+	if (b->check_fd >= 0)
+		close(b->check_fd);
+	b->check_fd = -1;
+}
+
+void
+dp_pool_free(struct dp_pool *p)
+{
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < p->n; i++)
+		dp_backend_check_close(&p->be[i]);
+	free(p);
+}
+
+int
+dp_pool_pick(struct dp_pool *p, uint64_t tried)
+{
+	int best = -1;
+
+	for (size_t k = 0; k < p->n; k++) {
+		size_t i = (p->rr + k) % p->n;
+
+		if (!p->be[i].up || (tried >> i & 1))
+			continue;
+		if (p->cfg->proxy.balance == CFG_BALANCE_ROUNDROBIN) {
+			best = (int)i;
+			break;
+		}
+		/* leastconn: fewest open connections; ties go round robin
+		 * (the scan starts after the last pick). */
+		if (best < 0 || p->be[i].active < p->be[best].active)
+			best = (int)i;
+	}
+	if (best >= 0)
+		p->rr = ((size_t)best + 1) % p->n;
+	return best;
+}
+
+size_t
+dp_pool_up(const struct dp_pool *p)
+{
+	size_t up = 0;
+
+	for (size_t i = 0; i < p->n; i++)
+		up += p->be[i].up;
+	return up;
+}
+
+void
+dp_pool_result(struct dp_pool *p, size_t i, bool ok)
+{
+	struct dp_backend *b = &p->be[i];
+
+	if (ok) {
+		b->fail_run = 0;
+		if (!b->up && ++b->ok_run >= p->cfg->proxy.health_rise) {
+			b->up = true;
+			b->ok_run = 0;
+			p->stats.marked_up++;
+			dp_log(DP_LOG_WARN, "worker %u: backend %s is up (%zu of %zu up)", p->worker, b->name,
+			       dp_pool_up(p), p->n);
+		}
+		return;
+	}
+	b->ok_run = 0;
+	if (b->up && ++b->fail_run >= p->cfg->proxy.health_fall) {
+		b->up = false;
+		b->fail_run = 0;
+		p->stats.marked_down++;
+		dp_log(DP_LOG_WARN, "worker %u: backend %s is down (%zu of %zu up)", p->worker, b->name,
+		       dp_pool_up(p), p->n);
+	}
+}
+
+int
+dp_backend_connect(const struct dp_backend *b)
+{
+	int one = 1;
+	int fd = socket(b->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	/* The relay writes what it has at once: no Nagle delay. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, (const struct sockaddr *)&b->sa, b->sa_len) != 0 && errno != EINPROGRESS) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Start one health check: a connect whose completion epoll reports. */
+static void
+dp_backend_check_start(struct dp_pool *p, size_t i)
+{
+	struct dp_backend *b = &p->be[i];
+	struct epoll_event ev;
+	uint32_t window = p->cfg->proxy.connect_timeout_ms;
+
+	if (window > p->cfg->proxy.health_interval_ms)
+		window = p->cfg->proxy.health_interval_ms;
+	b->next_check_ms = p->now_ms + p->cfg->proxy.health_interval_ms;
+	b->check_fd = dp_backend_connect(b);
+	if (b->check_fd < 0) {
+		dp_pool_result(p, i, false);
+		return;
+	}
+	ev.events = EPOLLOUT | EPOLLET;
+	ev.data.ptr = b;
+	if (epoll_ctl(p->ep, EPOLL_CTL_ADD, b->check_fd, &ev) != 0) {
+		dp_backend_check_close(b); /* not the backend's fault: no verdict */
+		return;
+	}
+	b->check_deadline_ms = p->now_ms + window;
+}
+
+void
+dp_pool_tick(struct dp_pool *p, uint64_t now_ms)
+{
+	p->now_ms = now_ms;
+	if (p->cfg->proxy.health_interval_ms == 0)
+		return;
+	for (size_t i = 0; i < p->n; i++) {
+		struct dp_backend *b = &p->be[i];
+
+		if (b->check_fd >= 0 && now_ms >= b->check_deadline_ms) {
+			dp_backend_check_close(b); /* no answer in time: a failure */
+			dp_pool_result(p, i, false);
+		}
+		if (b->check_fd < 0 && now_ms >= b->next_check_ms)
+			dp_backend_check_start(p, i);
+	}
+}
+
+void
+dp_pool_check_event(struct dp_backend *b, uint32_t events)
+{
+	int soerr = 0;
+	socklen_t len = sizeof(soerr);
+
+	if (b->check_fd < 0 || !(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+		return;
+	if (getsockopt(b->check_fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0)
+		soerr = errno;
+	dp_backend_check_close(b); /* the connect is the whole check */
+	dp_pool_result(b->pool, (size_t)(b - b->pool->be), soerr == 0);
+}
+
+void
+dp_pool_log_stats(const struct dp_pool *p)
+{
+	const struct dp_pool_stats *s = &p->stats;
+
+	dp_log(DP_LOG_INFO,
+	       "worker %u proxy: proxied %llu, bytes to backends %llu, from backends %llu, backend "
+	       "connect failures %llu (%llu timeouts), clients without a backend %llu; backends up %zu down %zu "
+	       "(marked down %llu, up %llu times)",
+	       p->worker, (unsigned long long)s->proxied, (unsigned long long)s->bytes_up,
+	       (unsigned long long)s->bytes_down, (unsigned long long)s->connect_failures,
+	       (unsigned long long)s->connect_timeouts, (unsigned long long)s->no_backend, dp_pool_up(p), p->n - dp_pool_up(p),
+	       (unsigned long long)s->marked_down, (unsigned long long)s->marked_up);
+}
