@@ -6,8 +6,8 @@
 # the kernel side of each link gets an address of 198.18.0.0/15 (the
 # benchmarking range) and drives the server with ping, curl, openssl
 # s_client and Python: 1,000 sequential and 200 concurrent handshakes with
-# 2 workers, session resumption across workers, a 20 MB response 10 times
-# over a link losing 5 % of the frames each way (nftables: this kernel has
+# 2 workers, session resumption across workers, a 20 MB response TLSO_LOSS_RUNS
+# times (default 3) over a link losing 5 % of the frames each way (nftables: this kernel has
 # no netem), a SYN flood from spoofed addresses answered with SYN cookies
 # while real clients still connect, and a clean exit on SIGTERM. Needs root, /dev/net/tun and a
 # build with DPDK; elsewhere it is skipped.
@@ -189,7 +189,8 @@ held_ended() {
 }
 check "a connection open at the stop is reset, not left hanging" held_ended
 
-# ---- 20 MB over a lossy link, 10 times ----
+# ---- 20 MB over a lossy link, TLSO_LOSS_RUNS times ----
+LOSS_RUNS=${TLSO_LOSS_RUNS:-3}
 LOG=$TMP/loss.log
 dp_start "$LOG" "$HOST" net_tap1,iface=tlsodp1 --workers 2 --response-size 20000000 || exit 1
 in_ns ip addr add 198.18.2.1/24 dev tlsodp1 2>/dev/null
@@ -203,12 +204,12 @@ in_ns nft add table inet tlsoloss
 in_ns nft add chain inet tlsoloss out "{ type filter hook output priority 0; }"
 in_ns nft add rule inet tlsoloss out oifname tlsodp1 numgen random mod 100 \< 5 counter drop
 big() {
-	for i in $(seq 10); do
+	for i in $(seq "$LOSS_RUNS"); do
 		in_ns curl -sk -m 90 -o "$TMP/big" -w "run $i: %{http_code} %{size_download} bytes in %{time_total} s\n" "https://$HOST/" || return 1
 		python3 -c "import sys; d=open(sys.argv[1],'rb').read(); sys.exit(0 if len(d)==20000000 and d.count(b'x')==len(d) else 1)" "$TMP/big" || return 1
 	done
 }
-check "20 MB response intact in each of 10 runs over 5 % loss each way" big
+check "20 MB response intact in each of $LOSS_RUNS runs over 5 % loss each way" big
 cat "$TMP/case.log"
 dropped() {
 	in_ns nft list ruleset | grep -o "counter packets [0-9]*" | tee /dev/stderr | awk '{ if ($3 < 100) bad = 1 } END { exit bad }'
