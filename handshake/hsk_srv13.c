@@ -388,6 +388,10 @@ hsk_srv13_client_hello(struct hsk_conn *c, const struct hsk_client_hello *ch, co
 		return HSK_ALERT(HSK_AD_ILLEGAL_PARAMETER);
 	if (!ch->has_key_share || !ch->has_groups)
 		return HSK_ALERT(HSK_AD_MISSING_EXTENSION); /* RFC 8446 9.2 */
+	/* RFC 8446 4.2.9: a pre_shared_key without psk_key_exchange_modes
+	 * MUST abort the handshake (it was ignored, as if no PSK came). */
+	if (ch->has_psk && !ch->has_psk_modes)
+		return HSK_ALERT(HSK_AD_MISSING_EXTENSION);
 	if (c->hrr) {
 		/* The second ClientHello: same suite, the cookie echoed, a
 		 * share for the group we asked for, no early data (RFC 8446

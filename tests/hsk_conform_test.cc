@@ -1243,6 +1243,33 @@ TEST(HskConform13, ZeroRttThenHrrThenEarlyData)
 	}
 }
 
+// RFC 8446 4.2.9: a client that offers pre_shared_key without
+// psk_key_exchange_modes gets missing_extension; with the modes, the same
+// unknown identity is only a full handshake.
+TEST(HskConform13, PskWithoutKeyExchangeModes)
+{
+	Server s;
+	for (bool modes : { false, true }) {
+		Conn c(s);
+		Client13 cl;
+		std::string psk = ext(41, vec(2, vec(2, std::string(48, '\x33')) + be(0x12345678, 4)) +
+					      vec(2, vec(1, std::string(32, '\x44'))));
+		std::string e = ext(43, vec(1, be(0x0304, 2))) + ext(10, vec(2, list16({ 0x001d }))) +
+				ext(13, vec(2, list16(kSigalgs))) + (modes ? ext(45, vec(1, "\x01")) : "") +
+				ext(51, vec(2, be(0x001d, 2) + vec(2, cl.pub))) + psk;
+		std::string ch = client_hello({ 0x1301 }, e);
+		if (!modes) {
+			c.feed(records(REC_HANDSHAKE, ch));
+			EXPECT_EQ(plain_alert(c), HSK_AD_MISSING_EXTENSION);
+			continue;
+		}
+		cl.transcript = ch;
+		c.feed(records(REC_HANDSHAKE, ch));
+		cl.read(c);
+		EXPECT_TRUE(cl.server_finished) << std::hex << c.err << " alert " << std::dec << cl.alert;
+	}
+}
+
 // ---- FFDHE key shares in TLS 1.3 (RFC 8446 4.2.8.1, 7.4.1) ----
 
 TEST(HskConformFfdhe, Tls13KeyShareCompletes)

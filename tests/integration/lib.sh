@@ -15,8 +15,23 @@ OTHER_PID=
 OTHER_PORT=
 LAUNCHED=
 
+# A failed case or a sanitizer report: the servers' logs go to stderr
+# before the tmp dir goes (meson keeps them in its testlog; a report lost
+# with the dir cannot be found again).
+dump_logs() {
+	local f
+	for f in "$TMP"/*.log; do
+		[ -f "$f" ] || continue
+		if [ "$FAIL" -gt 0 ] || grep -qE 'ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer' "$f"; then
+			echo "---- $(basename "$f") (last 80 lines) ----" >&2
+			tail -n 80 "$f" >&2
+		fi
+	done
+}
+
 cleanup() {
 	stop_server
+	dump_logs
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
