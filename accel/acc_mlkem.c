@@ -91,6 +91,16 @@ prf_cbd(struct acc_mlkem *mk, const uint8_t s[32], uint8_t nonce, struct acc_mlk
 	return rc;
 }
 
+/* K polynomials sampled from seed s with consecutive nonces. */
+static int
+prf_cbd_vec(struct acc_mlkem *mk, const uint8_t s[32], uint8_t *nonce, struct acc_mlkem_poly f[K])
+{
+	for (unsigned i = 0; i < K; i++)
+		if (prf_cbd(mk, s, (*nonce)++, &f[i]) != 0)
+			return -1;
+	return 0;
+}
+
 /* A-hat[i][j] = SampleNTT(rho || j || i) (Algorithms 13 and 14). OpenSSL
  * 3.0 squeezes a SHAKE once, so a stream too short for 256 coefficients
  * is squeezed again, longer, and sampling resumes where it stopped (the
@@ -132,13 +142,8 @@ pke_encrypt(struct acc_mlkem *mk, const uint8_t ek[ACC_MLKEM768_EK_LEN], const u
 		acc_mlkem_poly_decode12(&t[i], ek + i * POLY_BYTES);
 	if (gen_matrix(mk, ek + PKE_BYTES, a) != 0)
 		goto out;
-	for (unsigned i = 0; i < K; i++)
-		if (prf_cbd(mk, r, nonce++, &y[i]) != 0)
-			goto out;
-	for (unsigned i = 0; i < K; i++)
-		if (prf_cbd(mk, r, nonce++, &e1[i]) != 0)
-			goto out;
-	if (prf_cbd(mk, r, nonce++, &e2) != 0)
+	if (prf_cbd_vec(mk, r, &nonce, y) != 0 || prf_cbd_vec(mk, r, &nonce, e1) != 0 ||
+	    prf_cbd(mk, r, nonce, &e2) != 0)
 		goto out;
 	for (unsigned i = 0; i < K; i++)
 		acc_mlkem_poly_ntt(&y[i]);
@@ -213,12 +218,8 @@ acc_mlkem768_keygen(struct acc_mlkem *mk, const uint8_t *d, const uint8_t *z, ui
 	/* (rho, sigma) = G(d || k) */
 	if (hash2(mk, mk->sha3_512, d, 32, &kbyte, 1, seeds, sizeof(seeds)) != 0 || gen_matrix(mk, seeds, a) != 0)
 		goto out;
-	for (unsigned i = 0; i < K; i++)
-		if (prf_cbd(mk, sigma, nonce++, &s[i]) != 0)
-			goto out;
-	for (unsigned i = 0; i < K; i++)
-		if (prf_cbd(mk, sigma, nonce++, &e[i]) != 0)
-			goto out;
+	if (prf_cbd_vec(mk, sigma, &nonce, s) != 0 || prf_cbd_vec(mk, sigma, &nonce, e) != 0)
+		goto out;
 	for (unsigned i = 0; i < K; i++) {
 		acc_mlkem_poly_ntt(&s[i]);
 		acc_mlkem_poly_ntt(&e[i]);
