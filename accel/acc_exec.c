@@ -74,8 +74,9 @@ acc_exec_new(const char *backend)
 	ex->backend = strcmp(backend, "ifma") == 0 ? "ifma" : "openssl";
 	ex->ossl = acc_ossl_new();
 	ex->mlkem = acc_mlkem_new();
-	if (ex->ossl == NULL || ex->mlkem == NULL || (strcmp(backend, "ifma") == 0 && ((ex->ifma = acc_ifma_rsa_new()) == NULL ||
-								 (ex->kx_pool = acc_ifma_kx_pool_new()) == NULL))) {
+	if (ex->ossl == NULL || ex->mlkem == NULL ||
+	    (strcmp(backend, "ifma") == 0 &&
+	     ((ex->ifma = acc_ifma_rsa_new()) == NULL || (ex->kx_pool = acc_ifma_kx_pool_new()) == NULL))) {
 		acc_exec_free(ex);
 		return NULL;
 	}
