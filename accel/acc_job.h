@@ -43,6 +43,9 @@ enum acc_group {
 	ACC_GROUP_X25519 = 0x001d,
 	ACC_GROUP_FFDHE2048 = 0x0100,
 	ACC_GROUP_FFDHE3072 = 0x0101,
+	/* Hybrid ML-KEM-768 + X25519 (draft-ietf-tls-ecdhe-mlkem): TLS 1.3
+	 * only, KX_KEYGEN_DERIVE only (acc_mlkem_kx.h). */
+	ACC_GROUP_X25519MLKEM768 = 0x11ec,
 };
 
 enum acc_op {

@@ -17,6 +17,7 @@ struct name_id {
  * engine implements (DESIGN.md; hsk_ctx_init's defaults). */
 static const struct name_id groups[] = {
 	{"x25519", 0x001d},
+	{"X25519MLKEM768", 0x11ec}, /* draft-ietf-tls-ecdhe-mlkem, TLS 1.3 only */
 	{"secp256r1", 0x0017},
 	{"P-256", 0x0017},
 	{"prime256v1", 0x0017},

@@ -257,13 +257,19 @@ hsk_client_hello_decode(const uint8_t *msg, size_t len, struct hsk_client_hello 
 	return HSK_OK;
 }
 
-bool
-hsk_view_has16(struct hsk_view l, uint16_t v)
+size_t
+hsk_view_pos16(struct hsk_view l, uint16_t v)
 {
 	for (size_t i = 0; i + 1 < l.len; i += 2)
 		if ((uint16_t)(l.base[i] << 8 | l.base[i + 1]) == v)
-			return true;
-	return false;
+			return i / 2;
+	return SIZE_MAX;
+}
+
+bool
+hsk_view_has16(struct hsk_view l, uint16_t v)
+{
+	return hsk_view_pos16(l, v) != SIZE_MAX;
 }
 
 hsk_err

@@ -116,6 +116,8 @@ void hsk_client_hello_alpn(const struct hsk_client_hello *ch, const struct hsk_c
 
 /* Whether a 2-byte code point list (suites, groups, schemes) holds v. */
 bool hsk_view_has16(struct hsk_view list, uint16_t v);
+/* Index of v in a list of 16-bit values, SIZE_MAX if absent. */
+size_t hsk_view_pos16(struct hsk_view list, uint16_t v);
 
 #ifdef __cplusplus
 }

@@ -20,6 +20,8 @@
  * ClientHello and the client's Certificate (each up to the listener's
  * max_hs_msg) and the rest of the handshake (our flight, 32 KiB). */
 #define HSK_TRANSCRIPT_SLACK (32 * 1024)
+/* Our TLS 1.3 key share's room in job_out, the shared secret after it. */
+#define HSK13_SHARE_CAP 1152
 
 /* Handshake message types (RFC 5246 7.4). */
 enum hsk_msg {
@@ -132,8 +134,13 @@ struct hsk_conn {
 
 	struct acc_job job;
 	struct acc_eph eph;
-	uint8_t job_in[1024];   /* digest to sign, or the peer's public value / RSA ciphertext */
-	uint8_t job_out[1024];  /* our public value, a signature, or the premaster */
+	/* digest to sign, or the peer's public value / RSA ciphertext; the
+	 * largest: an X25519MLKEM768 client share (1216 bytes) */
+	uint8_t job_in[1280];
+	/* our public value, a signature, or the premaster; TLS 1.3: our share
+	 * (up to HSK13_SHARE_CAP: an X25519MLKEM768 one is 1120 bytes), then
+	 * the shared secret */
+	uint8_t job_out[HSK13_SHARE_CAP + 512];
 	uint8_t params[1024];   /* ServerKeyExchange params (signed) */
 	size_t params_len;
 

@@ -16,8 +16,10 @@
 
 static atomic_uint hsk_ctx_next_id = 1;
 
+/* X25519MLKEM768 first (issue 17): TLS 1.3 only, where a client that
+ * lists it gets it (hsk_srv13.c); TLS 1.2 never picks it. */
 static const uint16_t hsk_default_groups[] = {
-	ACC_GROUP_X25519, ACC_GROUP_SECP256R1, ACC_GROUP_SECP384R1, ACC_GROUP_FFDHE2048,
+	ACC_GROUP_X25519MLKEM768, ACC_GROUP_X25519, ACC_GROUP_SECP256R1, ACC_GROUP_SECP384R1, ACC_GROUP_FFDHE2048,
 	ACC_GROUP_FFDHE3072,
 };
 

@@ -7,6 +7,7 @@
  *
  * The key share (keygen + derive) and the CertificateVerify signature are
  * crypto jobs; everything else (HKDF, HMAC, hashing) runs inline. */
+#include <stdint.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -16,6 +17,7 @@
 
 #include "acc_job.h"
 #include "acc_key.h"
+#include "acc_mlkem_kx.h"
 #include "hsk_algs.h"
 #include "hsk_conn_priv.h"
 #include "hsk_hkdf.h"
@@ -179,7 +181,7 @@ static bool
 hsk13_group_ok(uint16_t g)
 {
 	return g == ACC_GROUP_X25519 || g == ACC_GROUP_SECP256R1 || g == ACC_GROUP_SECP384R1 ||
-	       g == ACC_GROUP_FFDHE2048 || g == ACC_GROUP_FFDHE3072;
+	       g == ACC_GROUP_FFDHE2048 || g == ACC_GROUP_FFDHE3072 || g == ACC_GROUP_X25519MLKEM768;
 }
 
 /* A share of the right size for its group (RFC 8446 4.2.8.2, 7748). */
@@ -197,9 +199,40 @@ hsk13_share_len_ok(uint16_t g, size_t len)
 		return len == 256;
 	case ACC_GROUP_FFDHE3072:
 		return len == 384;
+	case ACC_GROUP_X25519MLKEM768: /* ek || X25519 (draft-ietf-tls-ecdhe-mlkem) */
+		return len == ACC_X25519MLKEM768_CLIENT_LEN;
 	default:
 		return false;
 	}
+}
+
+/* Whether to ask, with a HelloRetryRequest, for an X25519MLKEM768 share
+ * instead of taking the classical share the client sent for group. A
+ * post-quantum key exchange is worth the round trip, but only to a
+ * client that wants it: it lists the hybrid ahead of group in its own
+ * supported_groups (a client that ranks X25519 first and sends only that
+ * share is served at once), we rank it ahead of group too, and no PSK was
+ * accepted (a retried ClientHello drops it, and resumption matters more
+ * to a client that offers it than one more round trip). Clients that send
+ * the hybrid share themselves (OpenSSL 3.5, Chrome, Firefox) never get
+ * here. */
+static bool
+hsk13_retry_for_hybrid(const struct hsk_conn *c, const struct hsk_client_hello *ch, uint16_t group)
+{
+	const struct hsk_ctx *ctx = c->ctx;
+	size_t ours_h = SIZE_MAX, ours_g = SIZE_MAX, theirs_h, theirs_g;
+
+	if (group == ACC_GROUP_X25519MLKEM768 || c->resumed)
+		return false;
+	for (size_t i = 0; i < ctx->n_groups; i++) {
+		if (ctx->groups[i] == ACC_GROUP_X25519MLKEM768 && ours_h == SIZE_MAX)
+			ours_h = i;
+		if (ctx->groups[i] == group && ours_g == SIZE_MAX)
+			ours_g = i;
+	}
+	theirs_h = hsk_view_pos16(ch->groups, ACC_GROUP_X25519MLKEM768);
+	theirs_g = hsk_view_pos16(ch->groups, group);
+	return ours_h < ours_g && theirs_h < theirs_g;
 }
 
 /* HelloRetryRequest (RFC 8446 4.1.4): the transcript restarts with the
@@ -456,6 +489,8 @@ hsk_srv13_client_hello(struct hsk_conn *c, const struct hsk_client_hello *ch, co
 			c->state = HSK_ST13_KX;
 			return hsk_srv13_resume(c);
 		}
+		if (group != 0 && hsk13_retry_for_hybrid(c, ch, group))
+			return hsk13_send_hrr(c, ACC_GROUP_X25519MLKEM768);
 		if (group == 0) {
 			/* a PSK is only taken with a share in this ClientHello */
 			c->resumed = false;
@@ -477,9 +512,9 @@ hsk_srv13_client_hello(struct hsk_conn *c, const struct hsk_client_hello *ch, co
 	c->job.in = c->job_in;
 	c->job.in_len = (uint32_t)share.len;
 	c->job.out = c->job_out;
-	c->job.out_cap = 512;
-	c->job.secret = c->job_out + 512;
-	c->job.secret_cap = 512;
+	c->job.out_cap = HSK13_SHARE_CAP;
+	c->job.secret = c->job_out + HSK13_SHARE_CAP;
+	c->job.secret_cap = sizeof(c->job_out) - HSK13_SHARE_CAP;
 	c->job.eph = &c->eph;
 	c->job.key = NULL;
 	c->state = HSK_ST13_KX;
@@ -491,7 +526,7 @@ hsk_srv13_client_hello(struct hsk_conn *c, const struct hsk_client_hello *ch, co
 static hsk_err
 hsk13_server_hello(struct hsk_conn *c)
 {
-	uint8_t buf[1024];
+	uint8_t buf[512 + HSK13_SHARE_CAP];
 	struct hsk_wr w;
 	size_t exts;
 
@@ -632,7 +667,7 @@ hsk13_after_kx(struct hsk_conn *c)
 	OPENSSL_cleanse(early, sizeof(early));
 	err = hsk_hkdf_extract(prf, derived, hsk13_hlen(c), c->psk_ke ? NULL : c->job.secret,
 			       c->psk_ke ? 0 : c->job.secret_len, c->secret13);
-	OPENSSL_cleanse(c->job_out + 512, 512);
+	OPENSSL_cleanse(c->job_out + HSK13_SHARE_CAP, sizeof(c->job_out) - HSK13_SHARE_CAP);
 	TRY(err);
 	TRY(hsk_transcript_hash(c, th, &thlen));
 	TRY(hsk_hkdf_derive_secret(prf, c->secret13, "c hs traffic", th, c->c_traffic));

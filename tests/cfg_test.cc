@@ -1162,6 +1162,8 @@ TEST(CfgTls, GroupAndSignatureCodePoints)
 	// RFC 8446 4.2.7 and RFC 7919 2.
 	EXPECT_EQ(cfg_tls_group_id("x25519"), 0x001d);
 	EXPECT_EQ(cfg_tls_group_id("secp256r1"), 0x0017);
+	EXPECT_EQ(cfg_tls_group_id("X25519MLKEM768"), 0x11ec); // issue 17, OpenSSL's spelling
+	EXPECT_EQ(cfg_tls_group_id("x25519mlkem768"), 0x11ec);
 	EXPECT_EQ(cfg_tls_group_id("p-256"), 0x0017);
 	EXPECT_EQ(cfg_tls_group_id("P-384"), 0x0018);
 	EXPECT_EQ(cfg_tls_group_id("ffdhe2048"), 0x0100);

@@ -18,6 +18,7 @@
 
 #include "acc_exec.h"
 #include "acc_job.h"
+#include "acc_mlkem.h"
 #include "hsk_algs.h"
 #include "hsk_buf.h"
 #include "hsk_err.h"
@@ -245,6 +246,23 @@ exts12(const std::string &more = "", bool ems = true)
 	return e + more;
 }
 
+// A ServerHello body that is a HelloRetryRequest (its special random,
+// RFC 8446 4.1.3), and the cookie it carries (its last extension).
+bool
+is_hrr(const std::string &sh)
+{
+	return sh.size() > 35 && sh.substr(2, 8) == std::string("\xcf\x21\xad\x74\xe5\x9a\x61\x11", 8);
+}
+
+std::string
+hrr_cookie(const std::string &hrr)
+{
+	size_t at = hrr.find(std::string("\x00\x2c", 2), 35 + (uint8_t)hrr[34] + 3);
+	if (at == std::string::npos || at + 6 > hrr.size())
+		return "";
+	return hrr.substr(at + 6, ((uint8_t)hrr[at + 4] << 8 | (uint8_t)hrr[at + 5]));
+}
+
 // ---- a TLS 1.3 client with its own key schedule (SHA-256 suites) ----
 
 struct PkeyDeleter {
@@ -253,10 +271,24 @@ struct PkeyDeleter {
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
 
 // A key share for group: the key and the encoded public value.
+// X25519MLKEM768: the X25519 key, pub = ek || X25519 and the ML-KEM
+// decapsulation key in *mlkem_dk (made by accel's ML-KEM, which
+// acc_mlkem_test checks against NIST's vectors and OpenSSL 3.5).
 PkeyPtr
-share_key(uint16_t group, std::string *pub)
+share_key(uint16_t group, std::string *pub, std::string *mlkem_dk = nullptr)
 {
 	EVP_PKEY *k = nullptr;
+	if (group == ACC_GROUP_X25519MLKEM768) {
+		std::string x, ek(ACC_MLKEM768_EK_LEN, '\0'), dk(ACC_MLKEM768_DK_LEN, '\0');
+		PkeyPtr xk = share_key(ACC_GROUP_X25519, &x);
+		acc_mlkem *mk = acc_mlkem_new();
+		EXPECT_EQ(acc_mlkem768_keygen(mk, nullptr, nullptr, (uint8_t *)&ek[0], (uint8_t *)&dk[0]), 0);
+		acc_mlkem_free(mk);
+		*pub = ek + x;
+		if (mlkem_dk != nullptr)
+			*mlkem_dk = dk;
+		return xk;
+	}
 	if (group == ACC_GROUP_X25519) {
 		k = EVP_PKEY_Q_keygen(nullptr, nullptr, "X25519");
 		uint8_t b[32];
@@ -290,9 +322,23 @@ share_key(uint16_t group, std::string *pub)
 
 // The shared secret with the peer's public value (FFDHE left-padded to p).
 std::string
-share_derive(EVP_PKEY *ours, uint16_t group, const std::string &peer_pub)
+share_derive(EVP_PKEY *ours, uint16_t group, const std::string &peer_pub, const std::string &mlkem_dk = "")
 {
 	EVP_PKEY *peer = nullptr;
+	if (group == ACC_GROUP_X25519MLKEM768) {
+		// ciphertext || X25519 in, ML-KEM secret || X25519 secret out
+		if (peer_pub.size() != ACC_MLKEM768_CT_LEN + 32)
+			return "";
+		uint8_t ss[ACC_MLKEM_SS_LEN];
+		acc_mlkem *mk = acc_mlkem_new();
+		int rc = acc_mlkem768_decaps(mk, (const uint8_t *)mlkem_dk.data(), mlkem_dk.size(),
+					     (const uint8_t *)peer_pub.data(), ACC_MLKEM768_CT_LEN, ss);
+		acc_mlkem_free(mk);
+		std::string x = share_derive(ours, ACC_GROUP_X25519, peer_pub.substr(ACC_MLKEM768_CT_LEN));
+		if (rc != 0 || x.empty())
+			return "";
+		return std::string((const char *)ss, sizeof(ss)) + x;
+	}
 	if (group == ACC_GROUP_X25519) {
 		peer = EVP_PKEY_new_raw_public_key_ex(nullptr, "X25519", nullptr, (const uint8_t *)peer_pub.data(),
 						     peer_pub.size());
@@ -331,7 +377,9 @@ struct Client13 {
 	std::vector<uint8_t> post;   // post-handshake message types received
 	std::string hsbuf;           // server handshake bytes not yet a whole message
 
-	explicit Client13(uint16_t g = ACC_GROUP_X25519) : group(g) { key = share_key(g, &pub); }
+	std::string mlkem_dk;        // X25519MLKEM768: the ML-KEM half's private key
+
+	explicit Client13(uint16_t g = ACC_GROUP_X25519) : group(g) { key = share_key(g, &pub, &mlkem_dk); }
 	~Client13()
 	{
 		rec_dir_clear(&rd);
@@ -402,7 +450,7 @@ struct Client13 {
 				peer.assign((const char *)e.cur + 4, hsk_rd_left(&e) - 4);
 		}
 		ASSERT_FALSE(peer.empty());
-		std::string shared = share_derive(key.get(), group, peer);
+		std::string shared = share_derive(key.get(), group, peer, mlkem_dk);
 		ASSERT_FALSE(shared.empty());
 		uint8_t early[32], derived[32];
 		std::string th = hash(transcript);
@@ -1216,11 +1264,9 @@ TEST(HskConform13, ZeroRttThenHrrThenEarlyData)
 		auto msgs = messages_of(c.take_records());
 		ASSERT_FALSE(msgs.empty()) << std::hex << c.err;
 		std::string hrr = msgs[0].second;
-		ASSERT_EQ(hrr.substr(2, 8), std::string("\xcf\x21\xad\x74\xe5\x9a\x61\x11", 8)) << "not a HelloRetryRequest";
-		// the cookie: the last extension of the HelloRetryRequest
-		size_t at = hrr.find(std::string("\x00\x2c", 2), 35 + (uint8_t)hrr[34] + 3);
-		ASSERT_NE(at, std::string::npos);
-		std::string cookie = hrr.substr(at + 6, ((uint8_t)hrr[at + 4] << 8 | (uint8_t)hrr[at + 5]));
+		ASSERT_TRUE(is_hrr(hrr)) << "not a HelloRetryRequest";
+		std::string cookie = hrr_cookie(hrr);
+		ASSERT_FALSE(cookie.empty());
 		cl.transcript = hs_msg(254, cl.hash(ch1)) + hs_msg(2, hrr);
 		std::string ch2 = client_hello({ 0x1301 }, common + ext(44, vec(2, cookie)) +
 								ext(51, vec(2, be(0x001d, 2) + vec(2, cl.pub))) + psk());
@@ -1346,4 +1392,121 @@ TEST(HskConformFfdhe, SharedSecretLeftPadded)
 	}
 	EXPECT_TRUE(saw_leading_zero);
 	acc_exec_free(ex);
+}
+
+// ---- X25519MLKEM768 (issue 17, draft-ietf-tls-ecdhe-mlkem) ----
+
+// A whole handshake with a hand-made hybrid share: the client decapsulates
+// the server's ciphertext and derives X25519 itself, and the Finished
+// messages check that both sides put ML-KEM's secret first.
+TEST(HskConformMlkem, HybridShareCompletes)
+{
+	Server s;
+	Conn c(s);
+	Client13 cl(ACC_GROUP_X25519MLKEM768);
+	ASSERT_TRUE(handshake13(c, cl)) << std::hex << c.err << " alert " << std::dec << cl.alert;
+	struct hsk_conn_info info;
+	hsk_conn_info(c.c, &info);
+	EXPECT_EQ(info.group, ACC_GROUP_X25519MLKEM768);
+	EXPECT_EQ(c.feed(cl.seal(REC_APPLICATION_DATA, "GET / HTTP/1.1\r\n\r\n")), HSK_WANT_INPUT);
+	EXPECT_EQ(cl.alert, -1);
+}
+
+// A hybrid share of the wrong length, an ek with a coefficient >= q
+// (FIPS 203 7.2) or a bad X25519 half: illegal_parameter.
+TEST(HskConformMlkem, BadHybridShares)
+{
+	Server s;
+	std::string good;
+	PkeyPtr k = share_key(ACC_GROUP_X25519MLKEM768, &good);
+	std::string unreduced = good;
+	unreduced[0] = '\x01'; // coefficient 0 = 0xd01 = q
+	unreduced[1] = (char)((unreduced[1] & 0xf0) | 0x0d);
+	std::string zero_x = good.substr(0, ACC_MLKEM768_EK_LEN) + std::string(32, '\0'); // low order point
+	const std::vector<std::pair<const char *, std::string>> cases = {
+		{ "one byte short", good.substr(0, good.size() - 1) },
+		{ "one byte long", good + "x" },
+		{ "X25519 only", good.substr(ACC_MLKEM768_EK_LEN) },
+		{ "ek not reduced mod q", unreduced },
+		{ "X25519 half all zero", zero_x },
+	};
+	for (auto &tc : cases) {
+		Conn c(s);
+		std::string e = ext(43, vec(1, be(0x0304, 2))) + ext(10, vec(2, list16({ 0x11ec }))) +
+				ext(13, vec(2, list16(kSigalgs))) + ext(51, vec(2, be(0x11ec, 2) + vec(2, tc.second)));
+		c.feed(records(REC_HANDSHAKE, client_hello({ 0x1301 }, e)));
+		EXPECT_EQ(plain_alert(c), HSK_AD_ILLEGAL_PARAMETER) << tc.first;
+	}
+}
+
+namespace {
+
+// The server's first answer to a TLS 1.3 ClientHello listing groups with
+// one X25519 share: the group of its key_share, and whether it was a
+// HelloRetryRequest.
+uint16_t
+first_answer_group(Server &s, const std::vector<uint16_t> &groups, bool *hrr)
+{
+	std::string x;
+	PkeyPtr k = share_key(ACC_GROUP_X25519, &x);
+	Conn c(s);
+	std::string e = ext(43, vec(1, be(0x0304, 2))) + ext(10, vec(2, list16(groups))) +
+			ext(13, vec(2, list16(kSigalgs))) + ext(51, vec(2, be(0x001d, 2) + vec(2, x)));
+	c.feed(records(REC_HANDSHAKE, client_hello({ 0x1301 }, e)));
+	auto msgs = messages_of(c.take_records());
+	if (msgs.empty() || msgs[0].first != 2)
+		return 0;
+	const std::string &sh = msgs[0].second;
+	*hrr = is_hrr(sh);
+	size_t at = sh.find(std::string("\x00\x33", 2), 35 + (uint8_t)sh[34] + 3);
+	if (at == std::string::npos || at + 6 > sh.size())
+		return 0;
+	return (uint16_t)((uint8_t)sh[at + 4] << 8 | (uint8_t)sh[at + 5]);
+}
+
+} // namespace
+
+// HelloRetryRequest for the hybrid to a client that ranks it first but
+// sent only an X25519 share; none to one that ranks X25519 first, or
+// that does not list the hybrid.
+TEST(HskConformMlkem, RetryOnlyWhenTheClientPrefersTheHybrid)
+{
+	Server s;
+	bool hrr = false;
+	EXPECT_EQ(first_answer_group(s, { 0x11ec, 0x001d }, &hrr), 0x11ec);
+	EXPECT_TRUE(hrr);
+	EXPECT_EQ(first_answer_group(s, { 0x001d, 0x11ec }, &hrr), 0x001d);
+	EXPECT_FALSE(hrr);
+	EXPECT_EQ(first_answer_group(s, { 0x001d }, &hrr), 0x001d);
+	EXPECT_FALSE(hrr);
+}
+
+// The retried ClientHello with the hybrid share completes.
+TEST(HskConformMlkem, RetryThenHybridCompletes)
+{
+	Server s;
+	Conn c(s);
+	Client13 cl(ACC_GROUP_X25519MLKEM768);
+	std::string x;
+	PkeyPtr k = share_key(ACC_GROUP_X25519, &x);
+	std::string e = ext(43, vec(1, be(0x0304, 2))) + ext(10, vec(2, list16({ 0x11ec, 0x001d }))) +
+			ext(13, vec(2, list16(kSigalgs))) + ext(51, vec(2, be(0x001d, 2) + vec(2, x)));
+	std::string ch1 = client_hello({ 0x1301 }, e);
+	c.feed(records(REC_HANDSHAKE, ch1));
+	auto msgs = messages_of(c.take_records());
+	ASSERT_FALSE(msgs.empty());
+	std::string hrr = msgs[0].second;
+	ASSERT_TRUE(is_hrr(hrr)) << "not a HelloRetryRequest";
+	std::string cookie = hrr_cookie(hrr);
+	ASSERT_FALSE(cookie.empty());
+	cl.transcript = hs_msg(254, cl.hash(ch1)) + hs_msg(2, hrr);
+	c.feed(records(REC_HANDSHAKE, cl.hello(ext(44, vec(2, cookie)))));
+	cl.read(c);
+	ASSERT_TRUE(cl.server_finished) << "alert " << cl.alert;
+	c.feed(cl.finish());
+	cl.read(c);
+	EXPECT_TRUE(hsk_conn_established(c.c));
+	struct hsk_conn_info info;
+	hsk_conn_info(c.c, &info);
+	EXPECT_EQ(info.group, ACC_GROUP_X25519MLKEM768);
 }
