@@ -1043,26 +1043,28 @@ k_accel(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
 	return 0;
 }
 
+/* A whole number min..max into a 32-bit field. */
 static int
-k_batch_delay_us(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
+ld_u32(struct ld *ld, const yaml_node_t *v, const char *path, uint32_t min, uint32_t max, uint32_t *out)
 {
 	uint64_t n;
 
-	if (ld_uint(ld, v, path, 0, CFG_MAX_BATCH_DELAY_US, &n) != 0)
+	if (ld_uint(ld, v, path, min, max, &n) != 0)
 		return -1;
-	((struct cfg *)obj)->batch_delay_us = (uint32_t)n;
+	*out = (uint32_t)n;
 	return 0;
+}
+
+static int
+k_batch_delay_us(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
+{
+	return ld_u32(ld, v, path, 0, CFG_MAX_BATCH_DELAY_US, &((struct cfg *)obj)->batch_delay_us);
 }
 
 static int
 k_batch_min(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
 {
-	uint64_t n;
-
-	if (ld_uint(ld, v, path, 1, CFG_MAX_BATCH_MIN, &n) != 0)
-		return -1;
-	((struct cfg *)obj)->batch_min = (uint32_t)n;
-	return 0;
+	return ld_u32(ld, v, path, 1, CFG_MAX_BATCH_MIN, &((struct cfg *)obj)->batch_min);
 }
 
 static const struct key batch_keys[] = {
