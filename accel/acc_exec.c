@@ -56,6 +56,10 @@ struct acc_exec {
 	struct acc_group_q q[ACC_GROUPS];
 	size_t nq;
 	size_t pending;
+	/* the bounded flush delay (acc_exec_set_hold): 0 = off */
+	uint32_t hold_us, hold_min;
+	uint64_t held_since; /* when the queued jobs' wait began; UINT64_MAX: not yet */
+	bool hold_expired;   /* the last acc_exec_due said yes because of the deadline */
 	struct acc_stats stats;
 };
 
@@ -72,6 +76,8 @@ acc_exec_new(const char *backend)
 	if (ex == NULL)
 		return NULL;
 	ex->backend = strcmp(backend, "ifma") == 0 ? "ifma" : "openssl";
+	ex->held_since = UINT64_MAX;
+	ex->hold_min = 1;
 	ex->ossl = acc_ossl_new();
 	ex->mlkem = acc_mlkem_new();
 	if (ex->ossl == NULL || ex->mlkem == NULL ||
@@ -162,6 +168,49 @@ acc_exec_ready(const struct acc_exec *ex)
 		if (ex->q[i].n >= ACC_LANES)
 			return true;
 	return false;
+}
+
+void
+acc_exec_set_hold(struct acc_exec *ex, uint32_t delay_us, uint32_t min_jobs)
+{
+	ex->hold_us = delay_us;
+	ex->hold_min = min_jobs > 0 ? min_jobs : 1;
+}
+
+/* The largest group: the most jobs one batch could hold now. */
+static size_t
+acc_exec_largest(const struct acc_exec *ex)
+{
+	size_t most = 0;
+
+	for (size_t i = 0; i < ex->nq; i++)
+		if (ex->q[i].n > most)
+			most = ex->q[i].n;
+	return most;
+}
+
+bool
+acc_exec_due(struct acc_exec *ex, uint64_t now_us)
+{
+	ex->hold_expired = false;
+	if (ex->pending == 0)
+		return false;
+	if (ex->hold_us == 0)
+		return true;
+	if (ex->held_since == UINT64_MAX)
+		ex->held_since = now_us;
+	if (acc_exec_largest(ex) >= ex->hold_min)
+		return true;
+	ex->hold_expired = now_us - ex->held_since >= ex->hold_us;
+	return ex->hold_expired;
+}
+
+uint64_t
+acc_exec_deadline(const struct acc_exec *ex)
+{
+	if (ex->pending == 0 || ex->hold_us == 0 || ex->held_since == UINT64_MAX)
+		return UINT64_MAX;
+	return ex->held_since + ex->hold_us;
 }
 
 /* Whether a job can run on the lanes with key: an RSA signature, or a
@@ -307,6 +356,11 @@ acc_exec_flush(struct acc_exec *ex, acc_done_fn done, void *arg)
 	memcpy(q, ex->q, nq * sizeof(q[0]));
 	ex->nq = 0;
 	ex->pending = 0;
+	ex->held_since = UINT64_MAX; /* jobs the callbacks submit wait anew */
+	ex->stats.flushes++;
+	if (ex->hold_expired)
+		ex->stats.held_flushes++;
+	ex->hold_expired = false;
 	for (i = 0; i < nq; i++) {
 		for (j = q[i].head; j != NULL;) {
 			for (n = 0; j != NULL && n < per; j = j->next)

@@ -33,6 +33,24 @@ size_t acc_exec_pending(const struct acc_exec *ex);
  * so that no finished flight waits for the rest of a poll iteration. */
 bool acc_exec_ready(const struct acc_exec *ex);
 
+/* The bounded flush delay (issue 14, off by default): with delay_us > 0
+ * the executor holds its queued jobs until one group (jobs that can share
+ * a batch: one operation and key) has min_jobs of them, or until delay_us
+ * have passed since the first of them was seen, so that a batching
+ * backend can fill its lanes at some cost in latency. The executor has no
+ * clock: the dataplane passes its own time (microseconds, monotonic) to
+ * acc_exec_due and sleeps at most until acc_exec_deadline. delay_us = 0
+ * turns the hold off; min_jobs is taken as at least 1. */
+void acc_exec_set_hold(struct acc_exec *ex, uint32_t delay_us, uint32_t min_jobs);
+/* Whether the queued jobs are to run at now_us. The first call that finds
+ * jobs queued since the last flush starts their wait at now_us, so the
+ * dataplane passes the time its poll iteration began (no later than the
+ * jobs' submission). Without a hold: whether any job is queued. */
+bool acc_exec_due(struct acc_exec *ex, uint64_t now_us);
+/* When the held jobs must run (UINT64_MAX: nothing held, or the wait has
+ * not started: acc_exec_due was not called since they were queued). */
+uint64_t acc_exec_deadline(const struct acc_exec *ex);
+
 typedef void (*acc_done_fn)(struct acc_job *job, void *arg);
 
 /* Run every queued job and call done(job, arg) for each, in any order,
@@ -49,6 +67,8 @@ struct acc_stats {
 	uint64_t fault_rechecks; /* RSA results recomputed after a failed self-check */
 	uint64_t lane_jobs;      /* jobs run on the IFMA lanes (RSA private operations, X25519) */
 	uint64_t lane_passes;    /* passes of the lanes (4 RSA operations or 8 X25519 multiplications) */
+	uint64_t flushes;        /* acc_exec_flush calls that ran jobs: jobs / flushes is the fill */
+	uint64_t held_flushes;   /* of those, after a hold that ran to its deadline */
 };
 
 void acc_exec_stats(const struct acc_exec *ex, struct acc_stats *out);

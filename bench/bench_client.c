@@ -46,7 +46,7 @@ enum bench_state { ST_CONNECTING, ST_HANDSHAKE, ST_REQUEST, ST_RESPONSE, ST_CLOS
 
 struct bench_conn {
 	int fd;
-	SSL *ssl;
+	SSL *ssl;               /* kept across connections of this slot (SSL_clear) */
 	enum bench_state state;
 	uint32_t events;        /* what epoll waits for now */
 	double t_origin;        /* latency counts from here: the (scheduled) start */
@@ -156,6 +156,10 @@ client_ctx(struct bench_client *cl)
 	 * does, after its response) is not an error here, and libssl would
 	 * otherwise mark the session not resumable (SSL_CTX_remove_session). */
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	/* Read what the socket has in one call: without read-ahead libssl
+	 * reads each record's 5-byte header and then its body, 17 read(2)
+	 * per full TLS 1.2 handshake against tlsoffload (strace -c). */
+	SSL_CTX_set_read_ahead(ctx, 1);
 	/* Full handshakes and session IDs: do not ask for RFC 5077 tickets,
 	 * so the server does not spend a ticket encryption on us. */
 	if (o->resume == BENCH_RESUME_NONE || o->resume == BENCH_RESUME_ID)
@@ -174,9 +178,7 @@ client_ctx(struct bench_client *cl)
 static void
 conn_release(struct bench_client *cl, struct bench_conn *c)
 {
-	if (c->ssl != NULL)
-		SSL_free(c->ssl);
-	c->ssl = NULL;
+	/* The slot keeps its SSL for its next connection (client_ssl). */
 	if (c->fd >= 0) {
 		if (cl->o->linger0) {
 			struct linger lg = { 1, 0 };
@@ -251,12 +253,18 @@ conn_fail_ssl(struct bench_client *cl, struct bench_conn *c, int ssl_err)
 
 /* ---- epoll ---- */
 
+/* Edge-triggered for both directions, set once at the connect: libssl
+ * reports WANT_READ or WANT_WRITE only after the socket said EAGAIN, so
+ * an edge always follows, and no epoll_ctl per state change is needed
+ * (there were 3-4 per connection). */
+#define BENCH_EPOLL_EVENTS (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
+
 static int
 conn_wait(struct bench_client *cl, struct bench_conn *c, uint32_t events)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = c };
 
-	if (c->events == events)
+	if (c->events == events || c->events == BENCH_EPOLL_EVENTS)
 		return 0;
 	c->events = events;
 	return epoll_ctl(cl->ep, EPOLL_CTL_MOD, c->fd, &ev);
@@ -542,13 +550,39 @@ client_wants_resume(struct bench_client *cl)
 	       (double)st->resume_tried + 0.5 <= cl->o->resume_ratio * (double)(started + 1);
 }
 
+/* The slot's SSL for a new connection on c->fd: the one its previous
+ * connection used, reset by SSL_clear (SSL_new costs about as much as
+ * an X25519 multiplication in OpenSSL 3.0: the method's and the
+ * context's settings copied, a dozen allocations; SSL_free as much
+ * again), its socket BIO pointed at the new descriptor, and any session
+ * it kept dropped (SSL_clear keeps a good one for reuse). */
+static int
+client_ssl_reset(struct bench_client *cl, struct bench_conn *c)
+{
+	BIO *bio;
+
+	if (c->ssl != NULL && (!SSL_clear(c->ssl) || !SSL_set_session(c->ssl, NULL))) {
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+	}
+	ERR_clear_error();
+	if (c->ssl == NULL) {
+		c->ssl = SSL_new(cl->ctx);
+		return c->ssl != NULL && SSL_set_fd(c->ssl, c->fd) ? 0 : -1;
+	}
+	bio = SSL_get_rbio(c->ssl);
+	if (bio == NULL || bio != SSL_get_wbio(c->ssl))
+		return SSL_set_fd(c->ssl, c->fd) ? 0 : -1;
+	BIO_set_fd(bio, c->fd, BIO_NOCLOSE);
+	return 0;
+}
+
 static int
 client_ssl(struct bench_client *cl, struct bench_conn *c)
 {
 	const struct bench_opts *o = cl->o;
 
-	c->ssl = SSL_new(cl->ctx);
-	if (c->ssl == NULL || !SSL_set_fd(c->ssl, c->fd))
+	if (client_ssl_reset(cl, c) != 0)
 		return -1;
 	SSL_set_connect_state(c->ssl);
 	if (o->sni != NULL && !SSL_set_tlsext_host_name(c->ssl, o->sni))
@@ -585,9 +619,11 @@ client_start(struct bench_client *cl, double origin, double now)
 	struct bench_conn *c = cl->free_list[--cl->n_free];
 	struct bench_stats *st = &cl->t->st;
 	struct epoll_event ev;
+	SSL *ssl = c->ssl;
 	int one = 1, r;
 
 	memset(c, 0, offsetof(struct bench_conn, hdr));
+	c->ssl = ssl;
 	c->t_origin = origin;
 	c->deadline = now + cl->o->timeout;
 	c->fd = -1;
@@ -617,8 +653,8 @@ client_start(struct bench_client *cl, double origin, double now)
 		return;
 	}
 	c->state = r == 0 ? ST_HANDSHAKE : ST_CONNECTING;
-	c->events = EPOLLOUT;
-	ev = (struct epoll_event){ .events = EPOLLOUT, .data.ptr = c };
+	c->events = BENCH_EPOLL_EVENTS;
+	ev = (struct epoll_event){ .events = BENCH_EPOLL_EVENTS, .data.ptr = c };
 	if (epoll_ctl(cl->ep, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
 		conn_fail(cl, c, BENCH_ERR_RESOURCE, "epoll_ctl");
 		return;
@@ -754,6 +790,8 @@ client_free(struct bench_client *cl)
 {
 	while (cl->head != NULL)
 		conn_release(cl, cl->head);
+	for (unsigned i = 0; cl->pool != NULL && i < cl->t->conns; i++)
+		SSL_free(cl->pool[i].ssl);
 	if (cl->session != NULL)
 		SSL_SESSION_free(cl->session);
 	SSL_CTX_free(cl->ctx);

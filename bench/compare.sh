@@ -204,7 +204,8 @@ start_tlsoffload() {
 
 hz=$(getconf CLK_TCK)
 
-# executor counters of tlsoffload: "jobs batches lane_jobs lane_passes"
+# executor counters of tlsoffload: "jobs flushes lane_jobs lane_passes" (a batch
+# is one job on the OpenSSL backend: the fill is jobs per flush)
 exec_counters() {
 	local n
 	n=$(grep -c 'crypto jobs' "$tmp/tlsoffload.log" || true)
@@ -214,7 +215,7 @@ exec_counters() {
 		sleep 0.05
 	done
 	grep 'crypto jobs' "$tmp/tlsoffload.log" | tail -1 |
-		sed -E 's/.*crypto jobs ([0-9]+) in ([0-9]+) batches \(([0-9]+) jobs in ([0-9]+) IFMA passes.*/\1 \2 \3 \4/'
+		sed -E 's/.*crypto jobs ([0-9]+) in ([0-9]+) batches \(([0-9]+) jobs in ([0-9]+) IFMA passes.* in ([0-9]+) flushes.*/\1 \5 \3 \4/'
 }
 
 # one saturation run: server case round -> a line of runs.tsv
@@ -245,12 +246,12 @@ measure() {
 	d = json.load(open(sys.argv[1]))
 	server, cas, r, ticks, hz = sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6])
 	e0, e1 = [int(x) for x in sys.argv[7].split()], [int(x) for x in sys.argv[8].split()]
-	jobs, batches, ljobs, passes = [b - a for a, b in zip(e0, e1)]
+	jobs, flushes, ljobs, passes = [b - a for a, b in zip(e0, e1)]
 	hs = max(d["handshakes"], 1)
 	h = d["latency_us"]["handshake"]
 	print("\t".join(str(x) for x in (cas, server, r, round(d["handshakes_per_s"], 1),
 	      round(ticks * 1e6 / hz / hs, 1), d["client_cpu_us_per_handshake"], h["p50"], h["p99"],
-	      round(d["resumed_share"], 3), d["errors"], jobs, batches, ljobs, passes)))
+	      round(d["resumed_share"], 3), d["errors"], jobs, flushes, ljobs, passes)))
 	PY
 	tail -1 "$out/runs.tsv" | awk -F'\t' '{printf "  %-16s %-10s round %s: %8.1f handshakes/s, server %7.1f us, client %6.1f us, errors %s\n", $1, $2, $3, $4, $5, $6, $10}'
 }
@@ -311,7 +312,7 @@ wrk_check() {
 }
 
 servers=(nginx haproxy tlsoffload)
-printf 'case\tserver\tround\ths_per_s\tserver_us\tclient_us\tp50_us\tp99_us\tresumed\terrors\tjobs\tbatches\tlane_jobs\tlane_passes\n' >"$out/runs.tsv"
+printf 'case\tserver\tround\ths_per_s\tserver_us\tclient_us\tp50_us\tp99_us\tresumed\terrors\tjobs\tflushes\tlane_jobs\tlane_passes\n' >"$out/runs.tsv"
 printf 'server\tload\trate\ths_per_s\tp50_us\tp90_us\tp99_us\tp999_us\terrors\tlate\n' >"$out/open.tsv"
 echo "compare.sh: cases: $cases; $rounds ABBA round(s) of ${duration}s runs, -c $conns; results in $out" >&2
 for cas in $cases; do
@@ -372,9 +373,9 @@ print()
 fill = []
 for c in cases.split():
     t = [r for r in rows if r["case"] == c and r["server"] == "tlsoffload"]
-    jobs = sum(int(r["jobs"]) for r in t); batches = sum(int(r["batches"]) for r in t)
+    jobs = sum(int(r["jobs"]) for r in t); flushes = sum(int(r["flushes"]) for r in t)
     lj = sum(int(r["lane_jobs"]) for r in t); lp = sum(int(r["lane_passes"]) for r in t)
-    fill.append(f"{titles.get(c, c)}: {jobs / batches if batches else 0:.2f} jobs per flush"
+    fill.append(f"{titles.get(c, c)}: {jobs / flushes if flushes else 0:.2f} jobs per flush"
                 + (f", {lj / lp:.2f} jobs per IFMA pass ({lj} of {jobs} jobs on the lanes)" if lp else ", no IFMA pass"))
 print("tlsoffload's executor at saturation (SIGUSR1 counters over the runs): " + "; ".join(fill) + ".\n")
 speed = dict(l.split() for l in open(f"{out}/speed.txt") if l.strip())

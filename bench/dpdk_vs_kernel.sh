@@ -9,19 +9,22 @@
 #     CPU 0 and the RSA-2048 certificate;
 #   - the client is wrk on CPU 1 with 'Connection: close': one handshake
 #     per request; "full" runs the servers with --resumption off, "resumed"
-#     with resumption on (wrk offers the ticket it got last time);
+#     with resumption on (wrk offers the ticket it got last time); or,
+#     with --client tlsbench, build/tlsbench on CPU 1 (-c C connections in
+#     flight, resumed: --resume psk for TLS 1.3, ticket for 1.2), which
+#     costs less than half of wrk's CPU per handshake (RESULTS.md);
 #   - server CPU: the kernel worker's utime + stime (/proc/PID/stat); the
 #     dpdk worker spins at 100 %, so its busy cycles (iterations that found
 #     work, from its SIGUSR1 counters) as a fraction of all its cycles,
 #     times the run's wall time;
 #   - runs alternate between the servers; medians are printed.
 # Usage: bench/dpdk_vs_kernel.sh [--duration S] [--runs N] [--connections C] [--tls 1.2|1.3]
-#            [--bin build/tlsoffload]
+#            [--bin build/tlsoffload] [--client wrk|tlsbench] [--tlsbench build/tlsbench]
 # Needs root, wrk (scripts/deps.sh bench) and a build with DPDK.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-duration=5 runs=3 conns=16 tls=1.3 bin=build/tlsoffload
+duration=5 runs=3 conns=16 tls=1.3 bin=build/tlsoffload client=wrk tb=build/tlsbench
 while [ $# -gt 0 ]; do
 	case $1 in
 	--duration) duration=$2; shift 2 ;;
@@ -29,10 +32,12 @@ while [ $# -gt 0 ]; do
 	--connections) conns=$2; shift 2 ;;
 	--tls) tls=$2; shift 2 ;;
 	--bin) bin=$2; shift 2 ;;
+	--client) client=$2; shift 2 ;;
+	--tlsbench) tb=$2; shift 2 ;;
 	*) echo "unknown argument $1" >&2; exit 2 ;;
 	esac
 done
-bin=$(readlink -f "$bin")
+bin=$(readlink -f "$bin") tb=$(readlink -f "$tb")
 NS=tlso-bench-$$
 tmp=$(mktemp -d /tmp/tlso-bench.XXXXXX)
 kpid= dpid=
@@ -93,15 +98,24 @@ wrk_run() { # url -> requests/s
 	in_ns taskset -c 1 wrk -t1 -c"$conns" -d"${duration}s" -H 'Connection: close' "$1" |
 		awk '/requests in/ {print $1}'
 }
+tlsbench_run() { # mode host:port -> handshakes
+	local res=none
+	[ "$1" = on ] && res=$([ "$tls" = 1.2 ] && echo ticket || echo psk)
+	in_ns "$tb" -q --json --cores 1 -c "$conns" -d "$duration" --tls "$tls" --resume "$res" "$2" |
+		python3 -c 'import json, sys; d = json.load(sys.stdin); print(round(d["handshakes_per_s"] * d["elapsed_s"]))'
+}
+client_run() { # mode host:port -> handshakes (requests)
+	if [ "$client" = tlsbench ]; then tlsbench_run "$1" "$2"; else wrk_run "https://$2/"; fi
+}
 measure() { # mode -> "kernel_rate kernel_us dpdk_rate dpdk_us dpdk_busy_pct"
 	local t0 t1 k d b0 a0 b1 a1
 	start_kernel "$1" >&2
 	t0=$(ticks "$kpid")
-	k=$(wrk_run https://127.0.0.1:8443/)
+	k=$(client_run "$1" 127.0.0.1:8443)
 	t1=$(ticks "$kpid")
 	start_dpdk "$1" >&2
 	read -r b0 a0 < <(busy)
-	d=$(wrk_run https://198.18.0.2/)
+	d=$(client_run "$1" 198.18.0.2:443)
 	read -r b1 a1 < <(busy)
 	stop
 	python3 -c "
@@ -112,7 +126,7 @@ dus = frac * $duration * 1e6 / max($d, 1)
 print(f'{k:.0f} {kus:.1f} {d:.0f} {dus:.1f} {100 * frac:.0f}')"
 }
 
-echo "tls=$tls suite=$ciphers duration=${duration}s runs=$runs connections=$conns (wrk on CPU 1, servers on CPU 0)"
+echo "tls=$tls suite=$ciphers duration=${duration}s runs=$runs connections=$conns ($client on CPU 1, servers on CPU 0)"
 for mode in off on; do
 	label=$([ "$mode" = off ] && echo full || echo resumed)
 	rows=()

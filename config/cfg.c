@@ -157,6 +157,7 @@ cfg_init(struct cfg *cfg)
 	cfg->proxy.health_fall = CFG_DEFAULT_HEALTH_FALL;
 	cfg->proxy.proxy_protocol = CFG_PROXY_PROTOCOL_OFF;
 	cfg->accel = CFG_ACCEL_AUTO;
+	cfg->batch_min = CFG_DEFAULT_BATCH_MIN;
 	cfg->log_level = CFG_LOG_INFO;
 }
 
@@ -532,6 +533,10 @@ cfg_usage(FILE *out)
 	      "  --max-handshake-message SIZE  largest handshake message taken (default 64k;\n"
 	      "                            16k..16m-1), per listener\n"
 	      "  --accel auto|openssl|ifma crypto backend (default auto: IFMA when the CPU has it)\n"
+	      "  --batch-delay-us N        hold queued crypto jobs up to N us to fill a batch\n"
+	      "                            (default 0: off; at most 10000)\n"
+	      "  --batch-min K             with --batch-delay-us: run at once when K jobs of one\n"
+	      "                            operation and key are queued (default 8)\n"
 	      "  --log-level LEVEL         error, warn, info (default) or debug\n"
 	      "  --dpdk-prefix N           dpdk: the listen addresses' subnet length (default 24)\n"
 	      "  --dpdk-gateway ADDR       dpdk: next hop for peers outside that subnet\n"
@@ -648,6 +653,7 @@ cfg_print(const struct cfg *cfg, FILE *out)
 	fprintf(out, "limits:\n  max_conns: %u\n  max_handshakes: %u\n  conn_buffer: %u\n", cfg->max_conns,
 		cfg->max_handshakes, cfg->conn_buffer);
 	fprintf(out, "accel: %s\n", cfg_accel_name(cfg->accel));
+	fprintf(out, "batch:\n  delay_us: %u\n  min: %u\n", cfg->batch_delay_us, cfg->batch_min);
 	fprintf(out, "log_level: %s\n", cfg_log_level_name(cfg->log_level));
 	fputs("dpdk:\n", out);
 	put_list(out, "  ", "eal_args", cfg->eal_args, cfg->n_eal_args);

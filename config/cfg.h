@@ -58,6 +58,11 @@ extern "C" {
 #define CFG_MAX_MAX_CONNS 1000000
 #define CFG_DEFAULT_MAX_HANDSHAKES 2048    /* handshakes in flight per worker */
 #define CFG_DEFAULT_CONN_BUFFER (256u << 10) /* kernel socket buffer each way */
+/* The bounded flush delay (issue 14): off by default; at most 10 ms, as
+ * every held handshake waits for it; a batch of the IFMA lanes is 8. */
+#define CFG_MAX_BATCH_DELAY_US 10000
+#define CFG_DEFAULT_BATCH_MIN 8
+#define CFG_MAX_BATCH_MIN 64
 #define CFG_MIN_CONN_BUFFER (4u << 10)
 #define CFG_MAX_CONN_BUFFER (64u << 20)
 /* Largest handshake message: 131,396 bytes, the largest ClientHello the
@@ -227,6 +232,11 @@ struct cfg {
 	uint32_t max_handshakes;   /* per worker, not yet established (CFG_DEFAULT_MAX_HANDSHAKES) */
 	uint32_t conn_buffer;      /* bytes (CFG_DEFAULT_CONN_BUFFER) */
 	enum cfg_accel accel;
+	/* batch: a worker holds its queued crypto jobs until batch_min of one
+	 * operation and key are queued or batch_delay_us have passed
+	 * (acc_exec_set_hold); 0: flush at the end of every poll iteration */
+	uint32_t batch_delay_us;
+	uint32_t batch_min;        /* 1..CFG_MAX_BATCH_MIN (CFG_DEFAULT_BATCH_MIN) */
 	enum cfg_log_level log_level;
 	char *eal_args[CFG_MAX_EAL_ARGS]; /* dpdk dataplane, without argv[0] */
 	size_t n_eal_args;

@@ -46,6 +46,8 @@ enum opt_id {
 	O_MAX_HANDSHAKES,
 	O_CONN_BUFFER,
 	O_MAX_HS_MESSAGE,
+	O_BATCH_DELAY,
+	O_BATCH_MIN,
 };
 
 struct opt {
@@ -94,6 +96,8 @@ static const struct opt opts[] = {
 	{"--max-handshakes", O_MAX_HANDSHAKES, true},
 	{"--conn-buffer", O_CONN_BUFFER, true},
 	{"--max-handshake-message", O_MAX_HS_MESSAGE, true},
+	{"--batch-delay-us", O_BATCH_DELAY, true},
+	{"--batch-min", O_BATCH_MIN, true},
 };
 
 /* The option of arg ("--workers" or "--workers=4"); *inline_val gets the
@@ -438,6 +442,17 @@ arg_apply(struct cfg *cfg, struct args *a, const struct opt *o, const char *flag
 			cfg->max_conns = (uint32_t)n;
 		else
 			cfg->max_handshakes = (uint32_t)n;
+		return 0;
+	case O_BATCH_DELAY:
+	case O_BATCH_MIN:
+		if (cfg_value_parse_uint(val, o->id == O_BATCH_MIN ? 1 : 0,
+					 o->id == O_BATCH_MIN ? CFG_MAX_BATCH_MIN : CFG_MAX_BATCH_DELAY_US, &n, why,
+					 sizeof(why)) != 0)
+			return cfg_errf(err, errlen, "%s: %s", flag, why);
+		if (o->id == O_BATCH_MIN)
+			cfg->batch_min = (uint32_t)n;
+		else
+			cfg->batch_delay_us = (uint32_t)n;
 		return 0;
 	case O_CONN_BUFFER:
 		if (arg_size(flag, val, CFG_MIN_CONN_BUFFER, CFG_MAX_CONN_BUFFER, &n, err, errlen) != 0)

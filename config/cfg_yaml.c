@@ -1043,6 +1043,42 @@ k_accel(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
 	return 0;
 }
 
+/* A whole number min..max into a 32-bit field. */
+static int
+ld_u32(struct ld *ld, const yaml_node_t *v, const char *path, uint32_t min, uint32_t max, uint32_t *out)
+{
+	uint64_t n;
+
+	if (ld_uint(ld, v, path, min, max, &n) != 0)
+		return -1;
+	*out = (uint32_t)n;
+	return 0;
+}
+
+static int
+k_batch_delay_us(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
+{
+	return ld_u32(ld, v, path, 0, CFG_MAX_BATCH_DELAY_US, &((struct cfg *)obj)->batch_delay_us);
+}
+
+static int
+k_batch_min(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
+{
+	return ld_u32(ld, v, path, 1, CFG_MAX_BATCH_MIN, &((struct cfg *)obj)->batch_min);
+}
+
+static const struct key batch_keys[] = {
+	{"delay_us", k_batch_delay_us},
+	{"min", k_batch_min},
+	{NULL, NULL},
+};
+
+static int
+k_batch(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
+{
+	return ld_map(ld, v, path, batch_keys, obj);
+}
+
 static int
 k_log_level(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
 {
@@ -1152,6 +1188,7 @@ static const struct key top_keys[] = {
 	{"idle_timeout", k_idle_timeout},
 	{"limits", k_limits},
 	{"accel", k_accel},
+	{"batch", k_batch},
 	{"log_level", k_log_level},
 	{"dpdk", k_dpdk},
 	{"tls", k_tls},

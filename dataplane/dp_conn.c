@@ -471,6 +471,7 @@ dp_app_init(struct dp_app *a, unsigned id, const struct cfg *cfg, struct hsk_ses
 		dp_log(DP_LOG_ERROR, "worker %u: crypto backend '%s' is not available here", id, backend);
 		return -1;
 	}
+	acc_exec_set_hold(a->hw.exec, cfg->batch_delay_us, cfg->batch_min);
 	return 0;
 }
 
@@ -478,24 +479,48 @@ void
 dp_app_tick(struct dp_app *a, uint64_t now_ms)
 {
 	a->now_ms = now_ms;
+	a->now_us = now_ms * 1000;
 	a->hw.now_s = now_ms / 1000;
 }
 
+void
+dp_app_tick_us(struct dp_app *a, uint64_t now_us)
+{
+	dp_app_tick(a, now_us / 1000);
+	a->now_us = now_us;
+}
+
+/* Jobs left queued after the iteration are either held (their wait began
+ * in dp_app_run_jobs: a deadline) or submitted by the last completions
+ * and worth running at once (no hold: no deadline). */
 bool
 dp_app_busy(const struct dp_app *a)
 {
-	return a->hw.exec != NULL && acc_exec_pending(a->hw.exec) > 0;
+	uint64_t deadline;
+
+	if (a->hw.exec == NULL || acc_exec_pending(a->hw.exec) == 0)
+		return false;
+	deadline = acc_exec_deadline(a->hw.exec);
+	return deadline == UINT64_MAX || deadline <= a->now_us;
+}
+
+uint64_t
+dp_app_deadline_us(const struct dp_app *a)
+{
+	return a->hw.exec != NULL ? acc_exec_deadline(a->hw.exec) : UINT64_MAX;
 }
 
 /* Run the queued jobs (their owners go on as each batch is done); again
  * while the jobs those submitted (a signature after its key share) gain
- * nothing from waiting for the next iteration. */
+ * nothing from waiting for the next iteration. With the bounded flush
+ * delay, only when the executor says they are due: held jobs wait for
+ * more of their kind or their deadline. */
 static void
 dp_app_run_jobs(struct dp_app *a)
 {
-	while (acc_exec_pending(a->hw.exec) > 0) {
+	while (acc_exec_due(a->hw.exec, a->now_us)) {
 		acc_exec_flush(a->hw.exec, dp_app_on_done, a);
-		if (!acc_exec_ready(a->hw.exec))
+		if (a->cfg->batch_delay_us == 0 && !acc_exec_ready(a->hw.exec))
 			break;
 	}
 }
@@ -581,12 +606,13 @@ dp_app_log_stats(const struct dp_app *a, int cpu)
 	dp_log(DP_LOG_INFO,
 	       "worker %u (cpu %d): accepted %llu, handshakes full %llu resumed %llu failed %llu, "
 	       "requests %llu, timeouts %llu; crypto jobs %llu in %llu batches (%llu jobs in %llu "
-	       "IFMA passes, %llu fault rechecks)",
+	       "IFMA passes, %llu fault rechecks) in %llu flushes (%llu held to the deadline)",
 	       a->id, cpu, (unsigned long long)a->stats.accepted,
 	       (unsigned long long)__atomic_load_n(&a->hw.handshakes_full, __ATOMIC_RELAXED),
 	       (unsigned long long)__atomic_load_n(&a->hw.handshakes_resumed, __ATOMIC_RELAXED),
 	       (unsigned long long)__atomic_load_n(&a->hw.handshake_failures, __ATOMIC_RELAXED),
 	       (unsigned long long)a->stats.requests, (unsigned long long)a->stats.timeouts,
 	       (unsigned long long)as.jobs, (unsigned long long)as.batches, (unsigned long long)as.lane_jobs,
-	       (unsigned long long)as.lane_passes, (unsigned long long)as.fault_rechecks);
+	       (unsigned long long)as.lane_passes, (unsigned long long)as.fault_rechecks,
+	       (unsigned long long)as.flushes, (unsigned long long)as.held_flushes);
 }

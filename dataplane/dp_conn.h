@@ -88,6 +88,7 @@ struct dp_app {
 	size_t n_conns;
 	size_t n_handshaking;      /* connections not yet established */
 	uint64_t now_ms, next_timer_ms;
+	uint64_t now_us;           /* the iteration's clock, for the bounded flush delay */
 	struct dp_app_stats stats;
 	uint64_t trimmed_at;       /* stats.closed at the last malloc_trim */
 	struct acc_stats acc;      /* the executor's counters, kept at teardown */
@@ -100,8 +101,14 @@ int dp_app_init(struct dp_app *a, unsigned id, const struct cfg *cfg, struct hsk
 void dp_app_teardown(struct dp_app *a);
 /* The clock of this iteration (milliseconds, monotonic). */
 void dp_app_tick(struct dp_app *a, uint64_t now_ms);
-/* Whether the next poll must not sleep (jobs queued). */
+/* The same in microseconds (also sets now_ms): the dataplanes' poll loops
+ * use it, as the bounded flush delay counts microseconds. */
+void dp_app_tick_us(struct dp_app *a, uint64_t now_us);
+/* Whether the next poll must not sleep (jobs queued and not held). */
 bool dp_app_busy(const struct dp_app *a);
+/* When the jobs held by the bounded flush delay must run (the dataplane's
+ * microsecond clock): the poll must wake by then. UINT64_MAX: none held. */
+uint64_t dp_app_deadline_us(const struct dp_app *a);
 /* End of the poll iteration: run the crypto jobs, each owner going on
  * (its flight sent) as soon as its batch is done, and every
  * DP_APP_TIMER_MS the handshake and idle timeouts. */

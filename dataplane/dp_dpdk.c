@@ -67,7 +67,7 @@ struct dpk {
 	bool steer;                  /* software steering of TCP flows */
 	bool tx_csum, rx_csum;       /* the port's IPv4 + TCP checksum offloads */
 	bool closed;                 /* the port is stopped: frames are dropped */
-	uint64_t tsc_per_ms;
+	uint64_t tsc_per_ms, tsc_per_us;
 	struct dpk_worker *ws;
 };
 
@@ -272,10 +272,13 @@ dpk_worker_loop(struct dpk *k, struct dpk_worker *w)
 
 	while (!atomic_load_explicit(&dpk_stop, memory_order_relaxed)) {
 		unsigned got = 0, n;
-		uint64_t now_ms = dpk_now_ms(k), t1;
+		uint64_t now_us = rte_rdtsc() / k->tsc_per_us, t1;
 		bool busy;
 
-		dp_ns_tick(&w->ns, now_ms);
+		/* microseconds for the bounded flush delay: the loop spins, so
+		 * held jobs run in the first iteration past their deadline */
+		dp_ns_tick(&w->ns, now_us / 1000);
+		dp_app_tick_us(&w->ns.app, now_us);
 		if (w->rxq >= 0) {
 			n = rte_eth_rx_burst(k->port, (uint16_t)w->rxq, pkts, DPK_BURST);
 			w->st.rx += n;
@@ -541,6 +544,9 @@ dp_dpdk_run(const struct cfg *cfg, struct hsk_ctx *ctxs, struct hsk_sess_cache *
 	k.tsc_per_ms = rte_get_tsc_hz() / 1000;
 	if (k.tsc_per_ms == 0)
 		k.tsc_per_ms = 1;
+	k.tsc_per_us = rte_get_tsc_hz() / 1000000;
+	if (k.tsc_per_us == 0)
+		k.tsc_per_us = 1;
 	k.ws = calloc(k.n, sizeof(*k.ws));
 	if (k.ws == NULL)
 		goto out_eal;

@@ -58,6 +58,42 @@ dp_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+static uint64_t
+dp_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Wait for events: not at all while crypto jobs are due, at most until
+ * the deadline of jobs the bounded flush delay holds (in microseconds:
+ * epoll_pwait2; a 200 us delay cannot wait for epoll_wait's whole
+ * milliseconds), else up to the timer period. */
+static int
+dp_worker_wait(struct dp_worker *w, struct epoll_event *evs)
+{
+	uint64_t deadline = dp_app_deadline_us(&w->app), now, wait;
+	struct timespec ts;
+	int n;
+
+	if (dp_app_busy(&w->app))
+		return epoll_wait(w->ep, evs, DP_EVENTS, 0);
+	if (deadline == UINT64_MAX)
+		return epoll_wait(w->ep, evs, DP_EVENTS, DP_TIMER_MS);
+	now = dp_now_us();
+	wait = deadline > now ? deadline - now : 0;
+	if (wait > DP_TIMER_MS * 1000)
+		wait = DP_TIMER_MS * 1000;
+	ts.tv_sec = 0;
+	ts.tv_nsec = (long)(wait * 1000);
+	n = epoll_pwait2(w->ep, evs, DP_EVENTS, &ts, NULL);
+	if (n < 0 && errno == ENOSYS) /* before Linux 5.11: milliseconds, rounded up */
+		n = epoll_wait(w->ep, evs, DP_EVENTS, (int)((wait + 999) / 1000));
+	return n;
+}
+
 /* ---- the socket transport ---- */
 
 /* One send or read, retried on EINTR; "again" and errors as dp_conn wants. */
@@ -221,9 +257,9 @@ dp_worker_loop(struct dp_worker *w)
 	struct epoll_event evs[DP_EVENTS];
 
 	while (!atomic_load_explicit(&dp_stop, memory_order_relaxed)) {
-		int n = epoll_wait(w->ep, evs, DP_EVENTS, dp_app_busy(&w->app) ? 0 : DP_TIMER_MS);
+		int n = dp_worker_wait(w, evs);
 
-		dp_app_tick(&w->app, dp_now_ms());
+		dp_app_tick_us(&w->app, dp_now_us());
 		if (w->app.pool != NULL)
 			dp_proxy_tick(w->app.pool, w->app.now_ms);
 		for (int i = 0; i < n; i++) {

@@ -512,6 +512,168 @@ TEST(AccExec, ReadyAtOnceWithoutLanes)
 	EVP_PKEY_free(pk);
 }
 
+// The bounded flush delay (issue 14): jobs are held while the largest
+// group is below min_jobs and the deadline (delay_us after the first
+// acc_exec_due that saw them) has not passed; off, any job is due at once.
+struct Held {
+	EVP_PKEY *pk[2] = { gen("EC", "P-256"), gen("EC", "P-256") };
+	acc_key *key[2] = { acc_key_from_evp(pk[0]), acc_key_from_evp(pk[1]) };
+	Exec e;
+	uint8_t dg[32] = { 1 };
+	uint8_t sig[16][128];
+	acc_job js[16];
+	size_t n = 0;
+	~Held()
+	{
+		for (int i = 0; i < 2; i++) {
+			acc_key_free(key[i]);
+			EVP_PKEY_free(pk[i]);
+		}
+	}
+	void submit(int which)
+	{
+		js[n] = sign_job(key[which], 0x0403, dg, 32, sig[n], sizeof(sig[n]));
+		acc_exec_submit(e.ex, &js[n]);
+		n++;
+	}
+	size_t flush() { return acc_exec_flush(e.ex, [](acc_job *, void *) {}, nullptr); }
+};
+
+TEST(AccExecHold, OffByDefault)
+{
+	Held h;
+	EXPECT_FALSE(acc_exec_due(h.e.ex, 1000));
+	h.submit(0);
+	EXPECT_TRUE(acc_exec_due(h.e.ex, 1000));
+	EXPECT_EQ(acc_exec_deadline(h.e.ex), UINT64_MAX);
+	EXPECT_EQ(h.flush(), 1u);
+	acc_exec_set_hold(h.e.ex, 0, 8); // a delay of 0 is off too
+	h.submit(0);
+	EXPECT_TRUE(acc_exec_due(h.e.ex, 1000));
+}
+
+TEST(AccExecHold, HeldBelowMinUntilTheDeadline)
+{
+	Held h;
+	acc_exec_set_hold(h.e.ex, 200, 8);
+	for (int i = 0; i < 3; i++)
+		h.submit(0);
+	EXPECT_EQ(acc_exec_deadline(h.e.ex), UINT64_MAX); // the wait starts at the first due
+	EXPECT_FALSE(acc_exec_due(h.e.ex, 1000));
+	EXPECT_EQ(acc_exec_deadline(h.e.ex), 1200u);
+	h.submit(0);
+	EXPECT_FALSE(acc_exec_due(h.e.ex, 1100)); // a later job does not move it
+	EXPECT_EQ(acc_exec_deadline(h.e.ex), 1200u);
+	EXPECT_FALSE(acc_exec_due(h.e.ex, 1199));
+	EXPECT_TRUE(acc_exec_due(h.e.ex, 1200));
+	EXPECT_EQ(h.flush(), 4u);
+	EXPECT_EQ(acc_exec_deadline(h.e.ex), UINT64_MAX);
+	acc_stats st;
+	acc_exec_stats(h.e.ex, &st);
+	EXPECT_EQ(st.flushes, 1u);
+	EXPECT_EQ(st.held_flushes, 1u);
+	for (int i = 0; i < 4; i++)
+		EXPECT_EQ(h.js[i].status, ACC_DONE);
+}
+
+TEST(AccExecHold, FlushedAtMinOfOneGroup)
+{
+	Held h;
+	acc_exec_set_hold(h.e.ex, 200, 4);
+	// 3 + 3 jobs of two keys: two groups of 3, below 4 each
+	for (int i = 0; i < 6; i++)
+		h.submit(i % 2);
+	EXPECT_FALSE(acc_exec_due(h.e.ex, 5000));
+	h.submit(1); // the second key's group reaches 4
+	EXPECT_TRUE(acc_exec_due(h.e.ex, 5001));
+	EXPECT_EQ(h.flush(), 7u); // everything queued goes, not only that group
+	acc_stats st;
+	acc_exec_stats(h.e.ex, &st);
+	EXPECT_EQ(st.flushes, 1u);
+	EXPECT_EQ(st.held_flushes, 0u);
+	// min 1: nothing is ever held
+	acc_exec_set_hold(h.e.ex, 200, 1);
+	h.submit(0);
+	EXPECT_TRUE(acc_exec_due(h.e.ex, 6000));
+}
+
+// Jobs submitted by the done callbacks start a wait of their own.
+TEST(AccExecHold, ResubmittedJobsWaitAnew)
+{
+	Held h;
+	acc_exec_set_hold(h.e.ex, 200, 8);
+	h.submit(0);
+	EXPECT_FALSE(acc_exec_due(h.e.ex, 1000));
+	ASSERT_TRUE(acc_exec_due(h.e.ex, 1250));
+	struct Ctx {
+		Held *h;
+	} ctx = { &h };
+	EXPECT_EQ(acc_exec_flush(
+			  h.e.ex, [](acc_job *, void *a) { static_cast<Ctx *>(a)->h->submit(1); }, &ctx),
+		  1u);
+	EXPECT_EQ(acc_exec_pending(h.e.ex), 1u);
+	EXPECT_EQ(acc_exec_deadline(h.e.ex), UINT64_MAX);
+	EXPECT_FALSE(acc_exec_due(h.e.ex, 1300));
+	EXPECT_EQ(acc_exec_deadline(h.e.ex), 1500u);
+}
+
+// A dataplane's loop on a simulated clock: jobs arrive at pseudo-random
+// times (submitted in the iteration that reads them, at its clock); the
+// poll sleeps until the next arrival or the held jobs' deadline and wakes
+// up to `slack` late (a poll's granularity). No job waits longer than
+// delay + slack, and under a dense arrival rate batches of min_jobs form
+// before the deadline.
+TEST(AccExecHold, NeverLaterThanTheDelayPlusOnePoll)
+{
+	const uint64_t delay = 200, slack = 37;
+	for (uint64_t gap : { 10u, 60u, 150u, 400u }) {
+		Held h;
+		acc_exec_set_hold(h.e.ex, (uint32_t)delay, 4);
+		uint64_t now = 0, next_arrival = 0, submitted_at[16] = {}, worst = 0, rng = 12345;
+		size_t flushed_full = 0, flushes = 0;
+		struct Ctx {
+			uint64_t now, *submitted_at, *worst;
+			acc_job *base;
+		} ctx = { 0, submitted_at, &worst, h.js };
+		for (int it = 0; it < 400; it++) {
+			if (now >= next_arrival && h.n < 16) {
+				submitted_at[h.n] = now;
+				h.submit(0);
+				rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+				next_arrival = now + gap / 2 + (rng >> 33) % gap;
+			}
+			if (acc_exec_due(h.e.ex, now)) {
+				flushed_full += acc_exec_pending(h.e.ex) >= 4;
+				flushes++;
+				ctx.now = now;
+				acc_exec_flush(
+					h.e.ex,
+					[](acc_job *j, void *a) {
+						Ctx *c = static_cast<Ctx *>(a);
+						uint64_t waited = c->now - c->submitted_at[j - c->base];
+						if (waited > *c->worst)
+							*c->worst = waited;
+					},
+					&ctx);
+				h.n = 0; // every job is back: reuse the slots
+			}
+			uint64_t wake = next_arrival;
+			if (acc_exec_deadline(h.e.ex) < wake)
+				wake = acc_exec_deadline(h.e.ex);
+			rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+			now = (wake > now ? wake : now) + (rng >> 33) % (slack + 1);
+		}
+		EXPECT_GT(flushes, 10u) << gap;
+		EXPECT_LE(worst, delay + slack) << gap;
+		if (gap <= 60) {
+			EXPECT_GT(flushed_full * 2, flushes) << gap; // mostly full batches
+		}
+		if (gap >= 400) {
+			EXPECT_EQ(flushed_full, 0u) << gap; // lone jobs, each after its delay
+		}
+	}
+}
+
 TEST(AccKey, LoadPem)
 {
 	char err[256];

@@ -487,6 +487,25 @@ TEST(CfgFile, Limits)
 	EXPECT_NE(validate(&d.c).find("max_handshakes must be 1..max_conns (10)"), std::string::npos);
 }
 
+// The bounded flush delay (issue 14): off by default, from the file and
+// from the command line, which wins.
+TEST(CfgFile, BatchDelay)
+{
+	TempDir dir;
+	Cfg d;
+	EXPECT_EQ(d.c.batch_delay_us, 0u);
+	EXPECT_EQ(d.c.batch_min, 8u);
+	Cfg c;
+	std::string err;
+	ASSERT_EQ(load_text(dir, &c.c, "batch:\n  delay_us: 200\n  min: 4\n", &err), 0) << err;
+	EXPECT_EQ(c.c.batch_delay_us, 200u);
+	EXPECT_EQ(c.c.batch_min, 4u);
+	ASSERT_EQ(parse(&c.c, {"--batch-delay-us", "350", "--batch-min=6"}, &err), CFG_ARGS_OK) << err;
+	EXPECT_EQ(c.c.batch_delay_us, 350u);
+	EXPECT_EQ(c.c.batch_min, 6u);
+	EXPECT_NE(print(&c.c).find("batch:\n  delay_us: 350\n  min: 6\n"), std::string::npos);
+}
+
 TEST(CfgFile, Tickets)
 {
 	TempDir dir;
@@ -589,6 +608,9 @@ static const BadFile bad_files[] = {
 	{"limits:\n  max_conns: 0\n", 2, 14, "out of range"},
 	{"limits:\n  max_handshakes: many\n", 2, 19, "not a whole number"},
 	{"limits:\n  conn_buffer: 1k\n", 2, 16, "at least 4096 bytes"},
+	{"batch:\n  delay_us: 20ms\n", 2, 13, "not a whole number"},
+	{"batch:\n  min: 65\n", 2, 8, "out of range"},
+	{"batch: 200\n", 1, 8, "expected a mapping"},
 	{"limits:\n  conn_buffer: 1g\n", 2, 16, "too large"},
 	{"limits:\n  max_streams: 1\n", 2, 3, "unknown key 'max_streams'"},
 	{"tls:\n  max_handshake_message: 1k\n", 2, 26, "at least 16384 bytes"},
@@ -672,7 +694,7 @@ TEST(CfgArgs, UsageShowsTheDesignCommandLine)
 				 "--check-config", "--log-level LEVEL", "--version", "-- EAL arguments", "--accel",
 				 "--ciphers", "--client-auth", "--ca FILE", "--handshake-timeout", "--session-cache",
 				 "--max-conns N", "--max-handshakes N", "--conn-buffer SIZE", "--max-handshake-message SIZE",
-				 "--idle-timeout"})
+				 "--idle-timeout", "--batch-delay-us N", "--batch-min K"})
 		EXPECT_NE(s.find(flag), std::string::npos) << flag;
 }
 
@@ -903,6 +925,8 @@ TEST(CfgArgs, ErrorsSayWhichFlag)
 		{{"--max-conns", "0"}, "--max-conns: 0 is out of range"},
 		{{"--max-handshakes", "x"}, "--max-handshakes: 'x' is not a whole number"},
 		{{"--conn-buffer", "100"}, "--conn-buffer: at least 4096 bytes"},
+		{{"--batch-delay-us", "10001"}, "--batch-delay-us: 10001 is out of range"},
+		{{"--batch-min", "0"}, "--batch-min: 0 is out of range"},
 		{{"--max-handshake-message", "8k"}, "--max-handshake-message: at least 16384 bytes"},
 		{{"--max-handshake-message", "16m"}, "--max-handshake-message: "},
 		{{"--check-config=1"}, "unknown option '--check-config=1'"},
