@@ -11,6 +11,7 @@
 #include "cfg.h"
 #include "cfg_value.h"
 #include "dp_backend.h"
+#include "dp_be_sock.h"
 
 namespace {
 
@@ -32,7 +33,7 @@ struct Pool {
 	void
 	start(unsigned worker = 0, int ep = -1)
 	{
-		p = dp_pool_new(&c, worker, ep);
+		p = dp_pool_new(&c, worker, &dp_be_sock_ops, (void *)(intptr_t)ep);
 		ASSERT_NE(p, nullptr);
 	}
 	~Pool()
@@ -143,7 +144,7 @@ TEST(DpBackend, HealthChecksOverEpoll)
 		struct epoll_event evs[4];
 		int n = epoll_wait(ep, evs, 4, 1000);
 		for (int i = 0; i < n; i++)
-			dp_pool_check_event(static_cast<struct dp_backend *>(evs[i].data.ptr), evs[i].events);
+			dp_be_sock_event(evs[i].data.ptr, evs[i].events);
 	}
 	EXPECT_TRUE(t.p->be[0].up);
 	EXPECT_FALSE(t.p->be[1].up);
