@@ -16,10 +16,11 @@
  * so that the backend's replies arrive where the connection lives
  * (dpk_port_ok): with software steering, the same hash of the reply's
  * 4-tuple; with RSS, the port's Toeplitz hash (its key and redirection
- * table, read from the port) of the reply's 4-tuple; a port that does not
- * tell them gets software steering on top of its queues. net_tap needs
- * nothing: the kernel sends a flow's frames to the queue the flow's last
- * frame was written to (tun's automatic queue selection), the SYN's. */
+ * table, read from the port) of the reply's 4-tuple. A port that does not
+ * tell them gets software steering on top of its queues, and so does
+ * net_tap, whose "RSS" is the kernel's tun queue selection (a flow hash
+ * of its own and a table of recent flows): replies to our SYNs were seen
+ * on the other worker's queue about half of the time with two workers. */
 #include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -80,8 +81,6 @@ struct dpk {
 	bool steer;                  /* software steering of TCP flows */
 	bool tx_csum, rx_csum;       /* the port's IPv4 + TCP checksum offloads */
 	bool closed;                 /* the port is stopped: frames are dropped */
-	bool rss_known;              /* the port's RSS key and RETA are below */
-	bool tap;                    /* net_tap: replies follow the queue of the flow's SYN */
 	uint8_t rss_key[DPK_RSS_KEY];
 	uint16_t reta[DPK_RETA];
 	uint16_t reta_size;
@@ -176,8 +175,10 @@ dpk_hash(const struct dpk *k, uint32_t src, uint32_t dst, uint32_t ports)
 
 	h = (h ^ dst) * 2246822519u;
 	h = (h ^ ports) * 3266489917u;
-	h ^= h >> 15;
-	return h % k->n;
+	/* the high bits, which every input bit reaches (the low ones of a
+	 * product see only the low bits of its factors: with h % n the
+	 * port of an active open could not choose the worker) */
+	return (unsigned)(((uint64_t)h * k->n) >> 32);
 }
 
 /* The worker owning a frame's TCP flow (hash of the 4-tuple), or -1 for
@@ -211,7 +212,7 @@ dpk_port_ok(void *arg, uint32_t laddr, uint32_t raddr, uint16_t lport, uint16_t 
 	const struct dpk_worker *w = arg;
 	const struct dpk *k = w->k;
 
-	if (k->n == 1 || (!k->steer && k->tap))
+	if (k->n == 1)
 		return true;
 	if (k->steer) {
 		/* the reply's frame: from raddr:rport to laddr:lport */
@@ -247,22 +248,20 @@ dpk_rss_learn(struct dpk *k, const struct rte_eth_dev_info *info)
 	struct rte_eth_rss_reta_entry64 reta[DPK_RETA / RTE_ETH_RETA_GROUP_SIZE];
 	const char *drv = info->driver_name != NULL ? info->driver_name : "";
 
-	k->tap = strcmp(drv, "net_tap") == 0;
-	if (k->cfg->mode != CFG_MODE_PROXY || k->steer || k->tap)
+	if (k->cfg->mode != CFG_MODE_PROXY || k->steer)
 		return;
 	memset(reta, 0, sizeof(reta));
 	for (size_t i = 0; i < DPK_RETA / RTE_ETH_RETA_GROUP_SIZE; i++)
 		reta[i].mask = ~0ull;
-	if (info->reta_size > 0 && info->reta_size <= DPK_RETA && info->hash_key_size >= 16 &&
+	if (strcmp(drv, "net_tap") != 0 && info->reta_size > 0 && info->reta_size <= DPK_RETA && info->hash_key_size >= 16 &&
 	    info->hash_key_size <= DPK_RSS_KEY && rte_eth_dev_rss_hash_conf_get(k->port, &rc) == 0 &&
 	    rte_eth_dev_rss_reta_query(k->port, reta, info->reta_size) == 0) {
 		k->reta_size = info->reta_size;
 		for (unsigned i = 0; i < k->reta_size; i++)
 			k->reta[i] = reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE];
-		k->rss_known = true;
 		return;
 	}
-	dp_log(DP_LOG_WARN, "dpdk: port %u (%s) does not tell its RSS key and table: software steering, so that "
+	dp_log(DP_LOG_INFO, "dpdk: port %u (%s): its RSS cannot be predicted; software steering, so that "
 	       "backend replies reach the worker of their connection", k->port, drv);
 	k->steer = true;
 }
