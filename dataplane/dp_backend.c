@@ -73,10 +73,13 @@ dp_pool_new(const struct cfg *cfg, unsigned worker, const struct dp_be_ops *ops,
 int
 dp_be_open(struct dp_pool *p, const struct dp_backend *b, struct dp_be_end *e)
 {
+	int rc;
+
 	e->open = e->connecting = false;
 	e->io = NULL;
-	if (p->ops->open(p->ops_arg, b, e) != 0)
-		return -1;
+	rc = p->ops->open(p->ops_arg, b, e);
+	if (rc != 0)
+		return rc;
 	e->open = e->connecting = true;
 	return 0;
 }
@@ -179,7 +182,13 @@ dp_backend_check_start(struct dp_pool *p, size_t i)
 	if (window > p->cfg->proxy.health_interval_ms)
 		window = p->cfg->proxy.health_interval_ms;
 	b->next_check_ms = p->now_ms + p->cfg->proxy.health_interval_ms;
-	if (dp_be_open(p, b, &b->check) != 0) {
+	switch (dp_be_open(p, b, &b->check)) {
+	case 0:
+		break;
+	case DP_BE_NO_ROOM:
+		return; /* not the backend's fault: no verdict */
+	case DP_BE_REFUSED:
+	default:
 		dp_pool_result(p, i, false);
 		return;
 	}
@@ -224,9 +233,9 @@ dp_pool_log_stats(const struct dp_pool *p)
 	dp_log(DP_LOG_INFO,
 	       "worker %u proxy: proxied %llu, bytes to backends %llu, from backends %llu, backend "
 	       "connect failures %llu (%llu timeouts), clients without a backend %llu; backends up %zu down %zu "
-	       "(marked down %llu, up %llu times)",
+	       "(marked down %llu, up %llu times); clients closed for want of a socket or port here %llu",
 	       p->worker, (unsigned long long)s->proxied, (unsigned long long)s->bytes_up,
 	       (unsigned long long)s->bytes_down, (unsigned long long)s->connect_failures,
 	       (unsigned long long)s->connect_timeouts, (unsigned long long)s->no_backend, dp_pool_up(p), p->n - dp_pool_up(p),
-	       (unsigned long long)s->marked_down, (unsigned long long)s->marked_up);
+	       (unsigned long long)s->marked_down, (unsigned long long)s->marked_up, (unsigned long long)s->no_room);
 }

@@ -62,13 +62,17 @@ enum {
 	DP_BE_GONE = 32,           /* reset, or closed both ways */
 };
 
+enum { DP_BE_REFUSED = -1, DP_BE_NO_ROOM = -2 };
+
 /* A worker's way to its backends. */
 struct dp_be_ops {
 	/* send, recv (NULL: the transport pushes bytes with dp_be_push),
 	 * close (dead: reset), room (optional: the end can take more). */
 	const struct dp_io_ops *io;
 	/* Start a connect to b for e: 0 with e->io set (completion comes
-	 * as DP_BE_CONNECTED or DP_BE_FAILED), -1 when it failed at once. */
+	 * as DP_BE_CONNECTED or DP_BE_FAILED), DP_BE_REFUSED when it failed
+	 * at once, DP_BE_NO_ROOM when we lack the resources (a socket, a
+	 * table slot, an ephemeral port): not the backend's fault. */
 	int (*open)(void *arg, const struct dp_backend *b, struct dp_be_end *e);
 	/* FIN after what was sent (shutdown(SHUT_WR)). */
 	void (*shutdown_write)(void *io);
@@ -93,6 +97,7 @@ struct dp_pool_stats {
 	uint64_t connect_failures; /* refused, reset or timed out (real connections) */
 	uint64_t connect_timeouts; /* of which timed out */
 	uint64_t no_backend;       /* clients closed: no backend left to try */
+	uint64_t no_room;          /* clients closed: no socket, slot or port here */
 	uint64_t marked_down, marked_up;
 };
 
@@ -122,7 +127,7 @@ int dp_pool_pick(struct dp_pool *p, uint64_t tried);
  * connection): rise/fall bookkeeping, up/down logged. */
 void dp_pool_result(struct dp_pool *p, size_t i, bool ok);
 /* Start a connect of e to b through the pool's transport (e->connecting
- * while in flight): 0, or -1 when it failed at once. */
+ * while in flight): 0, DP_BE_REFUSED or DP_BE_NO_ROOM (ops->open). */
 int dp_be_open(struct dp_pool *p, const struct dp_backend *b, struct dp_be_end *e);
 /* Close e's transport if open (dead: a reset). */
 void dp_be_close(struct dp_pool *p, struct dp_be_end *e, bool dead);

@@ -30,17 +30,19 @@ dp_be_sock_open(void *arg, const struct dp_backend *b, struct dp_be_end *e)
 	struct epoll_event ev;
 
 	if (fd < 0)
-		return -1;
+		return DP_BE_NO_ROOM;
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(fd, (const struct sockaddr *)&b->sa, b->sa_len) != 0 && errno != EINPROGRESS) {
+		int e = errno;
+
 		close(fd);
-		return -1;
+		return e == EADDRNOTAVAIL || e == ENOBUFS || e == ENOMEM ? DP_BE_NO_ROOM : DP_BE_REFUSED;
 	}
 	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
 	ev.data.ptr = e;
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
 		close(fd);
-		return -1;
+		return DP_BE_NO_ROOM;
 	}
 	e->io = (void *)(intptr_t)fd;
 	return 0;

@@ -207,7 +207,8 @@ dp_worker_setup(struct dp_worker *w, struct hsk_ctx *ctxs, struct hsk_sess_cache
 		return -1;
 	if (dp_app_init(&w->app, w->app.id, cfg, cache) != 0)
 		return -1;
-	if (cfg->mode == CFG_MODE_PROXY && (w->app.pool = dp_pool_new(cfg, w->app.id, &dp_be_sock_ops, (void *)(intptr_t)w->ep)) == NULL)
+	if (cfg->mode == CFG_MODE_PROXY &&
+	    (w->app.pool = dp_pool_new(cfg, w->app.id, &dp_be_sock_ops, (void *)(intptr_t)w->ep)) == NULL)
 		return -1;
 	for (size_t i = 0; i < cfg->n_listeners; i++) {
 		struct dp_listen *l = &w->listen[w->n_listen];

@@ -66,10 +66,10 @@ dp_ns_be_open(void *arg, const struct dp_backend *b, struct dp_be_end *e)
 	struct ns_tcp_conn *c;
 
 	if (b->sa.ss_family != AF_INET)
-		return -1; /* refused at start (dp_ns_init) */
+		return DP_BE_REFUSED; /* refused at start (dp_ns_init) */
 	c = ns_tcp_connect(&d->tcp, dp_ns_source(&d->nif, raddr), raddr, ntohs(sin->sin_port), e);
 	if (c == NULL)
-		return -1;
+		return DP_BE_NO_ROOM; /* table full, or every ephemeral port in use */
 	e->io = c;
 	return 0;
 }

@@ -30,6 +30,7 @@ struct dp_proxy {
 	bool be_eof;         /* the backend's FIN was read */
 	bool be_shut;        /* we sent shutdown(SHUT_WR) to the backend */
 	bool sent_close;     /* we queued close_notify to the client */
+	bool pushing;        /* inside dp_be_push */
 	int backend;         /* index in the pool while be is open, or -1 */
 	uint64_t tried;      /* backends tried for this connection (bit i) */
 	uint64_t deadline_ms; /* connect timeout */
@@ -118,7 +119,7 @@ dp_proxy_connect(struct dp_proxy *p)
 	struct dp_pool *pool = p->pool;
 
 	for (;;) {
-		int i = dp_pool_pick(pool, p->tried);
+		int i = dp_pool_pick(pool, p->tried), rc;
 
 		if (i < 0) {
 			pool->stats.no_backend++;
@@ -126,7 +127,15 @@ dp_proxy_connect(struct dp_proxy *p)
 			return;
 		}
 		p->tried |= 1ull << i;
-		if (dp_be_open(pool, &pool->be[i], &p->be) != 0) {
+		rc = dp_be_open(pool, &pool->be[i], &p->be);
+		if (rc == DP_BE_NO_ROOM) {
+			/* ours, not the backend's: no verdict, and no point in
+			 * another backend */
+			pool->stats.no_room++;
+			dp_proxy_abort(p);
+			return;
+		}
+		if (rc != 0) {
 			pool->stats.connect_failures++;
 			dp_pool_result(pool, (size_t)i, false);
 			continue;
@@ -266,7 +275,8 @@ dp_proxy_down_recv(struct dp_proxy *p)
 	bool progress = false;
 
 	dp_proxy_compact(p->down, &p->down_off, &p->down_len);
-	while (p->state == DP_PX_OPEN && p->pool->ops->io->recv != NULL && p->be_readable && !p->be_eof && p->down_len < sizeof(p->down)) {
+	while (p->state == DP_PX_OPEN && p->pool->ops->io->recv != NULL && p->be_readable && !p->be_eof &&
+	       p->down_len < sizeof(p->down)) {
 		ssize_t r = dp_proxy_io(p, p->down + p->down_len, sizeof(p->down) - p->down_len, false);
 
 		if (r == DP_IO_AGAIN) {
@@ -308,8 +318,9 @@ dp_proxy_down_write(struct dp_proxy *p)
 		progress = true;
 	}
 	/* room again in down[]: a transport that announced a closed
-	 * window says it opened */
-	if (progress && p->be.open && p->pool->ops->io->room != NULL)
+	 * window says it opened (not from inside its own delivery, whose
+	 * ACK follows with the window) */
+	if (progress && p->be.open && !p->pushing && p->pool->ops->io->room != NULL)
 		p->pool->ops->io->room(p->be.io);
 	return progress;
 }
@@ -439,7 +450,9 @@ dp_be_push(struct dp_be_end *e, const uint8_t *data, size_t len)
 		p->down_len += n;
 		took += n;
 		p->c->active_ms = p->pool->now_ms;
+		p->pushing = true;
 		(void)dp_conn_service(p->c); /* encrypt what fits, making room */
+		p->pushing = false;
 	}
 	return p->state == DP_PX_OPEN && !p->c->dead ? took : len;
 }
