@@ -333,7 +333,8 @@ dpk_log_stats(const struct dpk *k)
 		       "worker %u (lcore %u): busy %.1f%% (%llu of %llu cycles, %llu iterations); rx %llu tx %llu "
 		       "(dropped %llu), steered out %llu, ring full %llu, no mbuf %llu; tcp: syn %llu "
 		       "established %llu timeouts %llu (retransmissions) fast retransmits %llu resets after "
-		       "retries %llu out-of-order %llu table full %llu syn cookies sent %llu ok %llu bad %llu; "
+		       "retries %llu out-of-order %llu table full %llu syn cookies sent %llu ok %llu bad %llu zero windows "
+		       "sent %llu; "
 		       "ip: malformed %llu fragments %llu not for us %llu",
 		       w->id, w->lcore, all ? 100.0 * (double)w->st.busy_cycles / (double)all : 0.0,
 		       (unsigned long long)w->st.busy_cycles, (unsigned long long)all, (unsigned long long)w->st.iterations, (unsigned long long)w->st.rx,
@@ -347,6 +348,7 @@ dpk_log_stats(const struct dpk *k)
 		       (unsigned long long)w->ns.tcp.stats.syn_cookies_sent,
 		       (unsigned long long)w->ns.tcp.stats.syn_cookies_ok,
 		       (unsigned long long)w->ns.tcp.stats.syn_cookies_bad,
+		       (unsigned long long)w->ns.tcp.stats.zero_windows,
 		       (unsigned long long)w->ns.nif.stats.malformed, (unsigned long long)w->ns.nif.stats.ip_fragments,
 		       (unsigned long long)w->ns.nif.stats.not_for_us);
 	}

@@ -135,6 +135,7 @@ struct ns_tcp_stats {
 	uint64_t segs_in, segs_out, bad_csum, syn, established, reset_in, reset_out;
 	uint64_t out_of_order, ooo_dropped, retransmits, timeouts, table_full;
 	uint64_t fast_retransmits, window_probes;
+	uint64_t zero_windows;     /* segments that announced a window of 0 (flow control holding the peer) */
 	uint64_t syn_cookies_sent, syn_cookies_ok, syn_cookies_bad, time_wait_reclaimed;
 };
 

@@ -78,6 +78,8 @@ ns_tcp_emit_c(struct ns_tcp *t, struct ns_tcp_conn *c, uint32_t seq, uint8_t fla
 	if (wnd > 0xffff)
 		wnd = 0xffff;
 	c->adv_wnd = wnd << shift;
+	if (wnd == 0 && !(flags & F_RST))
+		t->stats.zero_windows++;
 	return ns_tcp_emit(t, c->laddr, c->raddr, c->lport, c->rport, seq, c->rcv_nxt, flags, (uint16_t)wnd, data,
 			   len, opts);
 }

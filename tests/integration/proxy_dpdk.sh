@@ -133,7 +133,22 @@ check "openssl s_client: the backend's name and bytes back" expect "^b[12] xxxxx
 check "24 concurrent clients over both backends" peer concurrent 24 20000 b1,b2
 # The client stalls while its backend sends 20 MB: the server's windows
 # close both ways (bounded buffers), then everything arrives.
+zero_windows() {
+	kill -USR1 "$DP_PID"
+	sleep 0.5
+	grep -Eo "zero windows sent [0-9]+" "$LOG" | tail -1
+}
+ZW_BEFORE=$(zero_windows)
 check "slow reader, backend sends 20 MB: RSS bounded, all bytes arrive" peer slow-reader "$DP_PID" 20971520 16384
+# the backend was held by a zero window (its bytes not read) while the
+# client stalled
+held() {
+	local after
+	after=$(zero_windows)
+	echo "before: $ZW_BEFORE, after: $after"
+	[ "${after##* }" -gt "${ZW_BEFORE##* }" ]
+}
+check "the stalled client's backend was held by zero windows" held
 
 stop_pid "$B1_PID"
 B1_PID=
