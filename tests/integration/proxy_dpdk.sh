@@ -179,4 +179,13 @@ sleep 0.5
 check "2 workers: both backends up" all_up "$LOG"
 check "2 workers: 24 concurrent clients over both backends" peer concurrent 24 20000 b1,b2
 check "2 workers: SIGTERM, clean exit" dp_stop
+
+# A backend off the link with no gateway: refused at start, with the reason.
+off_link() {
+	in_ns timeout 20 "$BIN" --dataplane dpdk --mode proxy --backend 10.9.9.9:80 --listen "$HOST:443" \
+		--cert "$CERTS/rsa.crt" --key "$CERTS/rsa.key" -- $EAL --vdev=net_tap_off,iface=tlsopx2
+	[ $? -eq 1 ]
+}
+check "a backend off the link without --dpdk-gateway is refused at start" \
+	expect "backend 10.9.9.9:80 is not on the link .* no --dpdk-gateway" off_link
 finish
