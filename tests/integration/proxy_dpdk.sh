@@ -9,7 +9,8 @@
 # backend FIN as close_notify, the PROXY v2 header with the client's
 # address, 24 concurrent clients over both backends, a slow reader (zero
 # windows both ways), a backend killed and marked down with the other
-# taking the traffic, then 24 concurrent clients on two workers. Needs root,
+# taking the traffic, then 24 concurrent clients on two workers with one
+# backend reached through --dpdk-gateway. Needs root,
 # /dev/net/tun and a build with DPDK; elsewhere it is skipped (77).
 cd "$(dirname "$0")/../.." || exit 1
 . tests/integration/lib.sh
@@ -82,13 +83,15 @@ backend() {
 	return 1
 }
 
-# all_up LOG: every backend the server marked down (its first health
-# checks ran before the TAP had an address) is up again.
+# all_up LOG [BACKEND...]: every backend the server marked down (its
+# first health checks ran before the TAP had an address) is up again.
 all_up() {
-	local b
+	local log=$1 b
+	shift
+	[ $# -gt 0 ] || set -- "$GW:8081" "$GW:8082"
 	for _ in $(seq 50); do
-		for b in "$GW:8081" "$GW:8082"; do
-			if [ "$(grep -c "backend $b is down" "$1")" -gt "$(grep -c "backend $b is up" "$1")" ]; then
+		for b in "$@"; do
+			if [ "$(grep -c "backend $b is down" "$log")" -gt "$(grep -c "backend $b is up" "$log")" ]; then
 				sleep 0.1
 				continue 2
 			fi
@@ -171,12 +174,16 @@ check "SIGUSR1 counters: proxied, bytes each way, backends up 1 down 1" counters
 check "SIGTERM: clean exit" dp_stop
 
 # Two workers (net_tap: a queue each): the active opens' ports are chosen
-# so that the backend's replies reach the worker of the connection.
+# so that the backend's replies reach the worker of the connection. The
+# second backend is off the link (198.19.7.1, an address of the kernel
+# side), reached through --dpdk-gateway.
 backend b1 8081 && B1_PID=$LAUNCHED
+sed "s/backends: .*/backends: [$GW:8081, 198.19.7.1:8082]/" "$TMP/proxy.yaml" >"$TMP/proxy2.yaml"
 LOG=$TMP/server2.log
-dp_start "$LOG" tlsopx1 "$TMP/proxy.yaml" --workers 2 || exit 1
+dp_start "$LOG" tlsopx1 "$TMP/proxy2.yaml" --workers 2 --dpdk-gateway "$GW" || exit 1
+in_ns ip addr add 198.19.7.1/32 dev tlsopx1
 sleep 0.5
-check "2 workers: both backends up" all_up "$LOG"
+check "2 workers: both backends up, one through the gateway" all_up "$LOG" "$GW:8081" 198.19.7.1:8082
 check "2 workers: 24 concurrent clients over both backends" peer concurrent 24 20000 b1,b2
 check "2 workers: SIGTERM, clean exit" dp_stop
 
