@@ -1,16 +1,12 @@
 /* The backend pool: balancing and health checks (dp_backend.h). */
-#include <errno.h>
 #include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <unistd.h>
 
 #include "cfg_value.h"
 #include "dp_backend.h"
+#include "dp_conn.h"
 #include "dp_log.h"
 
 /* A configured name into an address, once, at start (getaddrinfo may
@@ -45,7 +41,7 @@ dp_backend_resolve(struct dp_backend *b, const struct cfg_addr *a)
 }
 
 struct dp_pool *
-dp_pool_new(const struct cfg *cfg, unsigned worker, int ep)
+dp_pool_new(const struct cfg *cfg, unsigned worker, const struct dp_be_ops *ops, void *ops_arg)
 {
 	struct dp_pool *p = calloc(1, sizeof(*p));
 
@@ -53,17 +49,17 @@ dp_pool_new(const struct cfg *cfg, unsigned worker, int ep)
 		return NULL;
 	p->cfg = cfg;
 	p->worker = worker;
-	p->ep = ep;
+	p->ops = ops;
+	p->ops_arg = ops_arg;
 	/* Workers start at different backends: their first connections
 	 * spread instead of all landing on backend 0. */
 	p->rr = cfg->n_backends ? worker % cfg->n_backends : 0;
 	for (size_t i = 0; i < cfg->n_backends && i < CFG_MAX_BACKENDS; i++) {
 		struct dp_backend *b = &p->be[i];
 
-		b->kind = DP_KIND_HEALTH;
+		b->check.kind = DP_KIND_HEALTH;
 		b->pool = p;
 		b->up = true;
-		b->check_fd = -1;
 		cfg_addr_format(&cfg->backends[i], b->name, sizeof(b->name));
 		if (dp_backend_resolve(b, &cfg->backends[i]) != 0) {
 			free(p);
@@ -74,12 +70,36 @@ dp_pool_new(const struct cfg *cfg, unsigned worker, int ep)
 	return p;
 }
 
+int
+dp_be_open(struct dp_pool *p, const struct dp_backend *b, struct dp_be_end *e)
+{
+	int rc;
+
+	e->open = e->connecting = false;
+	e->io = NULL;
+	rc = p->ops->open(p->ops_arg, b, e);
+	if (rc != 0)
+		return rc;
+	e->open = e->connecting = true;
+	return 0;
+}
+
+void
+dp_be_close(struct dp_pool *p, struct dp_be_end *e, bool dead)
+{
+	if (e->open)
+		p->ops->io->close(e->io, dead);
+	e->open = e->connecting = false;
+	e->io = NULL;
+}
+
+/* The connect is the whole check: the connection goes at once (a reset
+ * on the userspace TCP, which leaves no TIME_WAIT behind; a close on a
+ * kernel socket). */
 static void
 dp_backend_check_close(struct dp_backend *b)
 {
-	if (b->check_fd >= 0)
-		close(b->check_fd);
-	b->check_fd = -1;
+	dp_be_close(b->pool, &b->check, true);
 }
 
 void
@@ -152,43 +172,24 @@ dp_pool_result(struct dp_pool *p, size_t i, bool ok)
 	}
 }
 
-int
-dp_backend_connect(const struct dp_backend *b)
-{
-	int one = 1;
-	int fd = socket(b->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -1;
-	/* The relay writes what it has at once: no Nagle delay. */
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(fd, (const struct sockaddr *)&b->sa, b->sa_len) != 0 && errno != EINPROGRESS) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* Start one health check: a connect whose completion epoll reports. */
+/* Start one health check: a connect whose completion the transport reports. */
 static void
 dp_backend_check_start(struct dp_pool *p, size_t i)
 {
 	struct dp_backend *b = &p->be[i];
-	struct epoll_event ev;
 	uint32_t window = p->cfg->proxy.connect_timeout_ms;
 
 	if (window > p->cfg->proxy.health_interval_ms)
 		window = p->cfg->proxy.health_interval_ms;
 	b->next_check_ms = p->now_ms + p->cfg->proxy.health_interval_ms;
-	b->check_fd = dp_backend_connect(b);
-	if (b->check_fd < 0) {
+	switch (dp_be_open(p, b, &b->check)) {
+	case 0:
+		break;
+	case DP_BE_NO_ROOM:
+		return; /* not the backend's fault: no verdict */
+	case DP_BE_REFUSED:
+	default:
 		dp_pool_result(p, i, false);
-		return;
-	}
-	ev.events = EPOLLOUT | EPOLLET;
-	ev.data.ptr = b;
-	if (epoll_ctl(p->ep, EPOLL_CTL_ADD, b->check_fd, &ev) != 0) {
-		dp_backend_check_close(b); /* not the backend's fault: no verdict */
 		return;
 	}
 	b->check_deadline_ms = p->now_ms + window;
@@ -203,27 +204,25 @@ dp_pool_tick(struct dp_pool *p, uint64_t now_ms)
 	for (size_t i = 0; i < p->n; i++) {
 		struct dp_backend *b = &p->be[i];
 
-		if (b->check_fd >= 0 && now_ms >= b->check_deadline_ms) {
+		if (b->check.open && now_ms >= b->check_deadline_ms) {
 			dp_backend_check_close(b); /* no answer in time: a failure */
 			dp_pool_result(p, i, false);
 		}
-		if (b->check_fd < 0 && now_ms >= b->next_check_ms)
+		if (!b->check.open && now_ms >= b->next_check_ms)
 			dp_backend_check_start(p, i);
 	}
 }
 
 void
-dp_pool_check_event(struct dp_backend *b, uint32_t events)
+dp_pool_check_notify(struct dp_backend *b, unsigned what)
 {
-	int soerr = 0;
-	socklen_t len = sizeof(soerr);
-
-	if (b->check_fd < 0 || !(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+	if (!b->check.connecting || !(what & (DP_BE_CONNECTED | DP_BE_FAILED | DP_BE_GONE)))
 		return;
-	if (getsockopt(b->check_fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0)
-		soerr = errno;
-	dp_backend_check_close(b); /* the connect is the whole check */
-	dp_pool_result(b->pool, (size_t)(b - b->pool->be), soerr == 0);
+	if (what & DP_BE_CONNECTED)
+		dp_backend_check_close(b);
+	else
+		b->check.open = b->check.connecting = false; /* the transport released it */
+	dp_pool_result(b->pool, (size_t)(b - b->pool->be), (what & DP_BE_CONNECTED) != 0);
 }
 
 void
@@ -234,9 +233,9 @@ dp_pool_log_stats(const struct dp_pool *p)
 	dp_log(DP_LOG_INFO,
 	       "worker %u proxy: proxied %llu, bytes to backends %llu, from backends %llu, backend "
 	       "connect failures %llu (%llu timeouts), clients without a backend %llu; backends up %zu down %zu "
-	       "(marked down %llu, up %llu times)",
+	       "(marked down %llu, up %llu times); clients closed for want of a socket or port here %llu",
 	       p->worker, (unsigned long long)s->proxied, (unsigned long long)s->bytes_up,
 	       (unsigned long long)s->bytes_down, (unsigned long long)s->connect_failures,
 	       (unsigned long long)s->connect_timeouts, (unsigned long long)s->no_backend, dp_pool_up(p), p->n - dp_pool_up(p),
-	       (unsigned long long)s->marked_down, (unsigned long long)s->marked_up);
+	       (unsigned long long)s->marked_down, (unsigned long long)s->marked_up, (unsigned long long)s->no_room);
 }

@@ -366,7 +366,11 @@ dp_conn_push(struct dp_conn *c, const uint8_t *p, size_t len)
 bool
 dp_conn_eof(struct dp_conn *c)
 {
-	c->closing = true;
+	/* proxied: the backend's answer may still come (a half-close) */
+	if (c->proxy != NULL)
+		c->eof = true;
+	else
+		c->closing = true;
 	return dp_conn_service(c);
 }
 

@@ -10,7 +10,17 @@
  * that polls a queue hashes every TCP frame's 4-tuple and hands frames of
  * other workers' flows to them through a ring; a worker without a TX
  * queue sends through the ring of one that has. ARP frames go to every
- * worker (each keeps its own ARP cache). Frames carry software checksums. */
+ * worker (each keeps its own ARP cache). Frames carry software checksums.
+ *
+ * Proxy mode's active opens (to the backends) choose their ephemeral port
+ * so that the backend's replies arrive where the connection lives
+ * (dpk_port_ok): with software steering, the same hash of the reply's
+ * 4-tuple; with RSS, the port's Toeplitz hash (its key and redirection
+ * table, read from the port) of the reply's 4-tuple. A port that does not
+ * tell them gets software steering on top of its queues, and so does
+ * net_tap, whose "RSS" is the kernel's tun queue selection (a flow hash
+ * of its own and a table of recent flows): replies to our SYNs were seen
+ * on the other worker's queue about half of the time with two workers. */
 #include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -25,7 +35,9 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
+#include <rte_thash.h>
 
+#include "dp_backend.h"
 #include "dp_dpdk.h"
 #include "dp_log.h"
 #include "dp_ns.h"
@@ -36,6 +48,8 @@
 #define DPK_MBUFS 8191           /* per worker: descriptors, rings, bursts in flight */
 #define DPK_MBUF_CACHE 256
 #define DPK_RING 4096
+#define DPK_RSS_KEY 64           /* room for the longest RSS key */
+#define DPK_RETA 512             /* RTE_ETH_RSS_RETA_SIZE_512 */
 
 struct dpk_stats {
 	uint64_t rx, tx, tx_dropped, steered_out, steered_in, ring_full, no_mbuf, multiseg;
@@ -67,6 +81,9 @@ struct dpk {
 	bool steer;                  /* software steering of TCP flows */
 	bool tx_csum, rx_csum;       /* the port's IPv4 + TCP checksum offloads */
 	bool closed;                 /* the port is stopped: frames are dropped */
+	uint8_t rss_key[DPK_RSS_KEY];
+	uint16_t reta[DPK_RETA];
+	uint16_t reta_size;
 	uint64_t tsc_per_ms, tsc_per_us;
 	struct dpk_worker *ws;
 };
@@ -148,13 +165,29 @@ dpk_tx(void *arg, const uint8_t *frame, size_t len)
 
 /* ---- RX and steering ---- */
 
+/* Software steering's hash of a TCP frame's 4-tuple as it sits in the
+ * frame (network order): source address, destination address, then both
+ * ports in one word. */
+static unsigned
+dpk_hash(const struct dpk *k, uint32_t src, uint32_t dst, uint32_t ports)
+{
+	uint32_t h = src * 2654435761u;
+
+	h = (h ^ dst) * 2246822519u;
+	h = (h ^ ports) * 3266489917u;
+	/* the high bits, which every input bit reaches (the low ones of a
+	 * product see only the low bits of its factors: with h % n the
+	 * port of an active open could not choose the worker) */
+	return (unsigned)(((uint64_t)h * k->n) >> 32);
+}
+
 /* The worker owning a frame's TCP flow (hash of the 4-tuple), or -1 for
  * frames any worker may take. -2: ARP, for every worker. */
 static int
 dpk_owner(const struct dpk *k, const uint8_t *f, size_t len)
 {
 	size_t ihl;
-	uint32_t h;
+	uint32_t src, dst, ports;
 
 	if (len < NS_ETH_HDR + 2)
 		return -1;
@@ -165,18 +198,72 @@ dpk_owner(const struct dpk *k, const uint8_t *f, size_t len)
 	ihl = (size_t)(f[NS_ETH_HDR] & 0x0f) * 4;
 	if (f[NS_ETH_HDR + 9] != NS_IP_TCP || len < NS_ETH_HDR + ihl + 4)
 		return -1;
-	/* src address, dst address, then both ports */
-	memcpy(&h, f + NS_ETH_HDR + 12, 4);
-	h *= 2654435761u;
-	{
-		uint32_t d, ports;
-		memcpy(&d, f + NS_ETH_HDR + 16, 4);
-		memcpy(&ports, f + NS_ETH_HDR + ihl, 4);
-		h = (h ^ d) * 2246822519u;
-		h = (h ^ ports) * 3266489917u;
-		h ^= h >> 15;
+	memcpy(&src, f + NS_ETH_HDR + 12, 4);
+	memcpy(&dst, f + NS_ETH_HDR + 16, 4);
+	memcpy(&ports, f + NS_ETH_HDR + ihl, 4);
+	return (int)dpk_hash(k, src, dst, ports);
+}
+
+/* ns_tcp's port_ok: do the replies of an active open from lport (host
+ * order) come to worker w? */
+static bool
+dpk_port_ok(void *arg, uint32_t laddr, uint32_t raddr, uint16_t lport, uint16_t rport)
+{
+	const struct dpk_worker *w = arg;
+	const struct dpk *k = w->k;
+
+	if (k->n == 1)
+		return true;
+	if (k->steer) {
+		/* the reply's frame: from raddr:rport to laddr:lport */
+		uint8_t f[12] = { (uint8_t)(raddr >> 24), (uint8_t)(raddr >> 16), (uint8_t)(raddr >> 8), (uint8_t)raddr,
+				  (uint8_t)(laddr >> 24), (uint8_t)(laddr >> 16), (uint8_t)(laddr >> 8), (uint8_t)laddr,
+				  (uint8_t)(rport >> 8),  (uint8_t)rport,	  (uint8_t)(lport >> 8), (uint8_t)lport };
+		uint32_t src, dst, ports;
+
+		memcpy(&src, f, 4);
+		memcpy(&dst, f + 4, 4);
+		memcpy(&ports, f + 8, 4);
+		return dpk_hash(k, src, dst, ports) == w->id;
 	}
-	return (int)(h % k->n);
+	{
+		/* RSS (Microsoft's RSS spec, verification suite order): the
+		 * reply's source address, destination, source port, destination */
+		struct rte_ipv4_tuple t = { .src_addr = raddr, .dst_addr = laddr };
+		uint32_t h;
+
+		t.sport = rport;
+		t.dport = lport;
+		h = rte_softrss((uint32_t *)&t, RTE_THASH_V4_L4_LEN, k->rss_key);
+		return k->reta[h % k->reta_size] == w->rxq;
+	}
+}
+
+/* Proxy mode with RSS: read the port's key and redirection table for
+ * dpk_port_ok; a port that does not tell gets software steering. */
+static void
+dpk_rss_learn(struct dpk *k, const struct rte_eth_dev_info *info)
+{
+	struct rte_eth_rss_conf rc = { .rss_key = k->rss_key, .rss_key_len = DPK_RSS_KEY };
+	struct rte_eth_rss_reta_entry64 reta[DPK_RETA / RTE_ETH_RETA_GROUP_SIZE];
+	const char *drv = info->driver_name != NULL ? info->driver_name : "";
+
+	if (k->cfg->mode != CFG_MODE_PROXY || k->steer)
+		return;
+	memset(reta, 0, sizeof(reta));
+	for (size_t i = 0; i < DPK_RETA / RTE_ETH_RETA_GROUP_SIZE; i++)
+		reta[i].mask = ~0ull;
+	if (strcmp(drv, "net_tap") != 0 && info->reta_size > 0 && info->reta_size <= DPK_RETA && info->hash_key_size >= 16 &&
+	    info->hash_key_size <= DPK_RSS_KEY && rte_eth_dev_rss_hash_conf_get(k->port, &rc) == 0 &&
+	    rte_eth_dev_rss_reta_query(k->port, reta, info->reta_size) == 0) {
+		k->reta_size = info->reta_size;
+		for (unsigned i = 0; i < k->reta_size; i++)
+			k->reta[i] = reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE];
+		return;
+	}
+	dp_log(DP_LOG_INFO, "dpdk: port %u (%s): its RSS cannot be predicted; software steering, so that "
+	       "backend replies reach the worker of their connection", k->port, drv);
+	k->steer = true;
 }
 
 static void
@@ -240,11 +327,14 @@ dpk_log_stats(const struct dpk *k)
 		uint64_t all = w->st.busy_cycles + w->st.idle_cycles;
 
 		dp_app_log_stats(&w->ns.app, (int)w->lcore);
+		if (w->ns.app.pool != NULL)
+			dp_pool_log_stats(w->ns.app.pool);
 		dp_log(DP_LOG_INFO,
 		       "worker %u (lcore %u): busy %.1f%% (%llu of %llu cycles, %llu iterations); rx %llu tx %llu "
 		       "(dropped %llu), steered out %llu, ring full %llu, no mbuf %llu; tcp: syn %llu "
 		       "established %llu timeouts %llu (retransmissions) fast retransmits %llu resets after "
-		       "retries %llu out-of-order %llu table full %llu syn cookies sent %llu ok %llu bad %llu; "
+		       "retries %llu out-of-order %llu table full %llu syn cookies sent %llu ok %llu bad %llu zero windows "
+		       "sent %llu; "
 		       "ip: malformed %llu fragments %llu not for us %llu",
 		       w->id, w->lcore, all ? 100.0 * (double)w->st.busy_cycles / (double)all : 0.0,
 		       (unsigned long long)w->st.busy_cycles, (unsigned long long)all, (unsigned long long)w->st.iterations, (unsigned long long)w->st.rx,
@@ -258,6 +348,7 @@ dpk_log_stats(const struct dpk *k)
 		       (unsigned long long)w->ns.tcp.stats.syn_cookies_sent,
 		       (unsigned long long)w->ns.tcp.stats.syn_cookies_ok,
 		       (unsigned long long)w->ns.tcp.stats.syn_cookies_bad,
+		       (unsigned long long)w->ns.tcp.stats.zero_windows,
 		       (unsigned long long)w->ns.nif.stats.malformed, (unsigned long long)w->ns.nif.stats.ip_fragments,
 		       (unsigned long long)w->ns.nif.stats.not_for_us);
 	}
@@ -444,6 +535,7 @@ dpk_port(struct dpk *k)
 		dp_log(DP_LOG_ERROR, "dpdk: port %u: start: %s", k->port, rte_strerror(-rc));
 		return -1;
 	}
+	dpk_rss_learn(k, &info);
 	return 0;
 }
 
@@ -531,7 +623,7 @@ dp_dpdk_run(const struct cfg *cfg, struct hsk_ctx *ctxs, struct hsk_sess_cache *
 	struct rte_ether_addr mac;
 	struct sigaction sa;
 	unsigned lcore, i;
-	char err[256];
+	char err[256], mode[128];
 	int rc = -1;
 
 	k.n = cfg->n_cores ? (unsigned)cfg->n_cores : cfg->workers;
@@ -589,8 +681,15 @@ dp_dpdk_run(const struct cfg *cfg, struct hsk_ctx *ctxs, struct hsk_sess_cache *
 			goto out;
 		}
 		w->ns.nif.tx_csum_offload = k.tx_csum;
+		w->ns.tcp.port_ok = dpk_port_ok;
+		w->ns.tcp.port_ok_arg = w;
 		dp_ns_tick(&w->ns, dpk_now_ms(&k));
 	}
+	if (cfg->mode == CFG_MODE_PROXY)
+		snprintf(mode, sizeof(mode), "proxy mode (%zu backends, %s, PROXY protocol %s)", cfg->n_backends,
+			 cfg_balance_name(cfg->proxy.balance), cfg_proxy_protocol_name(cfg->proxy.proxy_protocol));
+	else
+		snprintf(mode, sizeof(mode), "respond mode (%zu-byte body)", cfg->response_size);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = dpk_signal;
 	sigaction(SIGINT, &sa, NULL);
@@ -602,12 +701,12 @@ dp_dpdk_run(const struct cfg *cfg, struct hsk_ctx *ctxs, struct hsk_sess_cache *
 		       cfg->listeners[l].addr.port, ctxs[l].n_certs, ctxs[l].n_certs == 1 ? "" : "s");
 	dp_log(DP_LOG_INFO,
 	       "dpdk dataplane: port %u (%s) mac %02x:%02x:%02x:%02x:%02x:%02x, %u worker%s, %u queue pair%s, %s, "
-	       "checksums: tx %s, rx %s; crypto backend %s, respond mode (%zu-byte body)",
+	       "checksums: tx %s, rx %s; crypto backend %s, %s",
 	       k.port, rte_eth_dev_get_name_by_port(k.port, err) == 0 ? err : "?",
 	       mac.addr_bytes[0], mac.addr_bytes[1], mac.addr_bytes[2], mac.addr_bytes[3], mac.addr_bytes[4],
 	       mac.addr_bytes[5], k.n, k.n == 1 ? "" : "s", k.nq, k.nq == 1 ? "" : "s",
 	       k.n == 1 ? "no steering" : k.steer ? "software steering" : "RSS on the TCP 4-tuple",
-	       k.tx_csum ? "port" : "software", k.rx_csum ? "port" : "software", acc_exec_backend(k.ws[0].ns.app.hw.exec), cfg->response_size);
+	       k.tx_csum ? "port" : "software", k.rx_csum ? "port" : "software", acc_exec_backend(k.ws[0].ns.app.hw.exec), mode);
 	for (i = 1; i < k.n; i++)
 		rte_eal_remote_launch(dpk_worker_main, &k.ws[i], k.ws[i].lcore);
 	dpk_worker_loop(&k, &k.ws[0]); /* the main lcore is worker 0 */

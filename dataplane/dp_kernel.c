@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "dp_backend.h"
+#include "dp_be_sock.h"
 #include "dp_conn.h"
 #include "dp_kernel.h"
 #include "dp_log.h"
@@ -132,7 +133,7 @@ dp_sock_close(void *io, bool dead)
 	close((int)(intptr_t)io);
 }
 
-static const struct dp_io_ops dp_sock_ops = { dp_sock_send, dp_sock_recv, dp_sock_close, NULL };
+const struct dp_io_ops dp_sock_ops = { dp_sock_send, dp_sock_recv, dp_sock_close, NULL };
 
 /* ---- the worker ---- */
 
@@ -146,6 +147,20 @@ dp_refuse(int fd)
 
 	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	close(fd);
+}
+
+/* Proxy mode: the addresses of the PROXY header (unknown ones stay of
+ * family 0, and the header is not sent). */
+static int
+dp_attach(struct dp_conn *c, int fd, const struct hsk_ctx *ctx, struct dp_pool *pool)
+{
+	struct sockaddr_storage client = { 0 }, local = { 0 };
+	socklen_t len = sizeof(client);
+
+	(void)getpeername(fd, (struct sockaddr *)&client, &len);
+	len = sizeof(local);
+	(void)getsockname(fd, (struct sockaddr *)&local, &len);
+	return dp_proxy_attach(c, &client, &local, ctx, pool);
 }
 
 static void
@@ -177,7 +192,7 @@ dp_accept(struct dp_worker *w, struct dp_listen *l)
 		c->kind = DP_KIND_CONN;
 		ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
 		ev.data.ptr = c;
-		if ((w->app.pool != NULL && dp_proxy_attach(c, fd, l->ctx, w->app.pool) != 0) ||
+		if ((w->app.pool != NULL && dp_attach(c, fd, l->ctx, w->app.pool) != 0) ||
 		    epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
 			c->dead = true;
 			(void)dp_conn_service(c); /* closes the socket, frees c */
@@ -228,7 +243,8 @@ dp_worker_setup(struct dp_worker *w, struct hsk_ctx *ctxs, struct hsk_sess_cache
 		return -1;
 	if (dp_app_init(&w->app, w->app.id, cfg, cache) != 0)
 		return -1;
-	if (cfg->mode == CFG_MODE_PROXY && (w->app.pool = dp_pool_new(cfg, w->app.id, w->ep)) == NULL)
+	if (cfg->mode == CFG_MODE_PROXY &&
+	    (w->app.pool = dp_pool_new(cfg, w->app.id, &dp_be_sock_ops, (void *)(intptr_t)w->ep)) == NULL)
 		return -1;
 	for (size_t i = 0; i < cfg->n_listeners; i++) {
 		struct dp_listen *l = &w->listen[w->n_listen];
@@ -279,7 +295,7 @@ dp_worker_loop(struct dp_worker *w)
 					c->writable = true;
 				(void)dp_conn_service(c);
 			} else if (kind >= DP_KIND_BACKEND) {
-				dp_proxy_event(p, kind, evs[i].events);
+				dp_be_sock_event(p, evs[i].events);
 			}
 		}
 		/* End of the iteration: run the batch, resume its owners. */

@@ -1,8 +1,10 @@
-/* Respond-mode connections over the userspace stack: one worker's
- * interface (ns_if), its TCP table (ns_tcp) and its dp_app, glued so that
- * TCP hands in-order bytes to dp_conn_push, announces the engine's free
- * input space as its window, and takes the engine's output with
- * ns_tcp_send. No DPDK here: frames leave through the tx callback, so the
+/* Connections over the userspace stack: one worker's interface (ns_if),
+ * its TCP table (ns_tcp) and its dp_app, glued so that TCP hands in-order
+ * bytes to dp_conn_push, announces the engine's free input space as its
+ * window, and takes the engine's output with ns_tcp_send. In proxy mode
+ * the worker's backend pool reaches its backends through the same TCP's
+ * active opens (dp_backend.h's struct dp_be_ops): their bytes go to
+ * dp_be_push and their window is dp_be_room. No DPDK here: frames leave through the tx callback, so the
  * same worker runs on a DPDK port, a TAP device or in a test. */
 #ifndef DP_NS_H
 #define DP_NS_H

@@ -1,11 +1,8 @@
 /* Proxy mode: the per-connection relay (dp_proxy.h). */
-#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include "dp_backend.h"
 #include "dp_conn.h"
@@ -26,15 +23,15 @@ enum dp_px_state {
 };
 
 struct dp_proxy {
-	uint8_t kind;        /* DP_KIND_BACKEND: the backend socket's epoll tag */
+	struct dp_be_end be; /* DP_KIND_BACKEND: the backend connection (first member) */
 	uint8_t state;       /* enum dp_px_state */
-	bool be_readable;    /* the backend socket may have bytes (edge seen, not drained) */
+	bool be_readable;    /* pulled: the backend may have bytes (edge seen, not drained) */
 	bool be_writable;
 	bool be_eof;         /* the backend's FIN was read */
 	bool be_shut;        /* we sent shutdown(SHUT_WR) to the backend */
 	bool sent_close;     /* we queued close_notify to the client */
-	int fd;              /* backend socket, or -1 */
-	int backend;         /* index in the pool while fd is open, or -1 */
+	bool pushing;        /* inside dp_be_push */
+	int backend;         /* index in the pool while be is open, or -1 */
 	uint64_t tried;      /* backends tried for this connection (bit i) */
 	uint64_t deadline_ms; /* connect timeout */
 	struct dp_conn *c;
@@ -49,25 +46,22 @@ struct dp_proxy {
 };
 
 int
-dp_proxy_attach(struct dp_conn *c, int fd, const struct hsk_ctx *ctx, struct dp_pool *pool)
+dp_proxy_attach(struct dp_conn *c, const struct sockaddr_storage *client, const struct sockaddr_storage *local,
+		const struct hsk_ctx *ctx, struct dp_pool *pool)
 {
 	struct dp_proxy *p = calloc(1, sizeof(*p));
-	socklen_t len;
 
 	if (p == NULL)
 		return -1;
-	p->kind = DP_KIND_BACKEND;
-	p->fd = -1;
+	p->be.kind = DP_KIND_BACKEND;
 	p->backend = -1;
 	p->c = c;
 	p->pool = pool;
 	p->ctx = ctx;
-	/* For the PROXY header; on failure the family stays 0 and the
-	 * header is not sent (logged when it would be). */
-	len = sizeof(p->client);
-	(void)getpeername(fd, (struct sockaddr *)&p->client, &len);
-	len = sizeof(p->local);
-	(void)getsockname(fd, (struct sockaddr *)&p->local, &len);
+	/* For the PROXY header; unknown (family 0): the header is not
+	 * sent (logged when it would be). */
+	p->client = *client;
+	p->local = *local;
 	hsk_conn_set_half_close(c->tls);
 	c->proxy = p;
 	return 0;
@@ -85,16 +79,16 @@ dp_proxy_unlink(struct dp_proxy *p)
 	p->cprev = p->cnext = NULL;
 }
 
+/* dead: a reset (the connection is abandoned), else a FIN after what
+ * was sent. */
 static void
-dp_proxy_backend_close(struct dp_proxy *p)
+dp_proxy_backend_close(struct dp_proxy *p, bool dead)
 {
 	if (p->state == DP_PX_CONNECTING)
 		dp_proxy_unlink(p);
-	if (p->fd >= 0)
-		close(p->fd); /* also leaves the epoll set */
+	dp_be_close(p->pool, &p->be, dead);
 	if (p->backend >= 0)
 		p->pool->be[p->backend].active--;
-	p->fd = -1;
 	p->backend = -1;
 }
 
@@ -103,7 +97,8 @@ dp_proxy_free(struct dp_proxy *p)
 {
 	if (p == NULL)
 		return;
-	dp_proxy_backend_close(p);
+	/* both directions done: a graceful end; else a reset */
+	dp_proxy_backend_close(p, !(p->be_shut && p->be_eof));
 	free(p);
 }
 
@@ -112,7 +107,7 @@ dp_proxy_free(struct dp_proxy *p)
 static void
 dp_proxy_abort(struct dp_proxy *p)
 {
-	dp_proxy_backend_close(p);
+	dp_proxy_backend_close(p, true);
 	p->state = DP_PX_FAILED;
 	p->c->closing = true;
 }
@@ -124,8 +119,7 @@ dp_proxy_connect(struct dp_proxy *p)
 	struct dp_pool *pool = p->pool;
 
 	for (;;) {
-		int i = dp_pool_pick(pool, p->tried);
-		struct epoll_event ev;
+		int i = dp_pool_pick(pool, p->tried), rc;
 
 		if (i < 0) {
 			pool->stats.no_backend++;
@@ -133,19 +127,18 @@ dp_proxy_connect(struct dp_proxy *p)
 			return;
 		}
 		p->tried |= 1ull << i;
-		p->fd = dp_backend_connect(&pool->be[i]);
-		if (p->fd < 0) {
+		rc = dp_be_open(pool, &pool->be[i], &p->be);
+		if (rc == DP_BE_NO_ROOM) {
+			/* ours, not the backend's: no verdict, and no point in
+			 * another backend */
+			pool->stats.no_room++;
+			dp_proxy_abort(p);
+			return;
+		}
+		if (rc != 0) {
 			pool->stats.connect_failures++;
 			dp_pool_result(pool, (size_t)i, false);
 			continue;
-		}
-		ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-		ev.data.ptr = p;
-		if (epoll_ctl(pool->ep, EPOLL_CTL_ADD, p->fd, &ev) != 0) {
-			close(p->fd);
-			p->fd = -1;
-			dp_proxy_abort(p);
-			return;
 		}
 		p->backend = i;
 		pool->be[i].active++;
@@ -167,7 +160,7 @@ dp_proxy_connect_failed(struct dp_proxy *p)
 	size_t i = (size_t)p->backend;
 
 	p->pool->stats.connect_failures++;
-	dp_proxy_backend_close(p);
+	dp_proxy_backend_close(p, true);
 	dp_pool_result(p->pool, i, false);
 	dp_proxy_connect(p);
 }
@@ -175,15 +168,7 @@ dp_proxy_connect_failed(struct dp_proxy *p)
 static void
 dp_proxy_connected(struct dp_proxy *p)
 {
-	int soerr = 0;
-	socklen_t len = sizeof(soerr);
-
-	if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0)
-		soerr = errno;
-	if (soerr != 0) {
-		dp_proxy_connect_failed(p);
-		return;
-	}
+	p->be.connecting = false;
 	dp_proxy_unlink(p);
 	p->state = DP_PX_OPEN;
 	p->be_writable = true;
@@ -246,15 +231,15 @@ dp_proxy_up_fill(struct dp_proxy *p)
 	return progress;
 }
 
-/* One send or recv on the backend socket through the client's transport
- * operations (both are kernel sockets of this worker): bytes, 0 at the
- * end of the stream (recv), DP_IO_AGAIN or DP_IO_ERROR. */
+/* One send or recv on the backend connection through the pool's
+ * transport: bytes, 0 at the end of the stream (recv), DP_IO_AGAIN or
+ * DP_IO_ERROR. */
 static ssize_t
 dp_proxy_io(struct dp_proxy *p, uint8_t *buf, size_t n, bool out)
 {
-	void *io = (void *)(intptr_t)p->fd;
+	const struct dp_io_ops *io = p->pool->ops->io;
 
-	return out ? p->c->ops->send(io, buf, n) : p->c->ops->recv(io, buf, n);
+	return out ? io->send(p->be.io, buf, n) : io->recv(p->be.io, buf, n);
 }
 
 /* up[] -> the backend, while its socket takes bytes. */
@@ -282,14 +267,16 @@ dp_proxy_up_send(struct dp_proxy *p)
 }
 
 /* The backend -> down[], while there is room (none: the backend waits,
- * its socket buffer fills and TCP flow control slows it down). */
+ * its socket buffer fills and TCP flow control slows it down). Pushed
+ * transports fill down[] through dp_be_push instead. */
 static bool
 dp_proxy_down_recv(struct dp_proxy *p)
 {
 	bool progress = false;
 
 	dp_proxy_compact(p->down, &p->down_off, &p->down_len);
-	while (p->state == DP_PX_OPEN && p->be_readable && !p->be_eof && p->down_len < sizeof(p->down)) {
+	while (p->state == DP_PX_OPEN && p->pool->ops->io->recv != NULL && p->be_readable && !p->be_eof &&
+	       p->down_len < sizeof(p->down)) {
 		ssize_t r = dp_proxy_io(p, p->down + p->down_len, sizeof(p->down) - p->down_len, false);
 
 		if (r == DP_IO_AGAIN) {
@@ -330,6 +317,11 @@ dp_proxy_down_write(struct dp_proxy *p)
 		p->pool->stats.bytes_down += taken;
 		progress = true;
 	}
+	/* room again in down[]: a transport that announced a closed
+	 * window says it opened (not from inside its own delivery, whose
+	 * ACK follows with the window) */
+	if (progress && p->be.open && !p->pushing && p->pool->ops->io->room != NULL)
+		p->pool->ops->io->room(p->be.io);
 	return progress;
 }
 
@@ -343,7 +335,8 @@ dp_proxy_ends(struct dp_proxy *p)
 			   !c->need_recv && p->up_off == p->up_len;
 
 	if (client_done && p->state == DP_PX_OPEN && !p->be_shut) {
-		(void)shutdown(p->fd, SHUT_WR);
+		if (p->be.open)
+			p->pool->ops->shutdown_write(p->be.io);
 		p->be_shut = true;
 		progress = true;
 	}
@@ -385,26 +378,83 @@ dp_proxy_relay(struct dp_proxy *p)
 	return progress;
 }
 
-void
-dp_proxy_event(void *obj, uint8_t kind, uint32_t events)
+/* The backend connection went away under us: after both FINs nothing is
+ * lost; otherwise (a reset, a timeout) the client is cut. */
+static void
+dp_proxy_gone(struct dp_proxy *p)
 {
-	struct dp_proxy *p = obj;
+	p->be.open = p->be.connecting = false;
+	p->be.io = NULL;
+	if (p->state == DP_PX_OPEN && !(p->be_eof && p->be_shut))
+		dp_proxy_abort(p);
+}
 
-	if (kind == DP_KIND_HEALTH) {
-		dp_pool_check_event(obj, events);
+void
+dp_be_notify(struct dp_be_end *e, unsigned what)
+{
+	struct dp_proxy *p = (struct dp_proxy *)e;
+
+	if (e->kind == DP_KIND_HEALTH) {
+		dp_pool_check_notify((struct dp_backend *)e, what);
 		return;
 	}
-	if (kind != DP_KIND_BACKEND || p->c->dead)
+	if (e->kind != DP_KIND_BACKEND || p->c->dead)
 		return; /* dead: released at the end of this poll iteration */
-	if (p->state == DP_PX_CONNECTING && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+	if (p->state == DP_PX_CONNECTING && (what & (DP_BE_FAILED | DP_BE_GONE))) {
+		p->be.open = false; /* released by the transport */
+		dp_proxy_connect_failed(p);
+	} else if (p->state == DP_PX_CONNECTING && (what & DP_BE_CONNECTED)) {
 		dp_proxy_connected(p);
+	}
 	if (p->state == DP_PX_OPEN) {
-		if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		if (what & DP_BE_READABLE)
 			p->be_readable = true;
-		if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+		if (what & DP_BE_WRITABLE)
 			p->be_writable = true;
+		if (what & DP_BE_EOF)
+			p->be_eof = true;
+		if (what & DP_BE_GONE)
+			dp_proxy_gone(p);
 	}
 	(void)dp_conn_service(p->c);
+}
+
+size_t
+dp_be_room(const struct dp_be_end *e)
+{
+	const struct dp_proxy *p = (const struct dp_proxy *)e;
+
+	if (e->kind != DP_KIND_BACKEND)
+		return DP_PROXY_BUF; /* a health check reads nothing */
+	return sizeof(p->down) - (p->down_len - p->down_off);
+}
+
+size_t
+dp_be_push(struct dp_be_end *e, const uint8_t *data, size_t len)
+{
+	struct dp_proxy *p = (struct dp_proxy *)e;
+	size_t took = 0;
+
+	if (e->kind != DP_KIND_BACKEND || p->state != DP_PX_OPEN || p->c->dead)
+		return len; /* nobody reads it any more: taken and dropped */
+	while (took < len && p->state == DP_PX_OPEN && !p->c->dead) {
+		size_t n;
+
+		dp_proxy_compact(p->down, &p->down_off, &p->down_len);
+		n = sizeof(p->down) - p->down_len;
+		if (n == 0)
+			break; /* not acknowledged: flow control holds the backend */
+		if (n > len - took)
+			n = len - took;
+		memcpy(p->down + p->down_len, data + took, n);
+		p->down_len += n;
+		took += n;
+		p->c->active_ms = p->pool->now_ms;
+		p->pushing = true;
+		(void)dp_conn_service(p->c); /* encrypt what fits, making room */
+		p->pushing = false;
+	}
+	return p->state == DP_PX_OPEN && !p->c->dead ? took : len;
 }
 
 void

@@ -1,5 +1,6 @@
 /* tlsoffload: configuration -> listener contexts -> dataplane. */
 #include <malloc.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,15 +144,18 @@ main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < built; i++)
 		ctxs[i].tickets = tickets;
+	for (size_t i = 0; cfg.mode == CFG_MODE_PROXY && cfg.dataplane == CFG_DATAPLANE_DPDK && i < cfg.n_backends; i++) {
+		if (cfg.backends[i].family == AF_INET6) { /* the userspace TCP has no IPv6 */
+			dp_log(DP_LOG_ERROR, "backend %s: proxy mode on the dpdk dataplane reaches IPv4 backends only",
+			       cfg.backends[i].host);
+			goto out;
+		}
+	}
 	if (cfg.check_config) {
 		printf("configuration OK: %zu listener%s, %u worker%s\n", cfg.n_listeners,
 		       cfg.n_listeners == 1 ? "" : "s", cfg.n_cores ? (unsigned)cfg.n_cores : cfg.workers,
 		       (cfg.n_cores ? cfg.n_cores : cfg.workers) == 1 ? "" : "s");
 		rc = 0;
-		goto out;
-	}
-	if (cfg.mode == CFG_MODE_PROXY && cfg.dataplane != CFG_DATAPLANE_KERNEL) {
-		dp_log(DP_LOG_ERROR, "proxy mode runs on the kernel dataplane only (for now)");
 		goto out;
 	}
 	cache = hsk_sess_cache_new(cfg.n_cores ? (unsigned)cfg.n_cores : cfg.workers,

@@ -326,21 +326,44 @@ ns_tcp_cookie_open(struct ns_tcp *t, uint32_t src, uint32_t dst, const struct se
 	return c;
 }
 
+void
+ns_tcp_syn_out(struct ns_tcp *t, struct ns_tcp_conn *c)
+{
+	c->rto_at = 0;
+	if (ns_tcp_emit_c(t, c, c->iss, F_SYN, NULL, 0, OPT_MSS | OPT_WS) || c->arp_waits >= NS_TCP_ARP_WAITS) {
+		c->syn_unsent = false;
+		ns_tcp_arm(t, c); /* RFC 6298 backoff from here */
+		return;
+	}
+	/* The next hop is being resolved: a SYN held back for ARP is not
+	 * a loss (no backoff, no retry counted), it goes once ARP answers. */
+	c->syn_unsent = true;
+	c->arp_waits++;
+	c->rto_at = t->now_ms + NS_TCP_ARP_WAIT_MS;
+	ns_tcp_timer_need(t, c);
+}
+
+/* An ephemeral port (49152-65535, RFC 6335 6) free for this peer, whose
+ * replies reach this worker; 0 if none. */
+static uint16_t
+ns_tcp_ephemeral(struct ns_tcp *t, uint32_t laddr, uint32_t raddr, uint16_t rport)
+{
+	for (unsigned tries = 0; tries < 16384; tries++) {
+		uint16_t port = (uint16_t)(49152 + t->next_port++ % 16384);
+
+		if (ns_tcp_find(t, laddr, raddr, port, rport) == NULL &&
+		    (t->port_ok == NULL || t->port_ok(t->port_ok_arg, laddr, raddr, port, rport)))
+			return port;
+	}
+	return 0;
+}
+
 struct ns_tcp_conn *
 ns_tcp_connect(struct ns_tcp *t, uint32_t laddr, uint32_t raddr, uint16_t rport, void *app)
 {
-	struct ns_tcp_conn *c = NULL;
+	uint16_t port = ns_tcp_ephemeral(t, laddr, raddr, rport);
+	struct ns_tcp_conn *c = port != 0 ? ns_tcp_alloc(t, laddr, raddr, port, rport) : NULL;
 
-	/* an ephemeral port (49152-65535) free for this peer */
-	for (unsigned tries = 0; tries < 16384 && c == NULL; tries++) {
-		uint16_t port = (uint16_t)(49152 + t->next_port++ % 16384);
-
-		if (ns_tcp_find(t, laddr, raddr, port, rport) == NULL) {
-			c = ns_tcp_alloc(t, laddr, raddr, port, rport);
-			if (c == NULL)
-				return NULL;
-		}
-	}
 	if (c == NULL)
 		return NULL;
 	c->state = NS_TCP_SYN_SENT;
@@ -351,8 +374,7 @@ ns_tcp_connect(struct ns_tcp *t, uint32_t laddr, uint32_t raddr, uint16_t rport,
 	c->mss = 536;
 	c->rcv_wscale_offered = true;
 	c->rto_ms = NS_TCP_RTO_INIT_MS;
-	ns_tcp_emit_c(t, c, c->iss, F_SYN, NULL, 0, OPT_MSS | OPT_WS);
-	ns_tcp_arm(t, c);
+	ns_tcp_syn_out(t, c);
 	return c;
 }
 

@@ -44,6 +44,8 @@ extern "C" {
 #define NS_TCP_OOO_SEGS 16
 #define NS_TCP_WHEEL 256           /* timer wheel slots ... */
 #define NS_TCP_TICK_MS 4           /* ... of 4 ms: one revolution is about 1 s */
+#define NS_TCP_ARP_WAIT_MS 10      /* a SYN held for its next hop's ARP: tried again this often ... */
+#define NS_TCP_ARP_WAITS 300       /* ... this many times (3 s), then the usual backoff */
 /* Half-open connections beyond a quarter of the table get SYN cookies. */
 
 enum ns_tcp_state {
@@ -75,6 +77,8 @@ struct ns_tcp_conn {
 	uint32_t cwnd, ssthresh, recover;
 	uint16_t dupacks;
 	bool in_recovery;
+	bool syn_unsent;           /* active open: our SYN waits for ARP */
+	uint16_t arp_waits;
 	bool close_requested;      /* our FIN goes after the queued data */
 	bool fin_sent;
 	/* send buffer, a ring of NS_TCP_SNDBUF bytes: buf_len bytes from
@@ -131,6 +135,7 @@ struct ns_tcp_stats {
 	uint64_t segs_in, segs_out, bad_csum, syn, established, reset_in, reset_out;
 	uint64_t out_of_order, ooo_dropped, retransmits, timeouts, table_full;
 	uint64_t fast_retransmits, window_probes;
+	uint64_t zero_windows;     /* segments that announced a window of 0 (flow control holding the peer) */
 	uint64_t syn_cookies_sent, syn_cookies_ok, syn_cookies_bad, time_wait_reclaimed;
 };
 
@@ -149,6 +154,11 @@ struct ns_tcp {
 	uint64_t wheel_tick;       /* the last tick looked at */
 	uint8_t cookie_key[16];
 	uint16_t next_port;        /* ephemeral ports of active opens */
+	/* Optional: whether the replies to an active open from lport would
+	 * reach this table's worker (RSS or software steering picks the
+	 * worker by the 4-tuple); NULL: every port does. */
+	bool (*port_ok)(void *arg, uint32_t laddr, uint32_t raddr, uint16_t lport, uint16_t rport);
+	void *port_ok_arg;
 	const struct ns_tcp_ops *ops;
 	void *arg;
 	uint64_t now_ms;           /* the time of the last input or timer call */
@@ -163,7 +173,11 @@ void ns_tcp_free(struct ns_tcp *t);
 int ns_tcp_listen(struct ns_tcp *t, uint16_t port);
 
 /* Active open from laddr (one of ours) to raddr:rport, from an ephemeral
- * port; app is stored in c->app. NULL when the table is full. */
+ * port that port_ok accepts; app is stored in c->app. The SYN goes again
+ * with RFC 6298 backoff; one not sent for want of the next hop's MAC goes
+ * as soon as ARP answers (polled every NS_TCP_ARP_WAIT_MS). A RST or
+ * NS_TCP_RETRIES timeouts end it (ops->gone). NULL when the table is full
+ * or no port fits. */
 struct ns_tcp_conn *ns_tcp_connect(struct ns_tcp *t, uint32_t laddr, uint32_t raddr, uint16_t rport, void *app);
 /* The connection of a 4-tuple (ours first), or NULL. */
 struct ns_tcp_conn *ns_tcp_find(struct ns_tcp *t, uint32_t laddr, uint32_t raddr, uint16_t lport, uint16_t rport);

@@ -92,6 +92,10 @@ ns_tcp_timer_fire(struct ns_tcp *t, struct ns_tcp_conn *c, uint64_t now_ms)
 	}
 	if (c->rto_at == 0 || now_ms < c->rto_at)
 		return;
+	if (c->state == NS_TCP_SYN_SENT && c->syn_unsent) {
+		ns_tcp_syn_out(t, c); /* still waiting for ARP, or now sent */
+		return;
+	}
 	if (c->state > NS_TCP_SYN_RCVD && c->snd_wnd == 0 && c->snd_nxt == c->snd_una && c->buf_len > 0) {
 		/* RFC 9293 3.8.6.1: probe the zero window with an old
 		 * sequence number (the peer answers with its window),
@@ -112,9 +116,12 @@ ns_tcp_timer_fire(struct ns_tcp *t, struct ns_tcp_conn *c, uint64_t now_ms)
 	c->rto_ms = c->rto_ms * 2 > NS_TCP_RTO_MAX_MS ? NS_TCP_RTO_MAX_MS : c->rto_ms * 2;
 	c->rto_at = 0;
 	c->rtt_at = 0; /* Karn: no sample from a retransmitted segment */
-	if (c->state == NS_TCP_SYN_RCVD || c->state == NS_TCP_SYN_SENT) {
-		ns_tcp_emit_c(t, c, c->iss, c->state == NS_TCP_SYN_SENT ? F_SYN : F_SYN | F_ACK, NULL, 0,
-			      c->state == NS_TCP_SYN_SENT ? OPT_MSS | OPT_WS : ns_tcp_synack_opts(c));
+	if (c->state == NS_TCP_SYN_SENT) {
+		ns_tcp_syn_out(t, c);
+		return;
+	}
+	if (c->state == NS_TCP_SYN_RCVD) {
+		(void)ns_tcp_emit_c(t, c, c->iss, F_SYN | F_ACK, NULL, 0, ns_tcp_synack_opts(c));
 		ns_tcp_arm(t, c);
 		return;
 	}

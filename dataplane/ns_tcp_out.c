@@ -13,7 +13,7 @@ ns_tcp_pseudo(uint32_t src, uint32_t dst, size_t len)
 }
 
 /* One segment out; opts adds the MSS and window-scale options (SYN-ACK). */
-void
+bool
 ns_tcp_emit(struct ns_tcp *t, uint32_t laddr, uint32_t raddr, uint16_t lport, uint16_t rport, uint32_t seq,
 	    uint32_t ack, uint8_t flags, uint16_t wnd, const uint8_t *data, size_t len, unsigned opts)
 {
@@ -23,7 +23,7 @@ ns_tcp_emit(struct ns_tcp *t, uint32_t laddr, uint32_t raddr, uint16_t lport, ui
 	uint16_t sum;
 
 	if (hlen + len > sizeof(s))
-		return;
+		return false;
 	hsk_wr_init(&w, s, sizeof(s));
 	hsk_wr_u16(&w, lport);
 	hsk_wr_u16(&w, rport);
@@ -52,19 +52,22 @@ ns_tcp_emit(struct ns_tcp *t, uint32_t laddr, uint32_t raddr, uint16_t lport, ui
 	s[16] = (uint8_t)(sum >> 8);
 	s[17] = (uint8_t)sum;
 	t->stats.segs_out++;
-	(void)ns_ip_output(t->nif, laddr, raddr, NS_IP_TCP, s, w.len, t->now_ms);
+	return ns_ip_output(t->nif, laddr, raddr, NS_IP_TCP, s, w.len, t->now_ms) == 0;
 }
 
 /* The window to announce: what the application can take (bytes). */
 uint32_t
 ns_tcp_rcv_wnd(struct ns_tcp *t, struct ns_tcp_conn *c)
 {
-	size_t w = t->ops->rcv_space != NULL && c->state >= NS_TCP_ESTABLISHED ? t->ops->rcv_space(t->arg, c)
-										 : NS_TCP_RCV_WND;
+	/* an active open's application exists from the SYN on: its SYN
+	 * announces its room too (a window is not to shrink later) */
+	bool app = c->state >= NS_TCP_ESTABLISHED || c->state == NS_TCP_SYN_SENT;
+	size_t w = t->ops->rcv_space != NULL && app ? t->ops->rcv_space(t->arg, c) : NS_TCP_RCV_WND;
+
 	return (uint32_t)(w < NS_TCP_RCV_WND ? w : NS_TCP_RCV_WND);
 }
 
-void
+bool
 ns_tcp_emit_c(struct ns_tcp *t, struct ns_tcp_conn *c, uint32_t seq, uint8_t flags, const uint8_t *data,
 	      size_t len, unsigned opts)
 {
@@ -75,8 +78,10 @@ ns_tcp_emit_c(struct ns_tcp *t, struct ns_tcp_conn *c, uint32_t seq, uint8_t fla
 	if (wnd > 0xffff)
 		wnd = 0xffff;
 	c->adv_wnd = wnd << shift;
-	ns_tcp_emit(t, c->laddr, c->raddr, c->lport, c->rport, seq, c->rcv_nxt, flags, (uint16_t)wnd, data, len,
-		    opts);
+	if (wnd == 0 && !(flags & F_RST))
+		t->stats.zero_windows++;
+	return ns_tcp_emit(t, c->laddr, c->raddr, c->lport, c->rport, seq, c->rcv_nxt, flags, (uint16_t)wnd, data,
+			   len, opts);
 }
 
 unsigned

@@ -32,9 +32,11 @@ seq_le(uint32_t a, uint32_t b)
 /* ns_tcp_out.c */
 /* The TCP pseudo-header's sum for the checksum. */
 uint32_t ns_tcp_pseudo(uint32_t src, uint32_t dst, size_t len);
-void ns_tcp_emit(struct ns_tcp *t, uint32_t laddr, uint32_t raddr, uint16_t lport, uint16_t rport, uint32_t seq,
+/* Both return whether the segment left (false: its next hop is not
+ * resolved yet, ARP was asked). */
+bool ns_tcp_emit(struct ns_tcp *t, uint32_t laddr, uint32_t raddr, uint16_t lport, uint16_t rport, uint32_t seq,
 		 uint32_t ack, uint8_t flags, uint16_t wnd, const uint8_t *data, size_t len, unsigned opts);
-void ns_tcp_emit_c(struct ns_tcp *t, struct ns_tcp_conn *c, uint32_t seq, uint8_t flags, const uint8_t *data,
+bool ns_tcp_emit_c(struct ns_tcp *t, struct ns_tcp_conn *c, uint32_t seq, uint8_t flags, const uint8_t *data,
 		   size_t len, unsigned opts);
 void ns_tcp_emit_at(struct ns_tcp *t, struct ns_tcp_conn *c, uint32_t seq);
 uint32_t ns_tcp_rcv_wnd(struct ns_tcp *t, struct ns_tcp_conn *c);
@@ -63,6 +65,8 @@ void ns_tcp_timer_need(struct ns_tcp *t, struct ns_tcp_conn *c);
 void ns_tcp_table_init(struct ns_tcp *t);
 
 /* ns_tcp.c */
+/* Send our SYN (again): on the wire, or held for ARP. */
+void ns_tcp_syn_out(struct ns_tcp *t, struct ns_tcp_conn *c);
 void ns_tcp_time_wait(struct ns_tcp *t, struct ns_tcp_conn *c);
 void ns_tcp_reset(struct ns_tcp *t, struct ns_tcp_conn *c);
 

@@ -11,6 +11,9 @@
 #include "cfg.h"
 #include "cfg_value.h"
 #include "dp_backend.h"
+#include "dp_be_sock.h"
+#include "dp_conn.h"
+#include "dp_proxy.h"
 
 namespace {
 
@@ -32,7 +35,7 @@ struct Pool {
 	void
 	start(unsigned worker = 0, int ep = -1)
 	{
-		p = dp_pool_new(&c, worker, ep);
+		p = dp_pool_new(&c, worker, &dp_be_sock_ops, (void *)(intptr_t)ep);
 		ASSERT_NE(p, nullptr);
 	}
 	~Pool()
@@ -143,11 +146,91 @@ TEST(DpBackend, HealthChecksOverEpoll)
 		struct epoll_event evs[4];
 		int n = epoll_wait(ep, evs, 4, 1000);
 		for (int i = 0; i < n; i++)
-			dp_pool_check_event(static_cast<struct dp_backend *>(evs[i].data.ptr), evs[i].events);
+			dp_be_sock_event(evs[i].data.ptr, evs[i].events);
 	}
 	EXPECT_TRUE(t.p->be[0].up);
 	EXPECT_FALSE(t.p->be[1].up);
 	EXPECT_EQ(dp_pool_up(t.p), 1u);
 	close(lfd);
 	close(ep);
+}
+
+namespace {
+
+// A transport of our own (struct dp_be_ops): the health checks use
+// nothing else, so any dataplane's connects can drive them.
+struct Fake {
+	int next = 0;          // what open returns
+	int opens = 0, closes = 0;
+	static Fake *self;
+	static int
+	open(void *, const struct dp_backend *, struct dp_be_end *e)
+	{
+		self->opens++;
+		if (self->next == 0)
+			e->io = self;
+		return self->next;
+	}
+	static void
+	close(void *, bool)
+	{
+		self->closes++;
+	}
+	static void
+	shut(void *)
+	{
+	}
+};
+Fake *Fake::self;
+const struct dp_io_ops fake_io = {nullptr, nullptr, Fake::close, nullptr};
+const struct dp_be_ops fake_ops = {&fake_io, Fake::open, Fake::shut};
+
+} // namespace
+
+// Through any transport: a connect that completes counts for the backend
+// (and is closed at once), one that fails against it; a connect we could
+// not even start for want of resources here is no verdict; a check with
+// no answer in time is a failure.
+TEST(DpBackend, HealthChecksThroughAnyTransport)
+{
+	Fake f;
+	Fake::self = &f;
+	Pool t({"127.0.0.1:1"});
+	t.c.proxy.health_interval_ms = 100;
+	t.c.proxy.connect_timeout_ms = 50;
+	t.p = dp_pool_new(&t.c, 0, &fake_ops, nullptr);
+	ASSERT_NE(t.p, nullptr);
+	struct dp_backend *b = &t.p->be[0];
+
+	dp_pool_tick(t.p, 0); // a check starts
+	ASSERT_EQ(f.opens, 1);
+	EXPECT_TRUE(b->check.open && b->check.connecting);
+	b->check.open = false; // the transport failed it (and released it)
+	dp_be_notify(&b->check, DP_BE_FAILED);
+	dp_pool_tick(t.p, 100);
+	b->check.open = false;
+	dp_be_notify(&b->check, DP_BE_FAILED);
+	EXPECT_FALSE(b->up); // fall 2
+	EXPECT_EQ(f.closes, 0); // released by the transport, not closed again
+
+	f.next = DP_BE_NO_ROOM; // ours: no verdict either way
+	for (uint64_t now = 200; now <= 600; now += 100)
+		dp_pool_tick(t.p, now);
+	EXPECT_FALSE(b->up);
+	EXPECT_EQ(b->ok_run, 0u);
+
+	f.next = 0;
+	dp_pool_tick(t.p, 700);
+	dp_be_notify(&b->check, DP_BE_CONNECTED);
+	EXPECT_EQ(f.closes, 1); // the connect is the whole check
+	dp_pool_tick(t.p, 800);
+	dp_be_notify(&b->check, DP_BE_CONNECTED);
+	EXPECT_TRUE(b->up); // rise 2
+
+	dp_pool_tick(t.p, 900); // no answer within connect_timeout: failures
+	dp_pool_tick(t.p, 950);
+	dp_pool_tick(t.p, 1000);
+	dp_pool_tick(t.p, 1050);
+	EXPECT_FALSE(b->up);
+	EXPECT_EQ(f.closes, 4); // two checks connected, two timed out
 }

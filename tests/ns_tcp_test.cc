@@ -4,6 +4,7 @@
 // orders, RST for a closed port and for a wrong ACK, checksums.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <random>
 
 #include "ns_test_peer.h"
@@ -558,6 +559,68 @@ TEST(NsTcp, ActiveOpen)
 	s.in(tcp_frame(0, v[0].seq + 1, RST | ACK, "", v[0].sport, false, 0, -1, 8081));
 	EXPECT_TRUE(s.gone);
 	EXPECT_EQ(d->state, NS_TCP_FREE);
+}
+
+// Runs the TCP timers every millisecond for ms milliseconds.
+void
+run_timers(Tcp &s, uint64_t ms)
+{
+	for (uint64_t end = s.now + ms; s.now < end;) {
+		s.now++;
+		ns_tcp_timers(&s.t, s.now);
+	}
+}
+
+// An active open to a peer whose MAC is not known: ARP asks, the SYN
+// waits for the answer (no backoff for that) and leaves as soon as it
+// comes; unanswered, it goes again with RFC 6298 backoff (1 s, then 2 s).
+TEST(NsTcp, ActiveOpenWaitsForArpThenBacksOff)
+{
+	Tcp s;
+	int app = 1;
+	memset(s.nif.arp, 0, sizeof(s.nif.arp)); // forget the peer
+	ns_tcp_conn *c = ns_tcp_connect(&s.t, kOurIp, kPeerIp, 8080, &app);
+	ASSERT_NE(c, nullptr);
+	EXPECT_TRUE(s.segs().empty()); // only the ARP request left
+	run_timers(s, 3 * NS_TCP_ARP_WAIT_MS);
+	EXPECT_TRUE(s.segs().empty());
+	EXPECT_EQ(c->retries, 0u);
+	s.in(eth(kOurMac, kPeerMac, 0x0806, arp(2, kPeerMac, kPeerIp, kOurMac, kOurIp)));
+	run_timers(s, NS_TCP_ARP_WAIT_MS);
+	auto v = s.segs();
+	ASSERT_EQ(v.size(), 1u);
+	EXPECT_EQ(v[0].flags, SYN);
+	EXPECT_EQ(c->rto_ms, (uint32_t)NS_TCP_RTO_INIT_MS); // waiting for ARP was no loss
+	run_timers(s, NS_TCP_RTO_INIT_MS - 50);
+	EXPECT_TRUE(s.segs().empty());
+	run_timers(s, 100);
+	v = s.segs();
+	ASSERT_EQ(v.size(), 1u);
+	EXPECT_EQ(v[0].flags, SYN);
+	EXPECT_EQ(c->rto_ms, 2u * NS_TCP_RTO_INIT_MS);
+	run_timers(s, 2 * NS_TCP_RTO_INIT_MS - 100);
+	EXPECT_TRUE(s.segs().empty());
+	run_timers(s, 100);
+	EXPECT_EQ(s.segs().size(), 1u);
+	EXPECT_EQ(s.t.stats.retransmits, 2u);
+	EXPECT_FALSE(s.gone);
+}
+
+// The ephemeral port is one the steering accepts (its replies reach
+// this worker); none accepted: no connection.
+TEST(NsTcp, ActiveOpenPortChosenBySteering)
+{
+	Tcp s;
+	int app = 1;
+	s.t.port_ok = [](void *, uint32_t, uint32_t, uint16_t lport, uint16_t) { return lport % 7 == 3; };
+	for (int i = 0; i < 20; i++) {
+		ns_tcp_conn *c = ns_tcp_connect(&s.t, kOurIp, kPeerIp, 8080, &app);
+		ASSERT_NE(c, nullptr);
+		EXPECT_EQ(c->lport % 7, 3);
+		EXPECT_GE(c->lport, 49152);
+	}
+	s.t.port_ok = [](void *, uint32_t, uint32_t, uint16_t, uint16_t) { return false; };
+	EXPECT_EQ(ns_tcp_connect(&s.t, kOurIp, kPeerIp, 8080, &app), nullptr);
 }
 
 // Many connections at once: each found by its 4-tuple (the hash), and a

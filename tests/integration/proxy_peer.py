@@ -15,10 +15,16 @@ client sends one command line; every answer starts with "NAME\\n".
            and closes (FIN: the proxy turns it into close_notify).
   SEND N   N bytes of b"x", then close.
   INFO     the parsed PROXY header as one JSON line, after the client's end.
-A connection that sends nothing (a health check) is closed quietly."""
+A connection that sends nothing (a health check) is closed quietly.
+
+Addresses (for tests/integration/proxy_dpdk.sh, inside a namespace): the
+backend listens on $PEER_BIND (default 127.0.0.1) and the clients connect
+to $PEER_HOST (default 127.0.0.1)."""
 import hashlib, json, os, random, socket, ssl, struct, sys, threading, time
 
 PP2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"
+BIND = os.environ.get("PEER_BIND", "127.0.0.1")
+HOST = os.environ.get("PEER_HOST", "127.0.0.1")
 
 
 def pattern(n):
@@ -51,8 +57,12 @@ def tlvs(data):
 
 
 def parse_pp2(s):
-    """The header as a dict; None when the peer sent nothing at all."""
-    first = s.recv(16, socket.MSG_WAITALL)
+    """The header as a dict; None when the peer sent nothing at all (a
+    health check: its end may be a reset)."""
+    try:
+        first = s.recv(16, socket.MSG_WAITALL)
+    except ConnectionResetError:
+        return None
     if not first:
         return None
     if len(first) < 16 or first[:12] != PP2_SIG:
@@ -145,8 +155,9 @@ def serve_one(s, name, pp2):
 def backend(port, name, pp2):
     ls = socket.socket()
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("127.0.0.1", port))
+    ls.bind((BIND, port))
     ls.listen(512)
+    print("listening", flush=True)
     while True:
         s, _ = ls.accept()
         threading.Thread(target=serve_one, args=(s, name, pp2), daemon=True).start()
@@ -177,7 +188,7 @@ class Tls:
         ctx.set_alpn_protocols(["h2", "http/1.1"])
         if cert:
             ctx.load_cert_chain(cert, key)
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+        self.sock = socket.create_connection((HOST, port), timeout=60)
         self.inc, self.out = ssl.MemoryBIO(), ssl.MemoryBIO()
         self.obj = ctx.wrap_bio(self.inc, self.out, server_hostname="localhost")
         self.pump(self.obj.do_handshake)
@@ -285,7 +296,7 @@ def case_info(port, ca, version, cert=None, key=None):
     name, _, rest = t.read_all().partition(b"\n")
     h = json.loads(rest)
     local = t.sock.getsockname()
-    want = {"fam": 0x11, "src": "127.0.0.1", "sport": local[1], "dst": "127.0.0.1", "dport": port,
+    want = {"fam": 0x11, "src": local[0], "sport": local[1], "dst": HOST, "dport": port,
             "alpn": "http/1.1", "authority": "localhost", "version": "TLSv1.3" if version == "1.3" else "TLSv1.2",
             "cipher": t.obj.cipher()[0], "verify": 0 if cert else 1, "client": 7 if cert else 1}
     if cert:
