@@ -261,6 +261,12 @@ hsk_names_digest(const uint8_t *host, size_t len, bool has_sni)
 	return h != 0 ? h : 1; /* 0 stays "no name" */
 }
 
+bool
+hsk_names_resumable(uint32_t sess, uint32_t hello)
+{
+	return hello == 0 || hello == sess;
+}
+
 void
 hsk_names_free(struct hsk_ctx *ctx)
 {

@@ -62,6 +62,14 @@ uint32_t hsk_names_select(const struct hsk_ctx *ctx, const uint8_t *host, size_t
  * against collisions. */
 uint32_t hsk_names_digest(const uint8_t *host, size_t len, bool has_sni);
 
+/* Whether a session made for the name of digest sess resumes under a
+ * ClientHello whose name has digest hello. RFC 6066 3: not when the
+ * server_name "contains a different name"; a ClientHello without one
+ * names nothing different (OpenSSL resumes it too). A session made
+ * without a name is not resumed under one: that name might have its own
+ * certificate. */
+bool hsk_names_resumable(uint32_t sess, uint32_t hello);
+
 void hsk_names_free(struct hsk_ctx *ctx);
 
 #ifdef __cplusplus

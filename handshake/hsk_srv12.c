@@ -223,7 +223,8 @@ hsk_srv12_find_session(struct hsk_conn *c, const struct hsk_client_hello *ch, st
 		return HSK_OK;
 	suite = hsk_suite_by_id(s->suite);
 	if (suite == NULL || s->version != 0x0303 || !hsk_srv12_suite_enabled(ctx, s->suite) ||
-	    (ctx->client_auth == HSK_CLIENT_AUTH_REQUIRE && !s->client_cert) || s->sni_digest != c->sni_digest) {
+	    (ctx->client_auth == HSK_CLIENT_AUTH_REQUIRE && !s->client_cert) ||
+	    !hsk_names_resumable(s->sni_digest, c->sni_digest)) {
 		hsk_sess_clear(s);
 		return HSK_OK;
 	}
@@ -253,7 +254,7 @@ hsk_srv12_find_ticket(struct hsk_conn *c, const struct hsk_client_hello *ch, str
 	ok = t.version == 0x0303 && t.ctx_id == ctx->id && t.secret_len == 48 && c->w->now_s >= t.created_s &&
 	     c->w->now_s - t.created_s < t.lifetime_s && hsk_suite_by_id(t.suite) != NULL &&
 	     hsk_srv12_suite_enabled(ctx, t.suite) && !(ctx->client_auth == HSK_CLIENT_AUTH_REQUIRE && !t.client_cert) &&
-	     t.sni_digest == c->sni_digest;
+	     hsk_names_resumable(t.sni_digest, c->sni_digest);
 	if (ok)
 		err = hsk_srv12_suite_rule(ch, t.suite);
 	if (ok && err == HSK_OK)

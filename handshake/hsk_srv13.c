@@ -345,7 +345,7 @@ hsk13_try_psk(struct hsk_conn *c, const struct hsk_client_hello *ch, const uint8
 			 t.secret_len == hsk13_hlen(c) &&
 			 hsk_suite_by_id(t.suite) != NULL && hsk_suite_by_id(t.suite)->prf == c->suite->prf &&
 			 !(ctx->client_auth == HSK_CLIENT_AUTH_REQUIRE && !t.client_cert) &&
-			 t.sni_digest == c->sni_digest; /* RFC 6066 3, RFC 8446 4.6.1 */
+			 hsk_names_resumable(t.sni_digest, c->sni_digest); /* RFC 6066 3 */
 		if (usable) {
 			uint8_t mac[64];
 			size_t mlen;

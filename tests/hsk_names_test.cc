@@ -180,6 +180,15 @@ TEST(HskNames, BadExplicitNameRefused)
 	hsk_ctx_free(&ctx);
 }
 
+TEST(HskNames, ResumableForTheSameNameOrNone)
+{
+	EXPECT_TRUE(hsk_names_resumable(7, 7));
+	EXPECT_TRUE(hsk_names_resumable(7, 0));
+	EXPECT_TRUE(hsk_names_resumable(0, 0));
+	EXPECT_FALSE(hsk_names_resumable(7, 8));
+	EXPECT_FALSE(hsk_names_resumable(0, 8));
+}
+
 TEST(HskNames, DigestFoldsCase)
 {
 	const uint8_t *a = (const uint8_t *)"a.example.com", *b = (const uint8_t *)"A.EXAMPLE.COM";
@@ -313,8 +322,15 @@ TEST(HskNamesResume, SessionIdAndTicketOnlyForTheSameName)
 		EXPECT_TRUE(resumed_for(s, c.get(), sess, "a.example.com")) << tickets;
 		EXPECT_TRUE(resumed_for(s, c.get(), sess, "A.example.COM")) << tickets;
 		EXPECT_FALSE(resumed_for(s, c.get(), sess, "localhost")) << tickets;
-		EXPECT_FALSE(resumed_for(s, c.get(), sess, nullptr)) << tickets;
+		EXPECT_FALSE(resumed_for(s, c.get(), sess, "x.w.example.com")) << tickets;
+		// no name is no different name (RFC 6066 3)
+		EXPECT_TRUE(resumed_for(s, c.get(), sess, nullptr)) << tickets;
 		SSL_SESSION_free(sess);
+		// made without a name: not resumed under one
+		SSL_SESSION *anon = session_for(s, c.get(), nullptr);
+		EXPECT_FALSE(resumed_for(s, c.get(), anon, "localhost")) << tickets;
+		EXPECT_TRUE(resumed_for(s, c.get(), anon, nullptr)) << tickets;
+		SSL_SESSION_free(anon);
 	}
 }
 
