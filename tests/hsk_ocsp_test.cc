@@ -26,31 +26,23 @@ using hsk_test::Server;
 
 const time_t kNow = 1800000000; // a fixed "now" for the load checks
 
-X509 *
-read_cert(const char *name)
+// One PEM object of a test file (PEM_read_X509, PEM_read_PrivateKey).
+template <typename T>
+T *
+read_pem(const char *name, T *(*read)(FILE *, T **, pem_password_cb *, void *))
 {
 	FILE *f = fopen(cert_path(name).c_str(), "r");
-	X509 *x = f ? PEM_read_X509(f, nullptr, nullptr, nullptr) : nullptr;
+	T *x = f ? read(f, nullptr, nullptr, nullptr) : nullptr;
 	if (f)
 		fclose(f);
 	return x;
 }
 
-EVP_PKEY *
-read_key(const char *name)
-{
-	FILE *f = fopen(cert_path(name).c_str(), "r");
-	EVP_PKEY *k = f ? PEM_read_PrivateKey(f, nullptr, nullptr, nullptr) : nullptr;
-	if (f)
-		fclose(f);
-	return k;
-}
-
 struct Pki {
-	X509 *ca = read_cert("ca.crt");
-	EVP_PKEY *ca_key = read_key("ca.key");
-	X509 *rsa = read_cert("rsa.crt");     // leaf first in the chain file
-	X509 *ecdsa = read_cert("ecdsa.crt");
+	X509 *ca = read_pem("ca.crt", PEM_read_X509);
+	EVP_PKEY *ca_key = read_pem("ca.key", PEM_read_PrivateKey);
+	X509 *rsa = read_pem("rsa.crt", PEM_read_X509); // leaf first in the chain file
+	X509 *ecdsa = read_pem("ecdsa.crt", PEM_read_X509);
 	~Pki()
 	{
 		X509_free(ca);
