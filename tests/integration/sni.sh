@@ -11,27 +11,23 @@ C=$TMP/sni
 mkdir -p "$C"
 ext=$C/ext
 
-# leaf NAME KEYOPTS SAN: NAME.crt (chain: leaf, CA) and NAME.key, subject
-# CN=NAME, signed by the test CA.
+# leaf NAME rsa|ecdsa SAN: NAME.crt (chain: leaf, CA) and NAME.key, subject
+# CN=NAME, signed by the test CA. The keys are lib.sh's (no key
+# generation: the certificates are what differs).
 leaf() {
-	local name=$1 keyopt=$2 san=$3
+	local name=$1 key=$2 san=$3
 	printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' "$san" >"$ext"
-	if [ "$keyopt" = rsa ]; then
-		openssl req -new -newkey rsa:2048 -nodes -keyout "$C/$name.key" -out "$C/$name.csr" \
-			-subj "/CN=$name" 2>/dev/null
-	else
-		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$C/$name.key" \
-			-out "$C/$name.csr" -subj "/CN=$name" 2>/dev/null
-	fi
+	cp "$CERTS/$key.key" "$C/$name.key"
+	openssl req -new -key "$C/$name.key" -out "$C/$name.csr" -subj "/CN=$name" 2>/dev/null
 	openssl x509 -req -in "$C/$name.csr" -CA "$CERTS/ca.crt" -CAkey "$CERTS/ca.key" -CAcreateserial \
 		-days 30 -extfile "$ext" -out "$C/$name.leaf" 2>/dev/null
 	cat "$C/$name.leaf" "$CERTS/ca.crt" >"$C/$name.crt"
 }
 leaf a-rsa rsa DNS:a.test
-leaf a-ec ec DNS:a.test
+leaf a-ec ecdsa DNS:a.test
 leaf b-rsa rsa 'DNS:b.test,DNS:www.b.test'
-leaf b-ec ec 'DNS:b.test,DNS:www.b.test'
-leaf w-ec ec 'DNS:*.w.test'
+leaf b-ec ecdsa 'DNS:b.test,DNS:www.b.test'
+leaf w-ec ecdsa 'DNS:*.w.test'
 
 # OCSP responses from the test CA acting as its own responder, no
 # network: an index file in `openssl ca` format names the certificates.
