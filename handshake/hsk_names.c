@@ -193,11 +193,27 @@ hsk_names_from_san(struct hsk_ctx *ctx, size_t cert, X509 *leaf, size_t *added, 
 	return rc;
 }
 
-int
-hsk_names_add_cert(struct hsk_ctx *ctx, size_t cert, void *leaf_v, const char *const *names, size_t n,
-		   char *err, size_t errlen)
+/* A certificate that failed to load leaves no name behind: its bit goes,
+ * and the entries that only it served. */
+static void
+hsk_names_forget(struct hsk_ctx *ctx, size_t cert)
 {
-	X509 *leaf = leaf_v;
+	size_t kept = 0;
+
+	for (size_t i = 0; i < ctx->n_names; i++) {
+		ctx->names[i].certs &= ~((uint32_t)1 << cert);
+		if (ctx->names[i].certs != 0)
+			ctx->names[kept++] = ctx->names[i];
+	}
+	ctx->n_names = kept;
+	if (cert == 0)
+		ctx->default_name[0] = 0;
+}
+
+static int
+hsk_names_of(struct hsk_ctx *ctx, size_t cert, X509 *leaf, const char *const *names, size_t n, char *err,
+	     size_t errlen)
+{
 	char cn[HSK_NAME_MAX + 1];
 	size_t added = 0;
 	int len;
@@ -213,8 +229,19 @@ hsk_names_add_cert(struct hsk_ctx *ctx, size_t cert, void *leaf_v, const char *c
 		    hsk_names_add_one(ctx, cert, cn, err, errlen) != 0)
 			return -1;
 	}
-	hsk_names_default(ctx);
 	return 0;
+}
+
+int
+hsk_names_add_cert(struct hsk_ctx *ctx, size_t cert, void *leaf, const char *const *names, size_t n,
+		   char *err, size_t errlen)
+{
+	int rc = hsk_names_of(ctx, cert, leaf, names, n, err, errlen);
+
+	if (rc != 0)
+		hsk_names_forget(ctx, cert);
+	hsk_names_default(ctx);
+	return rc;
 }
 
 uint32_t

@@ -177,6 +177,18 @@ TEST(HskNames, BadExplicitNameRefused)
 		  -1);
 	EXPECT_NE(std::string(err).find("f*.example.com"), std::string::npos) << err;
 	EXPECT_EQ(ctx.n_certs, 0u);
+	// a good name before the bad one leaves nothing behind either
+	const char *two[] = { "good.example.com", "bad..example.com" };
+	o.names = two;
+	o.n_names = 2;
+	EXPECT_EQ(hsk_ctx_add_cert_ex(&ctx, cert_path("rsa.crt").c_str(), cert_path("rsa.key").c_str(), &o, err,
+				      sizeof(err)),
+		  -1);
+	EXPECT_EQ(ctx.n_names, 0u);
+	add(&ctx, "ecdsa", {});
+	EXPECT_EQ(select(ctx, "good.example.com"), 0x01u); // the default, not a ghost entry
+	ASSERT_EQ(ctx.n_names, 1u);
+	EXPECT_STREQ(ctx.names[0].name, "localhost");
 	hsk_ctx_free(&ctx);
 }
 
