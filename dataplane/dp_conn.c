@@ -492,6 +492,11 @@ dp_app_tick(struct dp_app *a, uint64_t now_ms)
 	a->now_ms = now_ms;
 	a->hw.now_s = now_ms / 1000;
 	a->hw.wall_s = dp_wall_s(); /* OCSP staples expire by the calendar */
+	if (a->hw.ocsp_expired > 0 && !a->ocsp_expiry_logged) {
+		a->ocsp_expiry_logged = true;
+		dp_log(DP_LOG_WARN, "worker %u: an OCSP response passed its nextUpdate: no longer stapled "
+		       "(refresh the file)", a->id);
+	}
 }
 
 bool

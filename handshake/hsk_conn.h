@@ -49,6 +49,7 @@ struct hsk_worker {
 	uint64_t hs_too_large;         /* handshake message above the listener's maximum */
 	uint64_t renegotiations_cut;   /* renegotiation attempts beyond the refusals */
 	uint64_t key_updates_cut;      /* KeyUpdates beyond the bound without data */
+	uint64_t ocsp_expired;         /* OCSP staples withheld: past nextUpdate since load */
 	/* connection objects kept for reuse (no allocation per handshake) */
 	void *conn_pool;
 	unsigned conn_pool_n;

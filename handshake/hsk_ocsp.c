@@ -8,6 +8,7 @@
 #include <openssl/ocsp.h>
 #include <openssl/x509.h>
 
+#include "hsk_conn.h"
 #include "hsk_ctx.h"
 #include "hsk_ocsp.h"
 
@@ -180,6 +181,17 @@ hsk_ocsp_free(struct hsk_ocsp *o)
 {
 	free(o->status);
 	memset(o, 0, sizeof(*o));
+}
+
+bool
+hsk_ocsp_staple(const struct hsk_cert *cert, struct hsk_worker *w, bool asked)
+{
+	if (!asked || cert->ocsp.status == NULL)
+		return false;
+	if (hsk_ocsp_usable(cert, w->wall_s))
+		return true;
+	w->ocsp_expired++;
+	return false;
 }
 
 bool

@@ -59,6 +59,13 @@ void hsk_ocsp_free(struct hsk_ocsp *o);
  * stapled without a reload. */
 bool hsk_ocsp_usable(const struct hsk_cert *cert, uint64_t now);
 
+/* Per handshake: whether to staple cert's response for a client that
+ * asked or not (RFC 6066 8: only when asked), at the worker's wall clock;
+ * a response withheld because it expired since load is counted in
+ * w->ocsp_expired (the dataplane logs it). */
+struct hsk_worker;
+bool hsk_ocsp_staple(const struct hsk_cert *cert, struct hsk_worker *w, bool asked);
+
 #ifdef __cplusplus
 }
 #endif

@@ -360,7 +360,7 @@ hsk_srv12_client_hello(struct hsk_conn *c, const uint8_t *body, size_t len)
 		c->suite = choice.suite;
 		c->cert = choice.cert;
 		/* RFC 6066 8: only to a client that asked, never on resumption */
-		c->staple = c->status_req && hsk_ocsp_usable(&ctx->certs[c->cert], c->w->wall_s);
+		c->staple = hsk_ocsp_staple(&ctx->certs[c->cert], c->w, c->status_req);
 		c->group = choice.group;
 		c->sigalg = choice.sigalg;
 		c->ems = ch.ems;

@@ -616,7 +616,7 @@ hsk13_certificate(struct hsk_conn *c)
 {
 	const struct hsk_cert *cert = &c->ctx->certs[c->cert];
 
-	c->staple = c->status_req && cert->list13_ocsp != NULL && hsk_ocsp_usable(cert, c->w->wall_s);
+	c->staple = cert->list13_ocsp != NULL && hsk_ocsp_staple(cert, c->w, c->status_req);
 	if (c->staple)
 		return hsk_out_hs(c, HSK_MT_CERTIFICATE, cert->list13_ocsp, cert->list13_ocsp_len);
 	return hsk_out_hs(c, HSK_MT_CERTIFICATE, cert->list13, cert->list13_len);

@@ -254,6 +254,9 @@ TEST(HskOcspHandshake, DroppedOnceTheWallClockPassesNextUpdate)
 		wk.wall_s = (uint64_t)now + 3600; // nextUpdate reached
 	EXPECT_EQ(stapled(s, TLS1_2_VERSION, true), "");
 	EXPECT_EQ(stapled(s, TLS1_3_VERSION, true), "");
+	EXPECT_EQ(s.w[0].ocsp_expired, 2u); // counted for the dataplane's log
+	EXPECT_EQ(stapled(s, TLS1_3_VERSION, false), "");
+	EXPECT_EQ(s.w[0].ocsp_expired, 2u); // not asked: nothing withheld
 	for (auto &wk : s.w)
 		wk.wall_s = (uint64_t)now + 3599;
 	EXPECT_NE(stapled(s, TLS1_3_VERSION, true), "");
@@ -268,6 +271,7 @@ TEST(HskOcspHandshake, ExpiredAtLoadNeverStapled)
 	EXPECT_EQ(s.ctx.certs[1].list13_ocsp, nullptr);
 	EXPECT_EQ(stapled(s, TLS1_2_VERSION, true), "");
 	EXPECT_EQ(stapled(s, TLS1_3_VERSION, true), "");
+	EXPECT_EQ(s.w[0].ocsp_expired, 0u); // dropped (and logged) at load
 }
 
 } // namespace
