@@ -52,33 +52,35 @@ struct Pki {
 	}
 };
 
+// The DER of an OCSPResponse with this status and basic response (may be
+// nullptr); takes neither.
+std::string
+der_of(int status, OCSP_BASICRESP *bs)
+{
+	OCSP_RESPONSE *r = OCSP_response_create(status, bs);
+	unsigned char *der = nullptr;
+	int n = i2d_OCSP_RESPONSE(r, &der);
+	std::string out((const char *)der, n > 0 ? (size_t)n : 0);
+	OPENSSL_free(der);
+	OCSP_RESPONSE_free(r);
+	return out;
+}
+
 // A DER OCSP response from the CA about leaf, valid from this_update to
-// next_update (0: no nextUpdate).
+// next_update (0: no nextUpdate); or an unsuccessful one of that status.
 std::string
 response(const Pki &pki, X509 *leaf, time_t this_update, time_t next_update,
 	 int status = OCSP_RESPONSE_STATUS_SUCCESSFUL)
 {
-	if (status != OCSP_RESPONSE_STATUS_SUCCESSFUL) {
-		OCSP_RESPONSE *r = OCSP_response_create(status, nullptr);
-		unsigned char *der = nullptr;
-		int n = i2d_OCSP_RESPONSE(r, &der);
-		std::string out((const char *)der, (size_t)n);
-		OPENSSL_free(der);
-		OCSP_RESPONSE_free(r);
-		return out;
-	}
+	if (status != OCSP_RESPONSE_STATUS_SUCCESSFUL)
+		return der_of(status, nullptr);
 	OCSP_BASICRESP *bs = OCSP_BASICRESP_new();
 	OCSP_CERTID *id = OCSP_cert_to_id(EVP_sha1(), leaf, pki.ca);
 	ASN1_TIME *tu = ASN1_TIME_set(nullptr, this_update);
 	ASN1_TIME *nu = next_update ? ASN1_TIME_set(nullptr, next_update) : nullptr;
 	EXPECT_NE(OCSP_basic_add1_status(bs, id, V_OCSP_CERTSTATUS_GOOD, 0, nullptr, tu, nu), nullptr);
 	EXPECT_EQ(OCSP_basic_sign(bs, pki.ca, pki.ca_key, EVP_sha256(), nullptr, 0), 1);
-	OCSP_RESPONSE *r = OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, bs);
-	unsigned char *der = nullptr;
-	int n = i2d_OCSP_RESPONSE(r, &der);
-	std::string out((const char *)der, (size_t)n);
-	OPENSSL_free(der);
-	OCSP_RESPONSE_free(r);
+	std::string out = der_of(OCSP_RESPONSE_STATUS_SUCCESSFUL, bs);
 	OCSP_BASICRESP_free(bs);
 	OCSP_CERTID_free(id);
 	ASN1_TIME_free(tu);
