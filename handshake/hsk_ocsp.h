@@ -24,6 +24,7 @@ extern "C" {
 #endif
 
 struct hsk_cert;
+struct hsk_worker;
 
 /* The largest response taken: a whole flight must fit the connection's
  * output buffer (two full records). Real responses are 1 to 4 KiB. */
@@ -63,7 +64,6 @@ bool hsk_ocsp_usable(const struct hsk_cert *cert, uint64_t now);
  * asked or not (RFC 6066 8: only when asked), at the worker's wall clock;
  * a response withheld because it expired since load is counted in
  * w->ocsp_expired (the dataplane logs it). */
-struct hsk_worker;
 bool hsk_ocsp_staple(const struct hsk_cert *cert, struct hsk_worker *w, bool asked);
 
 #ifdef __cplusplus
