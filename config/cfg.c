@@ -72,8 +72,11 @@ cfg_certs_clear(struct cfg_listener *l)
 	for (size_t i = 0; i < l->n_certs; i++) {
 		free(l->certs[i].cert_file);
 		free(l->certs[i].key_file);
+		free(l->certs[i].ocsp_file);
 		l->certs[i].cert_file = NULL;
 		l->certs[i].key_file = NULL;
+		l->certs[i].ocsp_file = NULL;
+		cfg_list_clear(l->certs[i].names, &l->certs[i].n_names);
 	}
 	l->n_certs = 0;
 }
@@ -97,8 +100,14 @@ cfg_listener_copy(struct cfg_listener *dst, const struct cfg_listener *src)
 	for (size_t i = 0; i < src->n_certs; i++) {
 		dst->n_certs = i + 1;
 		if (cfg_str_set(&dst->certs[i].cert_file, src->certs[i].cert_file) != 0 ||
-		    cfg_str_set(&dst->certs[i].key_file, src->certs[i].key_file) != 0)
+		    cfg_str_set(&dst->certs[i].key_file, src->certs[i].key_file) != 0 ||
+		    (src->certs[i].ocsp_file != NULL &&
+		     cfg_str_set(&dst->certs[i].ocsp_file, src->certs[i].ocsp_file) != 0))
 			goto fail;
+		for (size_t k = 0; k < src->certs[i].n_names; k++)
+			if (cfg_list_add(dst->certs[i].names, CFG_MAX_CERT_NAMES, &dst->certs[i].n_names,
+					 src->certs[i].names[k], NULL, 0) != 0)
+				goto fail;
 	}
 	if (cfg_tls_copy(&dst->tls, &src->tls) != 0)
 		goto fail;
@@ -342,7 +351,8 @@ validate_listener(const struct cfg *cfg, size_t idx, char *err, size_t errlen)
 			return cfg_errf(err, errlen, "%s: certificate '%s' without a key", pre,
 					c->cert_file ? c->cert_file : "");
 		if (check_file("certificate", c->cert_file, why, sizeof(why)) != 0 ||
-		    check_file("key", c->key_file, why, sizeof(why)) != 0)
+		    check_file("key", c->key_file, why, sizeof(why)) != 0 ||
+		    (c->ocsp_file != NULL && check_file("OCSP response", c->ocsp_file, why, sizeof(why)) != 0))
 			return cfg_errf(err, errlen, "%s: %s", pre, why);
 	}
 	if (cfg_tls_check(&l->tls, why, sizeof(why)) != 0)
@@ -499,8 +509,11 @@ cfg_usage(FILE *out)
 	      "  -c, --config FILE         YAML configuration, loaded before the flags apply\n"
 	      "  --dataplane kernel|dpdk   packet I/O (default kernel)\n"
 	      "  --listen ADDR:PORT        127.0.0.1:8443 or [::1]:8443; repeatable\n"
-	      "  --cert FILE --key FILE    PEM chain (leaf first) and its key; repeatable, up to 4\n"
-	      "                            (e.g. one RSA and one ECDSA)\n"
+	      "  --cert FILE --key FILE    PEM chain (leaf first) and its key; repeatable, up to 32;\n"
+	      "                            chosen by the client's server name (SNI) among the\n"
+	      "                            certificate's DNS names, the first one by default, and\n"
+	      "                            ECDSA over RSA for a name when the client takes it\n"
+	      "  --ocsp FILE               DER OCSP response stapled with the --cert before it\n"
 	      "  --workers N               worker threads or lcores (default 1)\n"
 	      "  --cores LIST              one worker pinned per core, e.g. 0-1,3\n"
 	      "  --mode respond|proxy      answer HTTP itself (default) or forward to backends\n"
@@ -681,6 +694,13 @@ cfg_print(const struct cfg *cfg, FILE *out)
 			fputs("\n        key: ", out);
 			put_str(out, l->certs[c].key_file ? l->certs[c].key_file : "");
 			fputc('\n', out);
+			if (l->certs[c].ocsp_file != NULL) {
+				fputs("        ocsp: ", out);
+				put_str(out, l->certs[c].ocsp_file);
+				fputc('\n', out);
+			}
+			if (l->certs[c].n_names > 0)
+				put_list(out, "        ", "names", l->certs[c].names, l->certs[c].n_names);
 		}
 		fputs("    tls:\n", out);
 		put_tls(out, "      ", &l->tls);

@@ -26,7 +26,8 @@ extern "C" {
 /* Capacities. The TLS ones equal hsk_ctx.h's HSK_MAX_* (config does not
  * include handshake/; the dataplane may static_assert the equality). */
 #define CFG_MAX_LISTENERS 16
-#define CFG_MAX_CERTS 4        /* HSK_MAX_CERTS: e.g. one RSA and one ECDSA */
+#define CFG_MAX_CERTS 32       /* HSK_MAX_CERTS: per listener, RSA and ECDSA per name */
+#define CFG_MAX_CERT_NAMES 16  /* explicit names: of one certificate */
 #define CFG_MAX_SUITES 32      /* HSK_MAX_SUITES */
 #define CFG_MAX_GROUPS 8       /* HSK_MAX_GROUPS */
 #define CFG_MAX_SIGALGS 16     /* HSK_MAX_SIGALGS */
@@ -152,6 +153,11 @@ struct cfg_addr {
 struct cfg_cert {
 	char *cert_file;           /* PEM chain, leaf first */
 	char *key_file;            /* PEM private key */
+	char *ocsp_file;           /* DER OCSP response to staple, or NULL */
+	/* Server names it is chosen for ("www.example.com", "*.example.com");
+	 * none: the names in the certificate (subjectAltName DNS). */
+	char *names[CFG_MAX_CERT_NAMES];
+	size_t n_names;
 };
 
 /* TLS policy of a listener. Empty lists and version 0 mean "the engine's

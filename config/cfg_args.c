@@ -14,6 +14,7 @@ enum opt_id {
 	O_LISTEN,
 	O_CERT,
 	O_KEY,
+	O_OCSP,
 	O_WORKERS,
 	O_CORES,
 	O_MODE,
@@ -63,6 +64,7 @@ static const struct opt opts[] = {
 	{"--listen", O_LISTEN, true},
 	{"--cert", O_CERT, true},
 	{"--key", O_KEY, true},
+	{"--ocsp", O_OCSP, true},
 	{"--workers", O_WORKERS, true},
 	{"--cores", O_CORES, true},
 	{"--mode", O_MODE, true},
@@ -139,6 +141,7 @@ struct args {
 	size_t n_certs;
 	const char *keys[CFG_MAX_CERTS];
 	size_t n_keys;
+	const char *ocsps[CFG_MAX_CERTS]; /* by --cert; NULL: none */
 	bool workers_given, cores_given, backends_given;
 	struct tls_override tls;
 };
@@ -198,7 +201,8 @@ listeners_apply(struct cfg *cfg, const struct args *a, char *err, size_t errlen)
 		for (size_t i = 0; i < a->n_certs; i++) {
 			first->n_certs = i + 1;
 			if (cfg_str_set(&first->certs[i].cert_file, a->certs[i]) != 0 ||
-			    cfg_str_set(&first->certs[i].key_file, a->keys[i]) != 0)
+			    cfg_str_set(&first->certs[i].key_file, a->keys[i]) != 0 ||
+			    (a->ocsps[i] != NULL && cfg_str_set(&first->certs[i].ocsp_file, a->ocsps[i]) != 0))
 				return cfg_errf(err, errlen, "out of memory");
 		}
 	}
@@ -339,6 +343,15 @@ arg_apply(struct cfg *cfg, struct args *a, const struct opt *o, const char *flag
 		if (a->n_keys >= a->n_certs)
 			return cfg_errf(err, errlen, "%s '%s' without a --cert before it", flag, val);
 		a->keys[a->n_keys++] = val;
+		return 0;
+	case O_OCSP: /* the --cert before it, as --key pairs with a --cert */
+		if (val[0] == '\0')
+			return cfg_errf(err, errlen, "%s: empty file name", flag);
+		if (a->n_certs == 0)
+			return cfg_errf(err, errlen, "%s '%s' without a --cert before it", flag, val);
+		if (a->ocsps[a->n_certs - 1] != NULL)
+			return cfg_errf(err, errlen, "%s given twice for --cert '%s'", flag, a->certs[a->n_certs - 1]);
+		a->ocsps[a->n_certs - 1] = val;
 		return 0;
 	case O_WORKERS:
 		if (a->cores_given)

@@ -508,9 +508,30 @@ k_key_file(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
 	return ld_file(ld, v, path, &c->cert->key_file);
 }
 
+static int
+k_ocsp_file(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
+{
+	struct cert_obj *c = obj;
+
+	return ld_file(ld, v, path, &c->cert->ocsp_file);
+}
+
+/* names: [a.example.com, "*.example.com"], or one string split on ',' or
+ * ' '. Checked when the certificate is loaded (hsk_names_add). */
+static int
+k_cert_names(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
+{
+	struct cert_obj *c = obj;
+
+	return ld_list(ld, v, path, ", ", true, c->cert->names, CFG_MAX_CERT_NAMES, &c->cert->n_names, NULL,
+		       NULL);
+}
+
 static const struct key cert_keys[] = {
 	{"cert", k_cert_file},
 	{"key", k_key_file},
+	{"ocsp", k_ocsp_file},
+	{"names", k_cert_names},
 	{NULL, NULL},
 };
 
@@ -543,7 +564,7 @@ k_certificates(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
 	size_t i = 0;
 
 	if (v->type != YAML_SEQUENCE_NODE)
-		return ld_err(ld, v, "%s: expected a list of {cert, key}, got %s", path, type_name(v));
+		return ld_err(ld, v, "%s: expected a list of {cert, key[, ocsp, names]}, got %s", path, type_name(v));
 	cfg_certs_clear(l);
 	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++, i++) {
 		const yaml_node_t *c = ld_node(ld, *it);

@@ -2,6 +2,7 @@
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dp_conn.h"
 #include "dp_log.h"
@@ -479,12 +480,29 @@ dp_app_init(struct dp_app *a, unsigned id, const struct cfg *cfg, struct hsk_ses
 	return 0;
 }
 
+/* Seconds since the epoch, from the coarse clock (no system call, a
+ * few ns): only compared with OCSP nextUpdate times. */
+static uint64_t
+dp_wall_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	return ts.tv_sec > 0 ? (uint64_t)ts.tv_sec : 0;
+}
+
 void
 dp_app_tick(struct dp_app *a, uint64_t now_ms)
 {
 	a->now_ms = now_ms;
 	a->now_us = now_ms * 1000;
 	a->hw.now_s = now_ms / 1000;
+	a->hw.wall_s = dp_wall_s(); /* OCSP staples expire by the calendar */
+	if (a->hw.ocsp_expired > 0 && !a->ocsp_expiry_logged) {
+		a->ocsp_expiry_logged = true;
+		dp_log(DP_LOG_WARN, "worker %u: an OCSP response passed its nextUpdate: no longer stapled "
+		       "(refresh the file)", a->id);
+	}
 }
 
 void

@@ -91,6 +91,7 @@ struct dp_app {
 	uint64_t now_us;           /* the iteration's clock, for the bounded flush delay */
 	struct dp_app_stats stats;
 	uint64_t trimmed_at;       /* stats.closed at the last malloc_trim */
+	bool ocsp_expiry_logged;   /* hw.ocsp_expired seen and logged once */
 	struct acc_stats acc;      /* the executor's counters, kept at teardown */
 };
 

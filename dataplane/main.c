@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cfg.h"
 #include "dp_kernel.h"
@@ -23,6 +24,28 @@ _Static_assert(CFG_MAX_SUITES == HSK_MAX_SUITES, "suite capacities differ");
 _Static_assert(CFG_MAX_GROUPS == HSK_MAX_GROUPS, "group capacities differ");
 _Static_assert(CFG_MAX_SIGALGS == HSK_MAX_SIGALGS, "sigalg capacities differ");
 _Static_assert(CFG_MAX_ALPN == HSK_MAX_ALPN, "ALPN capacities differ");
+
+/* One certificate with its names and OCSP response; a response that is
+ * not stapled (expired) is logged, not an error. */
+static int
+main_cert(struct hsk_ctx *ctx, const struct cfg_cert *c, char *err, size_t errlen)
+{
+	char warn[512];
+	struct hsk_cert_opts opts = {
+		.names = (const char *const *)c->names,
+		.n_names = c->n_names,
+		.ocsp_path = c->ocsp_file,
+		.now = (uint64_t)time(NULL),
+		.warn = warn,
+		.warnlen = sizeof(warn),
+	};
+
+	if (hsk_ctx_add_cert_ex(ctx, c->cert_file, c->key_file, &opts, err, errlen) != 0)
+		return -1;
+	if (warn[0] != 0)
+		dp_log(DP_LOG_WARN, "%s: %s", c->cert_file, warn);
+	return 0;
+}
 
 /* One listener's policy into its engine context; errors name the origin. */
 static int
@@ -65,7 +88,7 @@ main_ctx(struct hsk_ctx *ctx, const struct cfg *cfg, const struct cfg_listener *
 	ctx->psk_modes = (uint8_t)((cfg->psk_modes & CFG_PSK_DHE_KE ? HSK_PSK_DHE_KE : 0) |
 				   (cfg->psk_modes & CFG_PSK_KE ? HSK_PSK_KE : 0));
 	for (n = 0; n < l->n_certs; n++)
-		if (hsk_ctx_add_cert(ctx, l->certs[n].cert_file, l->certs[n].key_file, msg, sizeof(msg)) != 0)
+		if (main_cert(ctx, &l->certs[n], msg, sizeof(msg)) != 0)
 			goto fail;
 	if (t->client_auth != CFG_CLIENT_AUTH_NONE &&
 	    hsk_ctx_set_client_auth(ctx, (int)t->client_auth, t->ca_file, msg, sizeof(msg)) != 0)

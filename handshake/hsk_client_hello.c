@@ -18,6 +18,7 @@
 #include "hsk_buf.h"
 #include "hsk_client_hello.h"
 #include "hsk_ctx.h"
+#include "hsk_names.h"
 #include "hsk_suite.h"
 
 #define ERR_DECODE HSK_ALERT(HSK_AD_DECODE_ERROR)
@@ -112,6 +113,36 @@ hsk_ch_alpn(struct hsk_rd *body, struct hsk_client_hello *ch)
 	return HSK_OK;
 }
 
+/* status_request (RFC 6066 8):
+ *   struct {
+ *       CertificateStatusType status_type;
+ *       select (status_type) {
+ *           case ocsp: OCSPStatusRequest;
+ *       } request;
+ *   } CertificateStatusRequest;
+ *   struct {
+ *       ResponderID responder_id_list<0..2^16-1>;
+ *       Extensions  request_extensions;
+ *   } OCSPStatusRequest;
+ * Only ocsp(1) asks for what we staple; other types are ignored. */
+static hsk_err
+hsk_ch_status_request(struct hsk_rd *body, struct hsk_client_hello *ch)
+{
+	struct hsk_rd ids, exts, id;
+	uint8_t type;
+
+	TRY(hsk_rd_u8(body, &type));
+	if (type != 1)
+		return HSK_OK;
+	TRY(hsk_rd_vec(body, 2, 0, 0xffff, &ids));
+	while (hsk_rd_left(&ids) > 0) /* ResponderID opaque<1..2^16-1> */
+		TRY(hsk_rd_vec(&ids, 2, 1, 0xffff, &id));
+	TRY(hsk_rd_vec(body, 2, 0, 0xffff, &exts));
+	TRY(hsk_rd_end(body));
+	ch->status_request = true;
+	return HSK_OK;
+}
+
 /* One extension; psk_offset is the offset of pre_shared_key's binders. */
 static hsk_err
 hsk_ch_ext(uint16_t type, struct hsk_rd *body, struct hsk_client_hello *ch, const uint8_t *msg)
@@ -153,8 +184,7 @@ hsk_ch_ext(uint16_t type, struct hsk_rd *body, struct hsk_client_hello *ch, cons
 		ch->session_ticket = hsk_view_of(body);
 		return HSK_OK;
 	case EXT_STATUS_REQUEST:
-		ch->status_request = true;
-		return HSK_OK;
+		return hsk_ch_status_request(body, ch);
 	case EXT_SCT:
 		ch->sct = true;
 		return HSK_OK;
@@ -429,6 +459,9 @@ hsk_err
 hsk_client_hello_choose12(const struct hsk_client_hello *ch, const struct hsk_ctx *ctx,
 			  struct hsk_choice *out)
 {
+	/* the server name picks the certificates; the suites pick among them */
+	uint32_t allowed = hsk_names_select(ctx, ch->sni_host.base, ch->sni_host.len, ch->has_sni);
+
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < ctx->n_suites; i++) {
 		const struct hsk_suite *s = hsk_suite_by_id(ctx->suites[i]);
@@ -439,7 +472,7 @@ hsk_client_hello_choose12(const struct hsk_client_hello *ch, const struct hsk_ct
 			const struct hsk_cert *cert = &ctx->certs[c];
 			uint16_t group = 0, sig = 0;
 
-			if (!hsk_cert_fits(ch, s, cert))
+			if (!(allowed >> c & 1) || !hsk_cert_fits(ch, s, cert))
 				continue;
 			if (s->kx != HSK_KX_RSA) {
 				group = hsk_choose_group(ch, ctx, s->kx);

@@ -53,7 +53,7 @@ struct hsk_client_hello {
 	bool fallback_scsv;             /* TLS_FALLBACK_SCSV (0x5600) in suites */
 	bool has_session_ticket;        /* session_ticket(35) */
 	struct hsk_view session_ticket;
-	bool status_request;            /* status_request(5) */
+	bool status_request;            /* status_request(5) of type ocsp */
 	bool sct;                       /* signed_certificate_timestamp(18) */
 	/* TLS 1.3 */
 	bool has_supported_versions;

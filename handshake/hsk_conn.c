@@ -720,6 +720,7 @@ hsk_conn_info(const struct hsk_conn *c, struct hsk_conn_info *out)
 	out->etm = c->etm;
 	out->client_cert = c->client_cert;
 	out->cert = (uint8_t)c->cert;
+	out->ocsp_stapled = c->staple;
 	memcpy(out->sni, c->sni, sizeof(out->sni));
 	memcpy(out->alpn, c->alpn, sizeof(out->alpn));
 	memcpy(out->client_cn, c->client_cn, sizeof(out->client_cn));

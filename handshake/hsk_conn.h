@@ -38,6 +38,8 @@ struct hsk_worker {
 	struct acc_exec *exec;         /* this worker's executor */
 	struct hsk_sess_cache *cache;  /* shared session cache (per-worker shards) */
 	uint64_t now_s;                /* set by the dataplane each iteration */
+	uint64_t wall_s;               /* the same as seconds since the epoch (OCSP
+	                                * nextUpdate); 0: unknown, not checked */
 	/* counters */
 	uint64_t handshakes_full;
 	uint64_t handshakes_resumed;
@@ -47,6 +49,7 @@ struct hsk_worker {
 	uint64_t hs_too_large;         /* handshake message above the listener's maximum */
 	uint64_t renegotiations_cut;   /* renegotiation attempts beyond the refusals */
 	uint64_t key_updates_cut;      /* KeyUpdates beyond the bound without data */
+	uint64_t ocsp_expired;         /* OCSP staples withheld: past nextUpdate since load */
 	/* connection objects kept for reuse (no allocation per handshake) */
 	void *conn_pool;
 	unsigned conn_pool_n;
@@ -125,6 +128,7 @@ struct hsk_conn_info {
 	bool etm;
 	bool client_cert;      /* a client certificate was verified */
 	uint8_t cert;          /* full handshakes: index in ctx->certs of the one sent */
+	bool ocsp_stapled;     /* full handshakes: its OCSP response was sent */
 	char sni[256];
 	char alpn[32];
 	char client_cn[65];    /* full handshakes: the client certificate's subject CN (UTF-8) */

@@ -98,6 +98,9 @@ struct hsk_conn {
 	uint16_t group;
 	const struct hsk_suite *suite;
 	size_t cert;
+	bool status_req;       /* the client asked for OCSP (status_request, RFC 6066 8) */
+	bool staple;           /* full handshake: the certificate's OCSP response goes out */
+	uint32_t sni_digest;   /* hsk_names_digest of the server name: sessions keep it */
 
 	/* input: records arrive in in[in_off..in_len) */
 	size_t in_off, in_len;

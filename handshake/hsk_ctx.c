@@ -91,9 +91,11 @@ hsk_ctx_init(struct hsk_ctx *ctx)
 
 /* Encode the chain once as the Certificate message body: TLS 1.2
  * (RFC 5246 7.4.2) and TLS 1.3 (RFC 8446 4.4.2: an empty request context,
- * and each entry followed by its (empty) extensions). */
+ * and each entry followed by its extensions: leaf_ext for the leaf, an
+ * already encoded Extension list, none for the others). */
 static uint8_t *
-hsk_cert_encode_one(STACK_OF(X509) *chain, bool tls13, size_t *out_len)
+hsk_cert_encode_one(STACK_OF(X509) *chain, bool tls13, const uint8_t *leaf_ext, size_t leaf_ext_len,
+		    size_t *out_len)
 {
 	size_t total = 0, head = tls13 ? 4 : 3;
 	int n = sk_X509_num(chain);
@@ -103,9 +105,9 @@ hsk_cert_encode_one(STACK_OF(X509) *chain, bool tls13, size_t *out_len)
 		int len = i2d_X509(sk_X509_value(chain, i), NULL);
 		if (len <= 0)
 			return NULL;
-		total += 3 + (size_t)len + (tls13 ? 2 : 0);
+		total += 3 + (size_t)len + (tls13 ? 2 + (i == 0 ? leaf_ext_len : 0) : 0);
 	}
-	if (total > 0xffffff)
+	if (total > 0xffffff || leaf_ext_len > 0xffff)
 		return NULL;
 	buf = malloc(head + total);
 	if (buf == NULL)
@@ -120,30 +122,97 @@ hsk_cert_encode_one(STACK_OF(X509) *chain, bool tls13, size_t *out_len)
 	for (int i = 0; i < n; i++) {
 		uint8_t *q = p + 3;
 		int len = i2d_X509(sk_X509_value(chain, i), &q);
+		size_t ext = i == 0 ? leaf_ext_len : 0;
+
 		p[0] = (uint8_t)(len >> 16);
 		p[1] = (uint8_t)(len >> 8);
 		p[2] = (uint8_t)len;
 		p = q;
 		if (tls13) {
-			*p++ = 0;
-			*p++ = 0;
+			*p++ = (uint8_t)(ext >> 8);
+			*p++ = (uint8_t)ext;
+			if (ext > 0)
+				memcpy(p, leaf_ext, ext);
+			p += ext;
 		}
 	}
 	*out_len = head + total;
 	return buf;
 }
 
+/* TLS 1.3's leaf entry with the staple: one status_request(5) extension
+ * whose body is the CertificateStatus (RFC 8446 4.4.2.1). */
+static int
+hsk_cert_encode_ocsp13(struct hsk_cert *cert, STACK_OF(X509) *chain)
+{
+	size_t n = cert->ocsp.status_len;
+	uint8_t *ext;
+
+	if (cert->ocsp.status == NULL)
+		return 0;
+	ext = malloc(4 + n);
+	if (ext == NULL)
+		return -1;
+	ext[0] = 0;
+	ext[1] = 5; /* status_request */
+	ext[2] = (uint8_t)(n >> 8);
+	ext[3] = (uint8_t)n;
+	memcpy(ext + 4, cert->ocsp.status, n);
+	cert->list13_ocsp = hsk_cert_encode_one(chain, true, ext, 4 + n, &cert->list13_ocsp_len);
+	free(ext);
+	return cert->list13_ocsp != NULL ? 0 : -1;
+}
+
 static int
 hsk_cert_encode(struct hsk_cert *cert, STACK_OF(X509) *chain)
 {
-	cert->list = hsk_cert_encode_one(chain, false, &cert->list_len);
-	cert->list13 = hsk_cert_encode_one(chain, true, &cert->list13_len);
-	return cert->list != NULL && cert->list13 != NULL ? 0 : -1;
+	cert->list = hsk_cert_encode_one(chain, false, NULL, 0, &cert->list_len);
+	cert->list13 = hsk_cert_encode_one(chain, true, NULL, 0, &cert->list13_len);
+	if (cert->list == NULL || cert->list13 == NULL)
+		return -1;
+	return hsk_cert_encode_ocsp13(cert, chain);
+}
+
+static void
+hsk_cert_free(struct hsk_cert *cert)
+{
+	acc_key_free(cert->key);
+	X509_free(cert->leaf);
+	free(cert->list);
+	free(cert->list13);
+	free(cert->list13_ocsp);
+	hsk_ocsp_free(&cert->ocsp);
+	memset(cert, 0, sizeof(*cert));
+}
+
+/* The OCSP response of a certificate being added (chain[0] its leaf). */
+static int
+hsk_cert_ocsp(struct hsk_cert *cert, STACK_OF(X509) *chain, const struct hsk_cert_opts *opts, char *err,
+	      size_t errlen)
+{
+	X509 *issuer = sk_X509_num(chain) > 1 ? sk_X509_value(chain, 1) : NULL;
+	char warn[256];
+
+	if (opts == NULL || opts->ocsp_path == NULL)
+		return 0;
+	if (hsk_ocsp_load(opts->ocsp_path, sk_X509_value(chain, 0), issuer, opts->now, &cert->ocsp, err,
+			  errlen, warn, sizeof(warn)) != 0)
+		return -1;
+	if (warn[0] != 0 && opts->warn != NULL)
+		snprintf(opts->warn, opts->warnlen, "%s: %s", opts->ocsp_path, warn);
+	return 0;
 }
 
 int
 hsk_ctx_add_cert(struct hsk_ctx *ctx, const char *cert_path, const char *key_path, char *err,
 		 size_t errlen)
+{
+	return hsk_ctx_add_cert_ex(ctx, cert_path, key_path, NULL, err, errlen);
+}
+
+int
+hsk_ctx_add_cert_ex(struct hsk_ctx *ctx, const char *cert_path, const char *key_path,
+		    const struct hsk_cert_opts *opts, char *err, size_t errlen)
 {
 	STACK_OF(X509) *chain = NULL;
 	struct hsk_cert *cert;
@@ -152,6 +221,8 @@ hsk_ctx_add_cert(struct hsk_ctx *ctx, const char *cert_path, const char *key_pat
 	FILE *f;
 	int rc = -1;
 
+	if (opts != NULL && opts->warn != NULL && opts->warnlen > 0)
+		opts->warn[0] = 0;
 	if (ctx->n_certs == HSK_MAX_CERTS) {
 		snprintf(err, errlen, "%s: more than %d certificates", cert_path, HSK_MAX_CERTS);
 		return -1;
@@ -180,10 +251,18 @@ hsk_ctx_add_cert(struct hsk_ctx *ctx, const char *cert_path, const char *key_pat
 	}
 	cert = &ctx->certs[ctx->n_certs];
 	memset(cert, 0, sizeof(*cert));
+	if (hsk_cert_ocsp(cert, chain, opts, err, errlen) != 0) {
+		hsk_cert_free(cert);
+		goto out;
+	}
 	if (hsk_cert_encode(cert, chain) != 0) {
-		free(cert->list);
-		free(cert->list13);
+		hsk_cert_free(cert);
 		snprintf(err, errlen, "%s: cannot encode the chain", cert_path);
+		goto out;
+	}
+	if (hsk_names_add_cert(ctx, ctx->n_certs, sk_X509_value(chain, 0), opts ? opts->names : NULL,
+			       opts ? opts->n_names : 0, err, errlen) != 0) {
+		hsk_cert_free(cert);
 		goto out;
 	}
 	cert->key = key;
@@ -366,12 +445,9 @@ hsk_ctx_set_sigalgs(struct hsk_ctx *ctx, const uint16_t *ids, size_t n, char *er
 void
 hsk_ctx_free(struct hsk_ctx *ctx)
 {
-	for (size_t i = 0; i < ctx->n_certs; i++) {
-		acc_key_free(ctx->certs[i].key);
-		X509_free(ctx->certs[i].leaf);
-		free(ctx->certs[i].list);
-		free(ctx->certs[i].list13);
-	}
+	for (size_t i = 0; i < ctx->n_certs; i++)
+		hsk_cert_free(&ctx->certs[i]);
+	hsk_names_free(ctx);
 	X509_STORE_free(ctx->ca_store);
 	free(ctx->ca_names);
 	memset(ctx, 0, sizeof(*ctx));

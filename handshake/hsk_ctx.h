@@ -10,6 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hsk_names.h"
+#include "hsk_ocsp.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -19,7 +22,8 @@ struct acc_key;
 #define HSK_MAX_SUITES 32
 #define HSK_MAX_GROUPS 8
 #define HSK_MAX_SIGALGS 16
-#define HSK_MAX_CERTS 4
+/* Certificates per listener: masks of them are uint32_t (hsk_names.h). */
+#define HSK_MAX_CERTS 32
 #define HSK_MAX_ALPN 4
 /* The largest ClientHello its grammar allows (RFC 5246 7.4.1.2, RFC 8446
  * 4.1.2): version, random, session_id<0..32>, cipher_suites<2..2^16-2>,
@@ -57,6 +61,22 @@ struct hsk_cert {
 	uint8_t *list13;       /* the TLS 1.3 Certificate message body (RFC 8446 4.4.2):
 	                        * empty context || u24 total || (u24 len || DER || u16 0)* */
 	size_t list13_len;
+	struct hsk_ocsp ocsp;  /* the stapled OCSP response, if any (hsk_ocsp.h) */
+	uint8_t *list13_ocsp;  /* list13 with the leaf's status_request entry
+	                        * extension (RFC 8446 4.4.2.1); NULL: no staple */
+	size_t list13_ocsp_len;
+};
+
+/* What a certificate is loaded with besides its files. */
+struct hsk_cert_opts {
+	/* The names it serves; none: its subjectAltName DNS names, or its
+	 * subject's commonName when it has none (RFC 6125 6.4.4). */
+	const char *const *names;
+	size_t n_names;
+	const char *ocsp_path;   /* DER OCSP response to staple; NULL: none */
+	uint64_t now;            /* wall clock (seconds since the epoch) for the OCSP check */
+	char *warn;              /* set (non-empty) when the response is not stapled */
+	size_t warnlen;
 };
 
 struct hsk_ctx {
@@ -71,6 +91,13 @@ struct hsk_ctx {
 	size_t n_sigalgs;
 	struct hsk_cert certs[HSK_MAX_CERTS];
 	size_t n_certs;
+	/* Selection by server name (hsk_names.h): sorted by name. The
+	 * default certificates serve a ClientHello without a name or with
+	 * one we do not have: those of the first certificate's first name. */
+	struct hsk_name *names;
+	size_t n_names;
+	uint32_t default_certs;
+	char default_name[HSK_NAME_MAX + 1];
 	const char *alpn[HSK_MAX_ALPN]; /* server preference, e.g. "http/1.1" */
 	size_t n_alpn;
 	int client_auth;       /* enum hsk_client_auth */
@@ -95,6 +122,10 @@ void hsk_ctx_init(struct hsk_ctx *ctx);
  * that they match. Returns 0 or -1 with a message naming the file. */
 int hsk_ctx_add_cert(struct hsk_ctx *ctx, const char *cert_path, const char *key_path,
 		     char *err, size_t errlen);
+
+/* The same with names and an OCSP response (opts may be NULL). */
+int hsk_ctx_add_cert_ex(struct hsk_ctx *ctx, const char *cert_path, const char *key_path,
+			const struct hsk_cert_opts *opts, char *err, size_t errlen);
 
 /* Client authentication with a PEM CA file. */
 int hsk_ctx_set_client_auth(struct hsk_ctx *ctx, int mode, const char *ca_path,

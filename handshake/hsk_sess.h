@@ -34,6 +34,7 @@ struct hsk_sess {
 	uint64_t created_s;
 	uint32_t lifetime_s;
 	uint8_t master[48];
+	uint32_t sni_digest;   /* hsk_names_digest of its server name: resumed only for it (RFC 6066 3) */
 };
 
 struct hsk_sess_cache;

@@ -24,6 +24,8 @@
 #include "acc_key.h"
 #include "hsk_algs.h"
 #include "hsk_conn_priv.h"
+#include "hsk_names.h"
+#include "hsk_ocsp.h"
 #include "hsk_peer_cert.h"
 #include "hsk_prf.h"
 #include "hsk_sig.h"
@@ -40,8 +42,10 @@
 #define ERR_INTERNAL HSK_ALERT(HSK_AD_INTERNAL_ERROR)
 
 enum {
+	EXT_STATUS_REQUEST = 5,
 	EXT_SESSION_TICKET = 35,
 	HSK_MT_NEW_SESSION_TICKET = 4,
+	HSK_MT_CERTIFICATE_STATUS = 22,
 	EXT_EC_POINT_FORMATS = 11,
 	EXT_ALPN = 16,
 	EXT_ENCRYPT_THEN_MAC = 22,
@@ -147,6 +151,10 @@ hsk_srv12_server_hello(struct hsk_conn *c, const struct hsk_client_hello *ch, st
 		hsk_wr_u8(&w, (uint8_t)alpn.len);
 		hsk_wr_bytes(&w, alpn.base, alpn.len);
 	}
+	if (c->staple) { /* RFC 6066 8: empty; CertificateStatus follows Certificate */
+		hsk_wr_u16(&w, EXT_STATUS_REQUEST);
+		hsk_wr_u16(&w, 0);
+	}
 	if (c->issue_ticket) { /* RFC 5077 3.2: a NewSessionTicket will follow */
 		hsk_wr_u16(&w, EXT_SESSION_TICKET);
 		hsk_wr_u16(&w, 0);
@@ -215,7 +223,8 @@ hsk_srv12_find_session(struct hsk_conn *c, const struct hsk_client_hello *ch, st
 		return HSK_OK;
 	suite = hsk_suite_by_id(s->suite);
 	if (suite == NULL || s->version != 0x0303 || !hsk_srv12_suite_enabled(ctx, s->suite) ||
-	    (ctx->client_auth == HSK_CLIENT_AUTH_REQUIRE && !s->client_cert)) {
+	    (ctx->client_auth == HSK_CLIENT_AUTH_REQUIRE && !s->client_cert) ||
+	    !hsk_names_resumable(s->sni_digest, c->sni_digest)) {
 		hsk_sess_clear(s);
 		return HSK_OK;
 	}
@@ -244,7 +253,8 @@ hsk_srv12_find_ticket(struct hsk_conn *c, const struct hsk_client_hello *ch, str
 		return HSK_OK;
 	ok = t.version == 0x0303 && t.ctx_id == ctx->id && t.secret_len == 48 && c->w->now_s >= t.created_s &&
 	     c->w->now_s - t.created_s < t.lifetime_s && hsk_suite_by_id(t.suite) != NULL &&
-	     hsk_srv12_suite_enabled(ctx, t.suite) && !(ctx->client_auth == HSK_CLIENT_AUTH_REQUIRE && !t.client_cert);
+	     hsk_srv12_suite_enabled(ctx, t.suite) && !(ctx->client_auth == HSK_CLIENT_AUTH_REQUIRE && !t.client_cert) &&
+	     hsk_names_resumable(t.sni_digest, c->sni_digest);
 	if (ok)
 		err = hsk_srv12_suite_rule(ch, t.suite);
 	if (ok && err == HSK_OK)
@@ -279,6 +289,7 @@ hsk_srv12_new_ticket(struct hsk_conn *c)
 	t.lifetime_s = c->ctx->session_lifetime_s;
 	t.ems = c->ems;
 	t.client_cert = c->client_cert;
+	t.sni_digest = c->sni_digest;
 	t.secret_len = 48;
 	memcpy(t.secret, c->master, 48);
 	ok = hsk_ticket_seal(hsk_tickets_current(c->ctx->tickets), &t, buf + 6, sizeof(buf) - 6, &n);
@@ -327,6 +338,9 @@ hsk_srv12_client_hello(struct hsk_conn *c, const uint8_t *body, size_t len)
 		memcpy(c->sni, ch.sni_host.base, n);
 		c->sni[n] = 0;
 	}
+	/* RFC 6066 3: a session resumes only for the name it was made for */
+	c->sni_digest = hsk_names_digest(ch.sni_host.base, ch.sni_host.len, ch.has_sni);
+	c->status_req = ch.status_request;
 
 	TRY(hsk_srv12_find_ticket(c, &ch, &sess, &found));
 	if (!found)
@@ -345,6 +359,8 @@ hsk_srv12_client_hello(struct hsk_conn *c, const uint8_t *body, size_t len)
 		TRY(hsk_client_hello_choose12(&ch, ctx, &choice));
 		c->suite = choice.suite;
 		c->cert = choice.cert;
+		/* RFC 6066 8: only to a client that asked, never on resumption */
+		c->staple = hsk_ocsp_staple(&ctx->certs[c->cert], c->w, c->status_req);
 		c->group = choice.group;
 		c->sigalg = choice.sigalg;
 		c->ems = ch.ems;
@@ -390,6 +406,9 @@ hsk_srv12_client_hello(struct hsk_conn *c, const uint8_t *body, size_t len)
 		return HSK_OK;
 	}
 	TRY(hsk_out_hs(c, HSK_MT_CERTIFICATE, ctx->certs[c->cert].list, ctx->certs[c->cert].list_len));
+	if (c->staple) /* CertificateStatus (RFC 6066 8), right after Certificate */
+		TRY(hsk_out_hs(c, HSK_MT_CERTIFICATE_STATUS, ctx->certs[c->cert].ocsp.status,
+			       ctx->certs[c->cert].ocsp.status_len));
 	if (c->suite->kx == HSK_KX_RSA)
 		return hsk_srv12_resume(c); /* straight to ServerHelloDone */
 	c->job.eph = &c->eph;
@@ -672,6 +691,7 @@ hsk_srv12_store_session(struct hsk_conn *c)
 	s.ctx_id = c->ctx->id;
 	s.created_s = c->w->now_s;
 	s.lifetime_s = c->ctx->session_lifetime_s;
+	s.sni_digest = c->sni_digest;
 	memcpy(s.master, c->master, 48);
 	hsk_sess_cache_put(c->w->cache, c->w->id, &s);
 	hsk_sess_clear(&s);

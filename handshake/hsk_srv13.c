@@ -21,6 +21,8 @@
 #include "hsk_algs.h"
 #include "hsk_conn_priv.h"
 #include "hsk_hkdf.h"
+#include "hsk_names.h"
+#include "hsk_ocsp.h"
 #include "hsk_peer_cert.h"
 #include "hsk_sig.h"
 #include "hsk_suite.h"
@@ -132,10 +134,14 @@ hsk13_sig_fits(uint16_t s, const struct hsk_cert *cert)
 	}
 }
 
+/* The server name picks the certificates (RSA and ECDSA twins), then our
+ * scheme preference among what the client accepts picks one of them:
+ * ECDSA first by default. */
 static hsk_err
 hsk13_choose_cert(struct hsk_conn *c, const struct hsk_client_hello *ch)
 {
 	const struct hsk_ctx *ctx = c->ctx;
+	uint32_t allowed = hsk_names_select(ctx, ch->sni_host.base, ch->sni_host.len, ch->has_sni);
 
 	if (!ch->has_sigalgs)
 		return HSK_ALERT(HSK_AD_MISSING_EXTENSION);
@@ -143,7 +149,7 @@ hsk13_choose_cert(struct hsk_conn *c, const struct hsk_client_hello *ch)
 		if (!hsk_view_has16(ch->sigalgs, ctx->sigalgs[i]))
 			continue;
 		for (size_t k = 0; k < ctx->n_certs; k++) {
-			if (hsk13_sig_fits(ctx->sigalgs[i], &ctx->certs[k])) {
+			if ((allowed >> k & 1) && hsk13_sig_fits(ctx->sigalgs[i], &ctx->certs[k])) {
 				c->sigalg = ctx->sigalgs[i];
 				c->cert = k;
 				return HSK_OK;
@@ -371,7 +377,8 @@ hsk13_try_psk(struct hsk_conn *c, const struct hsk_client_hello *ch, const uint8
 			 c->w->now_s - t.created_s < t.lifetime_s && hsk13_age_ok(c, &t, age) &&
 			 t.secret_len == hsk13_hlen(c) &&
 			 hsk_suite_by_id(t.suite) != NULL && hsk_suite_by_id(t.suite)->prf == c->suite->prf &&
-			 !(ctx->client_auth == HSK_CLIENT_AUTH_REQUIRE && !t.client_cert);
+			 !(ctx->client_auth == HSK_CLIENT_AUTH_REQUIRE && !t.client_cert) &&
+			 hsk_names_resumable(t.sni_digest, c->sni_digest); /* RFC 6066 3 */
 		if (usable) {
 			uint8_t mac[64];
 			size_t mlen;
@@ -465,6 +472,8 @@ hsk_srv13_client_hello(struct hsk_conn *c, const struct hsk_client_hello *ch, co
 			memcpy(c->sni, ch->sni_host.base, n);
 			c->sni[n] = 0;
 		}
+		c->sni_digest = hsk_names_digest(ch->sni_host.base, ch->sni_host.len, ch->has_sni);
+		c->status_req = ch->status_request;
 		/* Our preferred group among those the client sent a share for;
 		 * else a HelloRetryRequest for our preferred supported one. */
 		for (size_t i = 0; i < ctx->n_groups && group == 0; i++) {
@@ -638,6 +647,20 @@ hsk13_verify_content(struct hsk_conn *c, bool server, uint8_t *out, size_t *out_
 
 static hsk_err hsk13_server_finished(struct hsk_conn *c);
 
+/* Certificate (RFC 8446 4.4.2), encoded at load with and without the
+ * leaf's OCSP staple; the staple only to a client that asked for it
+ * (4.4.2.1), while it has not expired. */
+static hsk_err
+hsk13_certificate(struct hsk_conn *c)
+{
+	const struct hsk_cert *cert = &c->ctx->certs[c->cert];
+
+	c->staple = cert->list13_ocsp != NULL && hsk_ocsp_staple(cert, c->w, c->status_req);
+	if (c->staple)
+		return hsk_out_hs(c, HSK_MT_CERTIFICATE, cert->list13_ocsp, cert->list13_ocsp_len);
+	return hsk_out_hs(c, HSK_MT_CERTIFICATE, cert->list13, cert->list13_len);
+}
+
 /* After the key share: ServerHello, handshake keys, EncryptedExtensions,
  * CertificateRequest, Certificate, then the CertificateVerify job. */
 static hsk_err
@@ -679,7 +702,7 @@ hsk13_after_kx(struct hsk_conn *c)
 		return hsk13_server_finished(c);
 	if (c->ctx->client_auth != HSK_CLIENT_AUTH_NONE)
 		TRY(hsk13_certificate_request(c));
-	TRY(hsk_out_hs(c, HSK_MT_CERTIFICATE, c->ctx->certs[c->cert].list13, c->ctx->certs[c->cert].list13_len));
+	TRY(hsk13_certificate(c));
 	TRY(hsk13_verify_content(c, true, content, &clen));
 	if (md == NULL || !EVP_Digest(content, clen, c->job_in, &dlen, md, NULL))
 		return ERR_INTERNAL;
@@ -873,6 +896,7 @@ hsk13_send_tickets(struct hsk_conn *c)
 		t.created_s = c->w->now_s;
 		t.lifetime_s = ctx->session_lifetime_s;
 		t.client_cert = c->client_cert;
+		t.sni_digest = c->sni_digest;
 		t.secret_len = (uint8_t)hlen;
 		if (RAND_bytes((uint8_t *)&t.age_add, sizeof(t.age_add)) != 1 ||
 		    hsk_hkdf_expand_label(c->suite->prf, rms, "resumption", &i, 1, t.secret, hlen) != HSK_OK ||

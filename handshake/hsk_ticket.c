@@ -15,7 +15,7 @@
 #include "hsk_ticket.h"
 
 #define HSK_TICKET_GRACE 8 /* replaced sets kept alive (rotations) */
-#define HSK_TICKET_STATE_VERSION 1
+#define HSK_TICKET_STATE_VERSION 2 /* 2: with the server name digest */
 
 struct hsk_tickets {
 	_Atomic(struct hsk_ticket_keys *) cur;
@@ -216,6 +216,7 @@ hsk_ticket_seal(const struct hsk_ticket_keys *k, const struct hsk_ticket *t, uin
 	hsk_wr_u32(&w, (uint32_t)t->created_s);
 	hsk_wr_u32(&w, t->lifetime_s);
 	hsk_wr_u32(&w, t->age_add);
+	hsk_wr_u32(&w, t->sni_digest);
 	hsk_wr_u8(&w, (uint8_t)(t->ems | t->client_cert << 1));
 	hsk_wr_u8(&w, t->secret_len);
 	hsk_wr_bytes(&w, t->secret, t->secret_len);
@@ -263,6 +264,7 @@ hsk_ticket_open(const struct hsk_ticket_keys *k, const uint8_t *in, size_t len, 
 	     hsk_rd_u16(&r, &t->suite) == HSK_OK && hsk_rd_u32(&r, &t->ctx_id) == HSK_OK &&
 	     hsk_rd_u32(&r, &hi) == HSK_OK && hsk_rd_u32(&r, &lo) == HSK_OK &&
 	     hsk_rd_u32(&r, &t->lifetime_s) == HSK_OK && hsk_rd_u32(&r, &t->age_add) == HSK_OK &&
+	     hsk_rd_u32(&r, &t->sni_digest) == HSK_OK &&
 	     hsk_rd_u8(&r, &flags) == HSK_OK && hsk_rd_u8(&r, &t->secret_len) == HSK_OK &&
 	     t->secret_len <= sizeof(t->secret) && hsk_rd_bytes(&r, t->secret_len, &secret) == HSK_OK &&
 	     hsk_rd_end(&r) == HSK_OK;

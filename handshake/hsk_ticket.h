@@ -48,6 +48,7 @@ struct hsk_ticket {
 	uint64_t created_s;
 	uint32_t lifetime_s;
 	uint32_t age_add;            /* TLS 1.3 */
+	uint32_t sni_digest;         /* hsk_names_digest of the server name (RFC 6066 3) */
 	bool ems;
 	bool client_cert;
 	uint8_t secret_len;

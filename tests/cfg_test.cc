@@ -552,6 +552,9 @@ struct BadFile {
 	const char *reason;
 };
 
+#define CERTS_4 "{cert: a, key: b}, {cert: a, key: b}, {cert: a, key: b}, {cert: a, key: b}, "
+#define CERTS_32 CERTS_4 CERTS_4 CERTS_4 CERTS_4 CERTS_4 CERTS_4 CERTS_4 CERTS_4
+
 static const BadFile bad_files[] = {
 	{"workers: 2\nworker: 3\n", 2, 1, "unknown key 'worker' in the file (did you mean 'workers'?)"},
 	{"listeners:\n  - listen: 127.0.0.1:8443\n    tls:\n      cipher: [A]\n", 4, 7,
@@ -578,10 +581,11 @@ static const BadFile bad_files[] = {
 	 "'cert' without 'key'"},
 	{"listeners:\n  - listen: 127.0.0.1:1\n    certificates:\n      - key: a.key\n", 4, 9,
 	 "'key' without 'cert'"},
-	{"listeners:\n  - listen: 127.0.0.1:1\n    certificates:\n      - {cert: a, key: b}\n"
-	 "      - {cert: a, key: b}\n      - {cert: a, key: b}\n      - {cert: a, key: b}\n"
-	 "      - {cert: a, key: b}\n",
-	 8, 9, "too many certificates"},
+	// CFG_MAX_CERTS (32) + 1: the 33rd item, at column 20 + 32 * 19
+	{"listeners:\n  - listen: 127.0.0.1:1\n    certificates: [" CERTS_32 "{cert: a, key: b}]\n", 3, 628,
+	 "too many certificates"},
+	{"listeners:\n  - listen: 127.0.0.1:1\n    certificates:\n      - {cert: a, key: b, ocsp: \"\"}\n", 4,
+	 33, "empty file name"},
 	{"listeners:\n  - listen: 127.0.0.1:1\n    certificates:\n      - {cert: a, key: b, chain: c}\n", 4, 27,
 	 "unknown key 'chain'"},
 	{"tls:\n  groups: [x25519, x2559]\n", 2, 20, "unknown group 'x2559'"},
@@ -858,6 +862,64 @@ TEST(CfgArgs, ExtraListenAddressesShareTheFirstListener)
 	EXPECT_EQ(c.c.listeners[1].tls.version_max, CFG_TLS12);
 	// The copy owns its strings (cfg_free frees both without trouble).
 	EXPECT_NE(c.c.listeners[1].certs[0].cert_file, c.c.listeners[0].certs[0].cert_file);
+}
+
+TEST(CfgArgs, OcspGoesWithTheCertBeforeIt)
+{
+	Cfg c;
+	std::string err;
+	ASSERT_EQ(parse(&c.c, {"--cert", "r.crt", "--key", "r.key", "--ocsp", "r.der", "--cert", "e.crt", "--key",
+			       "e.key"},
+			&err),
+		  CFG_ARGS_OK)
+		<< err;
+	ASSERT_EQ(c.c.listeners[0].n_certs, 2u);
+	EXPECT_STREQ(c.c.listeners[0].certs[0].ocsp_file, "r.der");
+	EXPECT_EQ(c.c.listeners[0].certs[1].ocsp_file, nullptr);
+	Cfg d;
+	EXPECT_EQ(parse(&d.c, {"--ocsp", "r.der", "--cert", "r.crt", "--key", "r.key"}, &err), CFG_ARGS_ERROR);
+	EXPECT_NE(err.find("without a --cert before it"), std::string::npos) << err;
+	Cfg e;
+	EXPECT_EQ(parse(&e.c, {"--cert", "r.crt", "--ocsp", "a.der", "--ocsp", "b.der", "--key", "r.key"}, &err),
+		  CFG_ARGS_ERROR);
+	EXPECT_NE(err.find("twice"), std::string::npos) << err;
+}
+
+TEST(CfgFile, CertificateNamesAndOcsp)
+{
+	TempDir dir;
+	Cfg c;
+	std::string err;
+	ASSERT_EQ(load_text(dir, &c.c,
+			    "listeners:\n"
+			    "  - listen: 127.0.0.1:8443\n"
+			    "    certificates:\n"
+			    "      - {cert: a.crt, key: a.key, ocsp: a.der, names: [a.example.com, \"*.a.example.com\"]}\n"
+			    "      - {cert: b.crt, key: b.key, names: \"b.example.com, www.b.example.com\"}\n",
+			    &err),
+		  0)
+		<< err;
+	const struct cfg_listener *l = listener(c.c, 0);
+	ASSERT_EQ(l->n_certs, 2u);
+	EXPECT_STREQ(l->certs[0].ocsp_file, "a.der");
+	ASSERT_EQ(l->certs[0].n_names, 2u);
+	EXPECT_STREQ(l->certs[0].names[1], "*.a.example.com");
+	ASSERT_EQ(l->certs[1].n_names, 2u);
+	EXPECT_STREQ(l->certs[1].names[1], "www.b.example.com");
+	// printed and read back: the same; copied to a second --listen: owned
+	std::string first = print(&c.c);
+	Cfg b;
+	ASSERT_EQ(load_text(dir, &b.c, first, &err), 0) << err << first;
+	EXPECT_EQ(print(&b.c), first);
+	Cfg x;
+	ASSERT_EQ(parse(&x.c, {"-c", dir.write("n.yaml", first), "--listen", "127.0.0.1:1", "--listen", "127.0.0.1:2"},
+			&err),
+		  CFG_ARGS_OK)
+		<< err;
+	ASSERT_EQ(x.c.n_listeners, 2u);
+	EXPECT_STREQ(x.c.listeners[1].certs[0].names[0], "a.example.com");
+	EXPECT_NE(x.c.listeners[1].certs[0].names[0], x.c.listeners[0].certs[0].names[0]);
+	EXPECT_STREQ(x.c.listeners[1].certs[0].ocsp_file, "a.der");
 }
 
 TEST(CfgArgs, CertsWithoutListenUseTheDefaultAddress)
