@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dp_gen.h"
 #include "dp_ns.h"
 
 /* ---- the transport seen by dp_conn: io is the ns_tcp_conn ---- */
@@ -51,11 +52,14 @@ dp_ns_accept(void *arg, struct ns_tcp_conn *c)
 		const struct sockaddr_in *sin = (const struct sockaddr_in *)&a->sa;
 
 		if (a->port == c->lport && ntohl(sin->sin_addr.s_addr) == c->laddr) {
-			if (!dp_app_admit(&d->app)) {
+			/* draining: a handshake TCP finished after the
+			 * listeners closed is not taken */
+			if (d->app.draining || !dp_app_admit(&d->app)) {
 				ns_tcp_abort(c->tcp, c); /* a reset, counted */
 				return NULL;
 			}
-			return dp_conn_new(&d->app, &d->ctxs[i], &dp_ns_ops, c);
+			return dp_conn_new(&d->app, d->app.hold != NULL ? dp_app_ctx(&d->app, i) : &d->ctxs[i],
+					   &dp_ns_ops, c);
 		}
 	}
 	return NULL;

@@ -69,6 +69,12 @@ ns_tcp_listen(struct ns_tcp *t, uint16_t port)
 	return 0;
 }
 
+void
+ns_tcp_unlisten(struct ns_tcp *t)
+{
+	t->n_ports = 0;
+}
+
 /* Keep a segment that arrived ahead of rcv_nxt (within the window), if
  * there is room; a copy of one already held is not kept twice. */
 static void

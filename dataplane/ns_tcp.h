@@ -161,6 +161,9 @@ struct ns_tcp {
 int ns_tcp_init(struct ns_tcp *t, struct ns_if *nif, const struct ns_tcp_ops *ops, void *arg, size_t max_conns);
 void ns_tcp_free(struct ns_tcp *t);
 int ns_tcp_listen(struct ns_tcp *t, uint16_t port);
+/* Listen no more (a drain): SYNs to every port get a reset; connections
+ * already open go on. */
+void ns_tcp_unlisten(struct ns_tcp *t);
 
 /* Active open from laddr (one of ours) to raddr:rport, from an ephemeral
  * port; app is stored in c->app. NULL when the table is full. */
