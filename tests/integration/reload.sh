@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# SIGHUP reload (issue 15): 50 TLS connections stay open while the
+# certificate the configuration names is swapped; after SIGHUP new
+# connections get the new certificate, the 50 old ones still answer
+# (with the old one), sessions from before the reload still resume, and a
+# configuration whose key does not match its certificate is refused (the
+# reason logged, the last good certificate still served, the server up).
+cd "$(dirname "$0")/../.." || exit 1
+. tests/integration/lib.sh
+
+PEER=tests/integration/ops_peer.py
+HOLD_PID=
+trap 'stop_pid "$HOLD_PID"; cleanup' EXIT
+
+# cert_id FILE: the leaf's SHA-256, 16 hex digits (ops_peer.py cert_id)
+cert_id() { openssl x509 -in "$1" -outform DER | sha256sum | cut -c1-16; }
+# served_id: the leaf a new connection gets
+served_id() {
+	timeout 10 openssl s_client -connect "127.0.0.1:$PORT" -servername localhost </dev/null 2>/dev/null |
+		openssl x509 -outform DER 2>/dev/null | sha256sum | cut -c1-16
+}
+
+# A second certificate for the same name, from the same CA.
+(
+	cd "$CERTS" || exit 1
+	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >ext.cnf
+	openssl req -new -newkey rsa:2048 -nodes -keyout new.key -out new.csr -subj "/CN=localhost reloaded" 2>/dev/null
+	openssl x509 -req -in new.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 -extfile ext.cnf \
+		-out new.leaf 2>/dev/null
+	cat new.leaf ca.crt >new.crt
+) || exit 1
+OLD=$(cert_id "$CERTS/rsa.crt")
+NEW=$(cert_id "$CERTS/new.crt")
+cp "$CERTS/rsa.crt" "$TMP/cur.crt"
+cp "$CERTS/rsa.key" "$TMP/cur.key"
+
+PORT=$(free_port)
+cat >"$TMP/reload.yaml" <<YAML
+workers: 2
+response_size: 100
+listeners:
+  - listen: 127.0.0.1:$PORT
+    certificates:
+      - {cert: $TMP/cur.crt, key: $TMP/cur.key}
+YAML
+"$BIN" -c "$TMP/reload.yaml" >"$TMP/server.log" 2>&1 &
+SRV_PID=$!
+for _ in $(seq 50); do
+	(exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
+	sleep 0.1
+done
+
+check "before the reload: the first certificate" test "$(served_id)" = "$OLD"
+s_client -tls1_2 -no_ticket -sess_out "$TMP/sess12" >/dev/null
+s_client -tls1_3 -sess_out "$TMP/sess13" >/dev/null
+
+python3 "$PEER" hold "$PORT" "$CERTS/ca.crt" 50 "$TMP/go" >"$TMP/hold.log" 2>&1 &
+HOLD_PID=$!
+for _ in $(seq 200); do
+	grep -q '^ready' "$TMP/hold.log" && break
+	kill -0 "$HOLD_PID" 2>/dev/null || break
+	sleep 0.1
+done
+check "50 connections open with the first certificate" grep -q "^ready $OLD" "$TMP/hold.log"
+
+cp "$CERTS/new.crt" "$TMP/cur.crt"
+cp "$CERTS/new.key" "$TMP/cur.key"
+kill -HUP "$SRV_PID"
+for _ in $(seq 50); do
+	grep -q 'reloaded: generation 2' "$TMP/server.log" && break
+	sleep 0.1
+done
+check "SIGHUP: reload logged" grep -q 'reloaded: generation 2' "$TMP/server.log"
+check "after the reload: new connections get the new certificate" test "$(served_id)" = "$NEW"
+touch "$TMP/go"
+wait "$HOLD_PID"
+HOLD_RC=$?
+HOLD_PID=
+check "the 50 connections from before still answer, with the old certificate" \
+	sh -c "[ $HOLD_RC -eq 0 ] && grep -q '^answered 50 of 50' '$TMP/hold.log' || { cat '$TMP/hold.log'; exit 1; }"
+check "a TLS 1.2 session from before the reload resumes" expect '^Reused, TLSv1.2' \
+	s_client -tls1_2 -no_ticket -sess_in "$TMP/sess12"
+check "a TLS 1.3 ticket from before the reload resumes" expect '^Reused, TLSv1.3' \
+	s_client -tls1_3 -sess_in "$TMP/sess13"
+
+# A key that does not match the certificate: refused, the reason logged.
+cp "$CERTS/ecdsa.key" "$TMP/cur.key"
+kill -HUP "$SRV_PID"
+for _ in $(seq 50); do
+	grep -q 'reload refused' "$TMP/server.log" && break
+	sleep 0.1
+done
+check "a mismatched key: reload refused with the reason" \
+	expect 'reload refused.*(match|key)' grep 'reload refused' "$TMP/server.log"
+check "after the refusal: the last good certificate still served" test "$(served_id)" = "$NEW"
+# A configuration that does not parse: refused too.
+cp "$CERTS/new.key" "$TMP/cur.key"
+echo "workers: [" >>"$TMP/reload.yaml"
+kill -HUP "$SRV_PID"
+for _ in $(seq 50); do
+	[ "$(grep -c 'reload refused' "$TMP/server.log")" -ge 2 ] && break
+	sleep 0.1
+done
+check "a configuration that does not parse: refused" \
+	expect 'reload refused.*reload.yaml:[0-9]+' grep 'reload refused' "$TMP/server.log"
+check "the server is alive and answers" expect 'HTTP/1.1 200 OK' s_client
+kill "$SRV_PID"
+wait "$SRV_PID"
+RC=$?
+SRV_PID=
+check "exit status 0 after the reloads" test "$RC" -eq 0
+finish
