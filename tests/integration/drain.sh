@@ -43,7 +43,7 @@ fetch() {
 	timeout 50 python3 "$PEER" fetch "$PORT" "$CERTS/ca.crt" "$1" "$2" >"$TMP/fetch.log" 2>&1 &
 	FETCH_PID=$!
 	for _ in $(seq 200); do
-		grep -q '^started' "$TMP/fetch.log" && return 0
+		grep -qs '^started' "$TMP/fetch.log" && return 0
 		kill -0 "$FETCH_PID" 2>/dev/null || break
 		sleep 0.05
 	done
@@ -118,7 +118,7 @@ start_server --workers 2 --response-size 100
 python3 "$PEER" hold "$PORT" "$CERTS/ca.crt" 20 "$TMP/never" >"$TMP/hold.log" 2>&1 &
 HOLD_PID=$!
 for _ in $(seq 100); do
-	grep -q '^ready' "$TMP/hold.log" && break
+	grep -qs '^ready' "$TMP/hold.log" && break
 	sleep 0.1
 done
 check "20 idle keep-alive connections open" grep -q '^ready' "$TMP/hold.log"

@@ -8,6 +8,12 @@
                                         each; exit 0 when every one was
                                         answered 200 on a connection that
                                         still shows ID
+  ops_peer.py stream PORT CA GOFILE      proxy mode: one stream to a
+                                        proxy_peer.py backend (XCHG) sent half
+                                        before "ready NAME", the rest once
+                                        GOFILE exists; exit 0 when the backend
+                                        (the same one) got every byte and
+                                        answered whole
   ops_peer.py slow PORT SIZE SECONDS    a plaintext backend: to each
                                         connection, pattern(SIZE) spread over
                                         SECONDS, then FIN
@@ -105,6 +111,34 @@ def hold(port, ca, n, gofile):
     for s in conns:
         s.close()
     return 0 if ok == n else 1
+
+
+# ------------------------------------------------------------------ stream
+
+def stream(port, ca, gofile):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import proxy_peer
+    n = 200000
+    body = os.urandom(n)
+    t = proxy_peer.Tls(port, ca)
+    t.send(b"XCHG %d\n" % n + body[:n // 2])
+    first = t.read()  # the backend's name line (and maybe more)
+    name = first.partition(b"\n")[0].decode()
+    say("ready", name)
+    deadline = time.monotonic() + 40
+    while not os.path.exists(gofile):
+        if time.monotonic() > deadline:
+            say("no go")
+            return 1
+        time.sleep(0.05)
+    t.send(body[n // 2:])
+    t.close_write()
+    data = first + t.read_all()
+    got_name, _, rest = data.partition(b"\n")
+    tail = b"\nRECV %d %s\n" % (n, hashlib.sha256(body).hexdigest().encode())
+    ok = got_name.decode() == name and rest.endswith(tail) and rest[:-len(tail)] == proxy_peer.pattern(n)
+    say("stream through %s %s" % (name, "intact" if ok else "damaged"))
+    return 0 if ok else 1
 
 
 # ------------------------------------------------------------------ slow backend
@@ -221,6 +255,8 @@ def main(argv):
     cmd = argv[1]
     if cmd == "hold":
         return hold(int(argv[2]), argv[3], int(argv[4]), argv[5])
+    if cmd == "stream":
+        return stream(int(argv[2]), argv[3], argv[4])
     if cmd == "slow":
         return slow(int(argv[2]), int(argv[3]), float(argv[4]))
     if cmd == "fetch":

@@ -57,7 +57,7 @@ s_client -tls1_3 -sess_out "$TMP/sess13" >/dev/null
 python3 "$PEER" hold "$PORT" "$CERTS/ca.crt" 50 "$TMP/go" >"$TMP/hold.log" 2>&1 &
 HOLD_PID=$!
 for _ in $(seq 200); do
-	grep -q '^ready' "$TMP/hold.log" && break
+	grep -qs '^ready' "$TMP/hold.log" && break
 	kill -0 "$HOLD_PID" 2>/dev/null || break
 	sleep 0.1
 done
@@ -109,4 +109,62 @@ wait "$SRV_PID"
 RC=$?
 SRV_PID=
 check "exit status 0 after the reloads" test "$RC" -eq 0
+
+# Proxy mode: the backend list reloads. A stream open through b1 goes on
+# through b1; new connections go to b2, the only backend now.
+PROXY_PEER=tests/integration/proxy_peer.py
+B1=$(free_port)
+B2=$(free_port)
+python3 "$PROXY_PEER" backend "$B1" b1 >"$TMP/b1.log" 2>&1 &
+B1_PID=$!
+python3 "$PROXY_PEER" backend "$B2" b2 >"$TMP/b2.log" 2>&1 &
+B2_PID=$!
+trap 'stop_pid "$HOLD_PID"; stop_pid "$B1_PID"; stop_pid "$B2_PID"; cleanup' EXIT
+proxy_yaml() { # BACKEND_PORT
+	cat >"$TMP/proxy.yaml" <<YAML
+mode: proxy
+proxy:
+  backends: [127.0.0.1:$1]
+  health: {interval: 0}
+YAML
+}
+proxy_yaml "$B1"
+for _ in $(seq 50); do
+	(exec 3<>"/dev/tcp/127.0.0.1/$B2") 2>/dev/null && break
+	sleep 0.1
+done
+start_server -c "$TMP/proxy.yaml" --workers 2
+via() { timeout 20 python3 "$PROXY_PEER" closed-backend "$PORT" "$CERTS/ca.crt" "$1"; }
+check "proxy: before the reload, backend b1" via b1
+rm -f "$TMP/go"
+python3 "$PEER" stream "$PORT" "$CERTS/ca.crt" "$TMP/go" >"$TMP/stream.log" 2>&1 &
+HOLD_PID=$!
+for _ in $(seq 100); do
+	grep -qs '^ready' "$TMP/stream.log" && break
+	sleep 0.1
+done
+proxy_yaml "$B2"
+kill -HUP "$SRV_PID"
+for _ in $(seq 50); do
+	grep -q 'reloaded: generation 2, 1 listener, 1 backend' "$TMP/server.log" && break
+	sleep 0.1
+done
+check "proxy: SIGHUP reloads the backends" grep -q 'reloaded: generation 2, 1 listener, 1 backend' "$TMP/server.log"
+check "proxy: new connections go to b2" via b2
+check "proxy: again (both workers)" via b2
+touch "$TMP/go"
+wait "$HOLD_PID"
+HOLD_RC=$?
+HOLD_PID=
+check "proxy: the stream opened before the reload finished through b1, intact" \
+	sh -c "[ $HOLD_RC -eq 0 ] && grep -q '^stream through b1 intact' '$TMP/stream.log' || { cat '$TMP/stream.log'; exit 1; }"
+proxy_yaml "$B2"
+sed -i 's/^mode: proxy/mode: respond/' "$TMP/proxy.yaml"
+kill -HUP "$SRV_PID"
+for _ in $(seq 50); do
+	grep -q 'mode changed: needs a restart' "$TMP/server.log" && break
+	sleep 0.1
+done
+check "proxy: a mode change needs a restart (logged, mode kept)" grep -q 'mode changed: needs a restart' "$TMP/server.log"
+check "proxy: still proxying to b2" via b2
 finish
