@@ -276,13 +276,27 @@ dpk_log_stats(const struct dpk *k)
 	dp_log_heap();
 }
 
+/* dp_app_control, and during a drain the connections already closed by
+ * the engine: their last bytes and FIN sit in the userspace TCP, which
+ * only this loop retransmits. */
+static bool
+dpk_worker_on(struct dpk_worker *w)
+{
+	const struct dp_app *a = &w->ns.app;
+
+	if (dp_app_control(&w->ns.app))
+		return true;
+	return a->draining && a->now_ms < a->drain_until_ms && !atomic_load(&a->gens->stop) &&
+	       ns_tcp_closing(&w->ns.tcp);
+}
+
 static void
 dpk_worker_loop(struct dpk *k, struct dpk_worker *w)
 {
 	struct rte_mbuf *pkts[DPK_BURST];
 	uint64_t t0 = rte_rdtsc();
 
-	while (!atomic_load_explicit(&dpk_stop, memory_order_relaxed) && dp_app_control(&w->ns.app)) {
+	while (!atomic_load_explicit(&dpk_stop, memory_order_relaxed) && dpk_worker_on(w)) {
 		unsigned got = 0, n;
 		uint64_t now_ms = dpk_now_ms(k), t1;
 		bool busy;

@@ -164,6 +164,10 @@ int ns_tcp_listen(struct ns_tcp *t, uint16_t port);
 /* Listen no more (a drain): SYNs to every port get a reset; connections
  * already open go on. */
 void ns_tcp_unlisten(struct ns_tcp *t);
+/* Whether a closed connection still has bytes or its FIN unacknowledged
+ * (FIN-WAIT-1, CLOSING, LAST-ACK): a drain waits for them. A scan of the
+ * table. */
+bool ns_tcp_closing(const struct ns_tcp *t);
 
 /* Active open from laddr (one of ours) to raddr:rport, from an ephemeral
  * port; app is stored in c->app. NULL when the table is full. */

@@ -27,6 +27,8 @@
 """
 import hashlib, os, random, signal, socket, ssl, sys, threading, time
 
+HOST = os.environ.get("TLSO_HOST", "127.0.0.1")
+
 
 def pattern(n):
     return random.Random(n).randbytes(n)
@@ -77,7 +79,7 @@ def hold(port, ca, n, gofile):
     ctx = client_ctx(ca)
     conns = []
     for _ in range(n):
-        raw = socket.create_connection(("127.0.0.1", port), timeout=20)
+        raw = socket.create_connection((HOST, port), timeout=20)
         s = ctx.wrap_socket(raw, server_hostname="localhost")
         status = request(s)
         if not status.endswith("200 OK"):
@@ -224,7 +226,7 @@ def fetch(port, ca, n, size):
 
 def refused(port):
     try:
-        socket.create_connection(("127.0.0.1", port), timeout=3).close()
+        socket.create_connection((HOST, port), timeout=3).close()
     except ConnectionRefusedError:
         return 0
     say("connected: the listener is still open")
