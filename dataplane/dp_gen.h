@@ -23,13 +23,22 @@
 #ifndef DP_GEN_H
 #define DP_GEN_H
 
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "cfg.h"
 #include "hsk_ctx.h"
+
+/* C11 atomics; the same objects as std::atomic for the C++ tests (the
+ * same size and representation with GCC and Clang). */
+#ifdef __cplusplus
+#include <atomic>
+#define DP_ATOMIC(T) std::atomic<T>
+#else
+#include <stdatomic.h>
+#define DP_ATOMIC(T) _Atomic(T)
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -40,7 +49,7 @@ struct dp_pool;
 struct hsk_tickets;
 
 struct dp_gen {
-	atomic_uint refs;
+	DP_ATOMIC(unsigned) refs;
 	unsigned serial;           /* 1 at start, then one more per reload */
 	struct cfg *cfg;           /* what it was built from */
 	bool own_cfg;              /* a reload's: freed with the generation */
@@ -51,12 +60,12 @@ struct dp_gen {
 
 /* What the control thread publishes to the workers. */
 struct dp_gens {
-	_Atomic(struct dp_gen *) cur;     /* new connections' generation */
-	_Atomic(struct dp_gen *) grave;   /* unreferenced: the control thread frees them */
-	atomic_uint seen[CFG_MAX_WORKERS]; /* serial each worker took (UINT32_MAX: it left) */
-	atomic_uint done;                 /* workers out of their poll loop */
-	atomic_bool drain;                /* SIGTERM: stop accepting, finish what is in flight */
-	atomic_bool stop;                 /* close everything now */
+	DP_ATOMIC(struct dp_gen *) cur;   /* new connections' generation */
+	DP_ATOMIC(struct dp_gen *) grave; /* unreferenced: the control thread frees them */
+	DP_ATOMIC(unsigned) seen[CFG_MAX_WORKERS]; /* serial each worker took (UINT32_MAX: it left) */
+	DP_ATOMIC(unsigned) done;         /* workers out of their poll loop */
+	DP_ATOMIC(bool) drain;            /* SIGTERM: stop accepting, finish what is in flight */
+	DP_ATOMIC(bool) stop;             /* close everything now */
 	uint32_t drain_timeout_ms;        /* set before drain */
 	unsigned n_workers;
 	int notify_fd;                    /* eventfd the control thread polls */
