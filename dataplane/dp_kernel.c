@@ -321,8 +321,8 @@ dp_worker_teardown(struct dp_worker *w)
 	dp_worker_close_listeners(w);
 	if (w->ep >= 0)
 		close(w->ep);
-	if (w->wake_fd >= 0)
-		close(w->wake_fd);
+	/* wake_fd stays open until the join: the control thread may still
+	 * write to it (a second signal), and its number must not be reused. */
 }
 
 struct dp_start {
@@ -393,6 +393,9 @@ dp_kernel_wake(void *arg)
 
 	for (unsigned i = 0; i < k->n; i++) {
 		uint64_t one = 1;
+
+		if (k->ws[i].start_rc != 0)
+			continue; /* not polling */
 		if (k->ws[i].wake_fd >= 0 && write(k->ws[i].wake_fd, &one, sizeof(one)) < 0)
 			dp_log(DP_LOG_WARN, "cannot wake worker %u", i);
 	}
@@ -467,6 +470,9 @@ dp_kernel_run(const struct cfg *cfg, struct dp_ctl *ctl, struct hsk_sess_cache *
 	for (unsigned i = 0; i < n; i++)
 		pthread_join(ws[i].thread, NULL);
 	ctl->wake = NULL;
+	for (unsigned i = 0; i < n; i++)
+		if (ws[i].wake_fd >= 0)
+			close(ws[i].wake_fd);
 	ctl->stats = NULL;
 	if (rc == 0)
 		dp_log_stats(ws, n);
