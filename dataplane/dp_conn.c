@@ -396,7 +396,7 @@ dp_conn_idle(struct dp_conn *c)
 {
 	return c->proxy == NULL && !c->dead && !c->closing && hsk_conn_established(c->tls) &&
 	       !hsk_conn_crypto_pending(c->tls) && !dp_conn_responding(c) && c->http.len == 0 &&
-	       c->http.body_left == 0 && 	       hsk_conn_app_pending(c->tls) == 0;
+	       c->http.body_left == 0 && hsk_conn_app_pending(c->tls) == 0;
 }
 
 void
