@@ -35,9 +35,12 @@ cp "$CERTS/rsa.crt" "$TMP/cur.crt"
 cp "$CERTS/rsa.key" "$TMP/cur.key"
 
 PORT=$(free_port)
+openssl rand -hex 48 >"$TMP/tickets.keys"
 cat >"$TMP/reload.yaml" <<YAML
 workers: 2
 response_size: 100
+tickets:
+  key_file: $TMP/tickets.keys
 listeners:
   - listen: 127.0.0.1:$PORT
     certificates:
@@ -103,6 +106,20 @@ for _ in $(seq 50); do
 done
 check "a configuration that does not parse: refused" \
 	expect 'reload refused.*reload.yaml:[0-9]+' grep 'reload refused' "$TMP/server.log"
+# A damaged ticket key file: refused too, the keys in use stay (a
+# ticket from before every reload still resumes).
+sed -i '$d' "$TMP/reload.yaml" # the broken line
+cp "$TMP/tickets.keys" "$TMP/tickets.good"
+echo "not hex" >"$TMP/tickets.keys"
+kill -HUP "$SRV_PID"
+for _ in $(seq 50); do
+	[ "$(grep -c 'reload refused' "$TMP/server.log")" -ge 3 ] && break
+	sleep 0.1
+done
+check "a damaged ticket key file: refused" expect 'reload refused.*tickets.keys' grep 'reload refused' "$TMP/server.log"
+cp "$TMP/tickets.good" "$TMP/tickets.keys"
+check "the ticket keys in use stayed: a ticket from before still resumes" expect '^Reused, TLSv1.3' \
+	s_client -tls1_3 -sess_in "$TMP/sess13"
 check "the server is alive and answers" expect 'HTTP/1.1 200 OK' s_client
 kill "$SRV_PID"
 wait "$SRV_PID"
