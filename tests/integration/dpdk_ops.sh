@@ -9,6 +9,7 @@
 # build with DPDK; elsewhere it is skipped.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/integration/lib.sh
+. tests/integration/lib_ops.sh
 
 ns_need curl
 if "$BIN" --dataplane dpdk --cert "$CERTS/rsa.crt" --key "$CERTS/rsa.key" --check-config 2>&1 | grep -q "no DPDK"; then
@@ -30,7 +31,6 @@ export TLSO_HOST=$HOST
 EAL="--no-pci --no-huge -m 512 --no-shconf"
 LOG=$TMP/dp.log
 
-cert_id() { openssl x509 -in "$1" -outform DER | sha256sum | cut -c1-16; }
 served_id() {
 	in_ns timeout 10 openssl s_client -connect "$HOST:443" -servername localhost </dev/null 2>/dev/null |
 		openssl x509 -outform DER 2>/dev/null | sha256sum | cut -c1-16
@@ -42,24 +42,13 @@ dp_start() {
 	ip netns exec "$NS" "$BIN" --dataplane dpdk -c "$TMP/dp.yaml" --workers 2 "$@" \
 		-- $EAL --vdev=net_tap0,iface=tlsodp0 >"$LOG" 2>&1 &
 	DP_PID=$!
-	for _ in $(seq 100); do
-		grep -q "dpdk dataplane:" "$LOG" 2>/dev/null && break
-		kill -0 "$DP_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_for 100 grep -q "dpdk dataplane:" "$LOG"
 	grep -q "dpdk dataplane:" "$LOG" || { cat "$LOG" >&2; DP_PID=; return 1; }
 	in_ns ip addr add 198.18.0.1/24 dev tlsodp0
 	in_ns ip link set tlsodp0 up
 }
 
-(
-	cd "$CERTS" || exit 1
-	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >ext.cnf
-	openssl req -new -newkey rsa:2048 -nodes -keyout new.key -out new.csr -subj "/CN=localhost reloaded" 2>/dev/null
-	openssl x509 -req -in new.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 -extfile ext.cnf \
-		-out new.leaf 2>/dev/null
-	cat new.leaf ca.crt >new.crt
-) || exit 1
+new_cert || exit 1
 cp "$CERTS/rsa.crt" "$TMP/cur.crt"
 cp "$CERTS/rsa.key" "$TMP/cur.key"
 cat >"$TMP/dp.yaml" <<YAML
@@ -75,18 +64,11 @@ dp_start --response-size 100 || exit 1
 check "dpdk: the first certificate" test "$(served_id)" = "$(cert_id "$CERTS/rsa.crt")"
 in_ns python3 "$PEER" hold 443 "$CERTS/ca.crt" 20 "$TMP/go" >"$TMP/hold.log" 2>&1 &
 HOLD_PID=$!
-for _ in $(seq 150); do
-	grep -qs '^ready' "$TMP/hold.log" && break
-	sleep 0.1
-done
+wait_for 150 grep -q '^ready' "$TMP/hold.log"
 check "dpdk: 20 connections held" grep -q '^ready' "$TMP/hold.log"
 cp "$CERTS/new.crt" "$TMP/cur.crt"
 cp "$CERTS/new.key" "$TMP/cur.key"
-kill -HUP "$DP_PID"
-for _ in $(seq 50); do
-	grep -q 'reloaded: generation 2' "$LOG" && break
-	sleep 0.1
-done
+hup "$DP_PID" "$LOG" 'reloaded: generation 2'
 check "dpdk: SIGHUP reloads" grep -q 'reloaded: generation 2' "$LOG"
 check "dpdk: new connections get the new certificate" test "$(served_id)" = "$(cert_id "$CERTS/new.crt")"
 touch "$TMP/go"
@@ -94,11 +76,7 @@ wait "$HOLD_PID"
 HOLD_PID=
 check "dpdk: the 20 held connections still answer" grep -q '^answered 20 of 20' "$TMP/hold.log"
 cp "$CERTS/ecdsa.key" "$TMP/cur.key"
-kill -HUP "$DP_PID"
-for _ in $(seq 50); do
-	grep -q 'reload refused' "$LOG" && break
-	sleep 0.1
-done
+hup "$DP_PID" "$LOG" 'reload refused'
 check "dpdk: a mismatched key is refused" grep -q 'reload refused.*match' "$LOG"
 check "dpdk: the last good certificate still served" test "$(served_id)" = "$(cert_id "$CERTS/new.crt")"
 cp "$CERTS/new.key" "$TMP/cur.key"
@@ -122,10 +100,7 @@ all_receiving() {
 		[ -s "$TMP/body.$i" ] || return 1
 	done
 }
-for _ in $(seq 100); do
-	all_receiving && break
-	sleep 0.1
-done
+wait_for 100 all_receiving
 check "dpdk: 10 downloads receiving" all_receiving
 T0=$(date +%s%N)
 kill -TERM "$DP_PID"

@@ -8,6 +8,7 @@
 # within 100 ms.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/integration/lib.sh
+. tests/integration/lib_ops.sh
 
 PEER=tests/integration/ops_peer.py
 BE_PID=
@@ -21,12 +22,7 @@ backend() {
 	BPORT=$(free_port)
 	python3 "$PEER" slow "$BPORT" "$1" "$2" >"$TMP/backend.log" 2>&1 &
 	BE_PID=$!
-	for _ in $(seq 50); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$BPORT") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "backend did not start" >&2
-	return 1
+	wait_for 50 bash -c "exec 3<>/dev/tcp/127.0.0.1/$BPORT" || { echo "backend did not start" >&2; return 1; }
 }
 
 proxy_yaml() {
@@ -42,13 +38,7 @@ YAML
 fetch() {
 	timeout 50 python3 "$PEER" fetch "$PORT" "$CERTS/ca.crt" "$1" "$2" >"$TMP/fetch.log" 2>&1 &
 	FETCH_PID=$!
-	for _ in $(seq 200); do
-		grep -qs '^started' "$TMP/fetch.log" && return 0
-		kill -0 "$FETCH_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	cat "$TMP/fetch.log" >&2
-	return 1
+	wait_for 200 grep -q '^started' "$TMP/fetch.log" || { cat "$TMP/fetch.log" >&2; return 1; }
 }
 
 # term_and_wait: SIGTERM to the server, the milliseconds until it is gone into
@@ -120,10 +110,7 @@ BE_PID=
 start_server --workers 2 --response-size 100
 python3 "$PEER" hold "$PORT" "$CERTS/ca.crt" 20 "$TMP/never" >"$TMP/hold.log" 2>&1 &
 HOLD_PID=$!
-for _ in $(seq 100); do
-	grep -qs '^ready' "$TMP/hold.log" && break
-	sleep 0.1
-done
+wait_for 100 grep -q '^ready' "$TMP/hold.log"
 check "20 idle keep-alive connections open" grep -q '^ready' "$TMP/hold.log"
 term_and_wait
 check "idle keep-alive connections: exit within 100 ms ($(cat "$TMP/exit_ms") ms)" between "$(cat "$TMP/exit_ms")" 0 100

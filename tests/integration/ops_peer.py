@@ -46,6 +46,17 @@ def say(*a):
 
 # ------------------------------------------------------------------ hold
 
+def wait_go(gofile, seconds=40):
+    """Until the test creates gofile; False after seconds."""
+    deadline = time.monotonic() + seconds
+    while not os.path.exists(gofile):
+        if time.monotonic() > deadline:
+            say("no go")
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def request(s):
     """One GET on a keep-alive connection; the status line."""
     s.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
@@ -92,12 +103,8 @@ def hold(port, ca, n, gofile):
         return 1
     first = ids.pop()
     say("ready", first)
-    deadline = time.monotonic() + 40
-    while not os.path.exists(gofile):
-        if time.monotonic() > deadline:
-            say("no go")
-            return 1
-        time.sleep(0.05)
+    if not wait_go(gofile):
+        return 1
     ok = 0
     for i, s in enumerate(conns):
         try:
@@ -127,12 +134,8 @@ def stream(port, ca, gofile):
     first = t.read()  # the backend's name line (and maybe more)
     name = first.partition(b"\n")[0].decode()
     say("ready", name)
-    deadline = time.monotonic() + 40
-    while not os.path.exists(gofile):
-        if time.monotonic() > deadline:
-            say("no go")
-            return 1
-        time.sleep(0.05)
+    if not wait_go(gofile):
+        return 1
     t.send(body[n // 2:])
     t.close_write()
     data = first + t.read_all()

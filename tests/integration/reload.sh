@@ -7,28 +7,19 @@
 # reason logged, the last good certificate still served, the server up).
 cd "$(dirname "$0")/../.." || exit 1
 . tests/integration/lib.sh
+. tests/integration/lib_ops.sh
 
 PEER=tests/integration/ops_peer.py
 HOLD_PID=
 trap 'stop_pid "$HOLD_PID"; cleanup' EXIT
 
-# cert_id FILE: the leaf's SHA-256, 16 hex digits (ops_peer.py cert_id)
-cert_id() { openssl x509 -in "$1" -outform DER | sha256sum | cut -c1-16; }
 # served_id: the leaf a new connection gets
 served_id() {
 	timeout 10 openssl s_client -connect "127.0.0.1:$PORT" -servername localhost </dev/null 2>/dev/null |
 		openssl x509 -outform DER 2>/dev/null | sha256sum | cut -c1-16
 }
 
-# A second certificate for the same name, from the same CA.
-(
-	cd "$CERTS" || exit 1
-	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >ext.cnf
-	openssl req -new -newkey rsa:2048 -nodes -keyout new.key -out new.csr -subj "/CN=localhost reloaded" 2>/dev/null
-	openssl x509 -req -in new.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 -extfile ext.cnf \
-		-out new.leaf 2>/dev/null
-	cat new.leaf ca.crt >new.crt
-) || exit 1
+new_cert || exit 1
 OLD=$(cert_id "$CERTS/rsa.crt")
 NEW=$(cert_id "$CERTS/new.crt")
 cp "$CERTS/rsa.crt" "$TMP/cur.crt"
@@ -48,10 +39,7 @@ listeners:
 YAML
 "$BIN" -c "$TMP/reload.yaml" >"$TMP/server.log" 2>&1 &
 SRV_PID=$!
-for _ in $(seq 50); do
-	(exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
-	sleep 0.1
-done
+wait_for 50 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT"
 
 check "before the reload: the first certificate" test "$(served_id)" = "$OLD"
 s_client -tls1_2 -no_ticket -sess_out "$TMP/sess12" >/dev/null
@@ -59,20 +47,12 @@ s_client -tls1_3 -sess_out "$TMP/sess13" >/dev/null
 
 python3 "$PEER" hold "$PORT" "$CERTS/ca.crt" 50 "$TMP/go" >"$TMP/hold.log" 2>&1 &
 HOLD_PID=$!
-for _ in $(seq 200); do
-	grep -qs '^ready' "$TMP/hold.log" && break
-	kill -0 "$HOLD_PID" 2>/dev/null || break
-	sleep 0.1
-done
+wait_for 200 grep -q '^ready' "$TMP/hold.log"
 check "50 connections open with the first certificate" grep -q "^ready $OLD" "$TMP/hold.log"
 
 cp "$CERTS/new.crt" "$TMP/cur.crt"
 cp "$CERTS/new.key" "$TMP/cur.key"
-kill -HUP "$SRV_PID"
-for _ in $(seq 50); do
-	grep -q 'reloaded: generation 2' "$TMP/server.log" && break
-	sleep 0.1
-done
+hup "$SRV_PID" "$TMP/server.log" 'reloaded: generation 2'
 check "SIGHUP: reload logged" grep -q 'reloaded: generation 2' "$TMP/server.log"
 check "after the reload: new connections get the new certificate" test "$(served_id)" = "$NEW"
 touch "$TMP/go"
@@ -88,22 +68,14 @@ check "a TLS 1.3 ticket from before the reload resumes" expect '^Reused, TLSv1.3
 
 # A key that does not match the certificate: refused, the reason logged.
 cp "$CERTS/ecdsa.key" "$TMP/cur.key"
-kill -HUP "$SRV_PID"
-for _ in $(seq 50); do
-	grep -q 'reload refused' "$TMP/server.log" && break
-	sleep 0.1
-done
+hup "$SRV_PID" "$TMP/server.log" 'reload refused'
 check "a mismatched key: reload refused with the reason" \
 	expect 'reload refused.*(match|key)' grep 'reload refused' "$TMP/server.log"
 check "after the refusal: the last good certificate still served" test "$(served_id)" = "$NEW"
 # A configuration that does not parse: refused too.
 cp "$CERTS/new.key" "$TMP/cur.key"
 echo "workers: [" >>"$TMP/reload.yaml"
-kill -HUP "$SRV_PID"
-for _ in $(seq 50); do
-	[ "$(grep -c 'reload refused' "$TMP/server.log")" -ge 2 ] && break
-	sleep 0.1
-done
+hup "$SRV_PID" "$TMP/server.log" 'reload refused' 2
 check "a configuration that does not parse: refused" \
 	expect 'reload refused.*reload.yaml:[0-9]+' grep 'reload refused' "$TMP/server.log"
 # A damaged ticket key file: refused too, the keys in use stay (a
@@ -111,11 +83,7 @@ check "a configuration that does not parse: refused" \
 sed -i '$d' "$TMP/reload.yaml" # the broken line
 cp "$TMP/tickets.keys" "$TMP/tickets.good"
 echo "not hex" >"$TMP/tickets.keys"
-kill -HUP "$SRV_PID"
-for _ in $(seq 50); do
-	[ "$(grep -c 'reload refused' "$TMP/server.log")" -ge 3 ] && break
-	sleep 0.1
-done
+hup "$SRV_PID" "$TMP/server.log" 'reload refused' 3
 check "a damaged ticket key file: refused" expect 'reload refused.*tickets.keys' grep 'reload refused' "$TMP/server.log"
 cp "$TMP/tickets.good" "$TMP/tickets.keys"
 check "the ticket keys in use stayed: a ticket from before still resumes" expect '^Reused, TLSv1.3' \
@@ -146,26 +114,16 @@ proxy:
 YAML
 }
 proxy_yaml "$B1"
-for _ in $(seq 50); do
-	(exec 3<>"/dev/tcp/127.0.0.1/$B2") 2>/dev/null && break
-	sleep 0.1
-done
+wait_for 50 bash -c "exec 3<>/dev/tcp/127.0.0.1/$B2"
 start_server -c "$TMP/proxy.yaml" --workers 2
 via() { timeout 20 python3 "$PROXY_PEER" closed-backend "$PORT" "$CERTS/ca.crt" "$1"; }
 check "proxy: before the reload, backend b1" via b1
 rm -f "$TMP/go"
 python3 "$PEER" stream "$PORT" "$CERTS/ca.crt" "$TMP/go" >"$TMP/stream.log" 2>&1 &
 HOLD_PID=$!
-for _ in $(seq 100); do
-	grep -qs '^ready' "$TMP/stream.log" && break
-	sleep 0.1
-done
+wait_for 100 grep -q '^ready' "$TMP/stream.log"
 proxy_yaml "$B2"
-kill -HUP "$SRV_PID"
-for _ in $(seq 50); do
-	grep -q 'reloaded: generation 2, 1 listener, 1 backend' "$TMP/server.log" && break
-	sleep 0.1
-done
+hup "$SRV_PID" "$TMP/server.log" 'reloaded: generation 2, 1 listener, 1 backend'
 check "proxy: SIGHUP reloads the backends" grep -q 'reloaded: generation 2, 1 listener, 1 backend' "$TMP/server.log"
 check "proxy: new connections go to b2" via b2
 check "proxy: again (both workers)" via b2
@@ -177,11 +135,7 @@ check "proxy: the stream opened before the reload finished through b1, intact" \
 	sh -c "[ $HOLD_RC -eq 0 ] && grep -q '^stream through b1 intact' '$TMP/stream.log' || { cat '$TMP/stream.log'; exit 1; }"
 proxy_yaml "$B2"
 sed -i 's/^mode: proxy/mode: respond/' "$TMP/proxy.yaml"
-kill -HUP "$SRV_PID"
-for _ in $(seq 50); do
-	grep -q 'mode changed: needs a restart' "$TMP/server.log" && break
-	sleep 0.1
-done
+hup "$SRV_PID" "$TMP/server.log" 'mode changed: needs a restart'
 check "proxy: a mode change needs a restart (logged, mode kept)" grep -q 'mode changed: needs a restart' "$TMP/server.log"
 check "proxy: still proxying to b2" via b2
 finish
