@@ -156,6 +156,7 @@ cfg_init(struct cfg *cfg)
 	cfg->dpdk_max_conns = CFG_DEFAULT_DPDK_CONNS;
 	cfg->handshake_timeout_ms = CFG_DEFAULT_HANDSHAKE_TIMEOUT_MS;
 	cfg->idle_timeout_ms = CFG_DEFAULT_IDLE_TIMEOUT_MS;
+	cfg->drain_timeout_ms = CFG_DEFAULT_DRAIN_TIMEOUT_MS;
 	cfg->max_conns = CFG_DEFAULT_MAX_CONNS;
 	cfg->max_handshakes = CFG_DEFAULT_MAX_HANDSHAKES;
 	cfg->conn_buffer = CFG_DEFAULT_CONN_BUFFER;
@@ -538,6 +539,8 @@ cfg_usage(FILE *out)
 	      "                            the first one current; re-read when the file changes\n"
 	      "  --handshake-timeout DUR   e.g. 10s, 500ms, or seconds (default 10s)\n"
 	      "  --idle-timeout DUR        close idle connections; 0 = never (default 60s)\n"
+	      "  --drain-timeout DUR       on SIGTERM, time given to handshakes and streams in\n"
+	      "                            flight before they are closed; 0 = at once (default 10s)\n"
 	      "  --max-conns N             connections per worker; more are reset (default 10000)\n"
 	      "  --max-handshakes N        handshakes in flight per worker; more are reset\n"
 	      "                            (default 2048)\n"
@@ -663,6 +666,7 @@ cfg_print(const struct cfg *cfg, FILE *out)
 		fprintf(out, "  key_file: \"%s\"\n", cfg->ticket_key_file);
 	fprintf(out, "handshake_timeout: %ums\n", cfg->handshake_timeout_ms);
 	fprintf(out, "idle_timeout: %ums\n", cfg->idle_timeout_ms);
+	fprintf(out, "drain_timeout: %ums\n", cfg->drain_timeout_ms);
 	fprintf(out, "limits:\n  max_conns: %u\n  max_handshakes: %u\n  conn_buffer: %u\n", cfg->max_conns,
 		cfg->max_handshakes, cfg->conn_buffer);
 	fprintf(out, "accel: %s\n", cfg_accel_name(cfg->accel));

@@ -52,6 +52,7 @@ extern "C" {
 #define CFG_MAX_DPDK_CONNS 65534
 #define CFG_DEFAULT_HANDSHAKE_TIMEOUT_MS 10000
 #define CFG_DEFAULT_IDLE_TIMEOUT_MS 60000
+#define CFG_DEFAULT_DRAIN_TIMEOUT_MS 10000
 /* Limits (hostile clients): per worker, and per connection. A connection
  * object holds about 70 KiB (the engine's record buffers), so the
  * default connection limit bounds a worker near 700 MiB. */
@@ -231,6 +232,9 @@ struct cfg {
 	unsigned psk_modes;        /* CFG_PSK_* (default psk_dhe_ke) */
 	uint32_t handshake_timeout_ms; /* > 0 */
 	uint32_t idle_timeout_ms;  /* 0: no idle timeout */
+	/* SIGTERM/SIGINT: listeners close, what is in flight gets this long
+	 * to finish; 0: close at once */
+	uint32_t drain_timeout_ms;
 	/* limits: beyond max_conns or max_handshakes a new connection is
 	 * reset at accept (and counted); conn_buffer bounds each kernel
 	 * socket's send and receive buffers (SO_SNDBUF, SO_RCVBUF) */

@@ -38,6 +38,7 @@ enum opt_id {
 	O_CA,
 	O_HANDSHAKE_TIMEOUT,
 	O_IDLE_TIMEOUT,
+	O_DRAIN_TIMEOUT,
 	O_SESSION_CACHE,
 	O_TICKETS,
 	O_TICKET_ROTATION,
@@ -86,6 +87,7 @@ static const struct opt opts[] = {
 	{"--ca", O_CA, true},
 	{"--handshake-timeout", O_HANDSHAKE_TIMEOUT, true},
 	{"--idle-timeout", O_IDLE_TIMEOUT, true},
+	{"--drain-timeout", O_DRAIN_TIMEOUT, true},
 	{"--session-cache", O_SESSION_CACHE, true},
 	{"--tickets", O_TICKETS, true},
 	{"--ticket-rotation", O_TICKET_ROTATION, true},
@@ -482,6 +484,11 @@ arg_apply(struct cfg *cfg, struct args *a, const struct opt *o, const char *flag
 		if (cfg_value_parse_duration(val, &ms, why, sizeof(why)) != 0)
 			return cfg_errf(err, errlen, "%s: %s", flag, why);
 		cfg->idle_timeout_ms = ms;
+		return 0;
+	case O_DRAIN_TIMEOUT:
+		if (cfg_value_parse_duration(val, &ms, why, sizeof(why)) != 0)
+			return cfg_errf(err, errlen, "%s: %s", flag, why);
+		cfg->drain_timeout_ms = ms;
 		return 0;
 	case O_TLS_MIN:
 		if (cfg_value_parse_version(val, &a->tls.min, why, sizeof(why)) != 0)

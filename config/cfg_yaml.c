@@ -1003,6 +1003,14 @@ k_idle_timeout(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
 	return ld_duration(ld, v, path, &cfg->idle_timeout_ms);
 }
 
+static int
+k_drain_timeout(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
+{
+	struct cfg *cfg = obj;
+
+	return ld_duration(ld, v, path, &cfg->drain_timeout_ms);
+}
+
 /* A connection count of limits: into *out. */
 static int
 ld_conns(struct ld *ld, const yaml_node_t *v, const char *path, uint32_t *out)
@@ -1207,6 +1215,7 @@ static const struct key top_keys[] = {
 	{"tickets", k_tickets},
 	{"handshake_timeout", k_handshake_timeout},
 	{"idle_timeout", k_idle_timeout},
+	{"drain_timeout", k_drain_timeout},
 	{"limits", k_limits},
 	{"accel", k_accel},
 	{"batch", k_batch},

@@ -9,18 +9,20 @@
 #include "dp_conn.h"
 #include "dp_log.h"
 
-/* A configured name into an address, once, at start (getaddrinfo may
- * block: never on a worker's poll loop). The first address is used. */
+/* A configured name into an address (getaddrinfo may block: at start or
+ * on the control thread, never on a worker's poll loop). The first
+ * address is used. */
 static int
-dp_backend_resolve(struct dp_backend *b, const struct cfg_addr *a)
+dp_addr_resolve(const struct cfg_addr *a, struct sockaddr_storage *sa, socklen_t *sa_len, const char *name,
+		char *err, size_t errlen)
 {
 	struct addrinfo hints, *res = NULL;
 	char port[8];
 	int rc;
 
 	if (a->sa_len > 0) {
-		memcpy(&b->sa, &a->sa, a->sa_len);
-		b->sa_len = a->sa_len;
+		memcpy(sa, &a->sa, a->sa_len);
+		*sa_len = a->sa_len;
 		return 0;
 	}
 	memset(&hints, 0, sizeof(hints));
@@ -28,16 +30,64 @@ dp_backend_resolve(struct dp_backend *b, const struct cfg_addr *a)
 	hints.ai_socktype = SOCK_STREAM;
 	snprintf(port, sizeof(port), "%u", a->port);
 	rc = getaddrinfo(a->host, port, &hints, &res);
-	if (rc != 0 || res == NULL || res->ai_addrlen > sizeof(b->sa)) {
-		dp_log(DP_LOG_ERROR, "backend %s: cannot resolve: %s", b->name, rc ? gai_strerror(rc) : "no address");
+	if (rc != 0 || res == NULL || res->ai_addrlen > sizeof(*sa)) {
+		snprintf(err, errlen, "backend %s: cannot resolve: %s", name, rc ? gai_strerror(rc) : "no address");
 		if (res != NULL)
 			freeaddrinfo(res);
 		return -1;
 	}
-	memcpy(&b->sa, res->ai_addr, res->ai_addrlen);
-	b->sa_len = res->ai_addrlen;
+	memcpy(sa, res->ai_addr, res->ai_addrlen);
+	*sa_len = res->ai_addrlen;
 	freeaddrinfo(res);
 	return 0;
+}
+
+static int
+dp_backend_resolve(struct dp_backend *b, const struct cfg_addr *a)
+{
+	char err[CFG_HOST_MAX + 128];
+
+	if (dp_addr_resolve(a, &b->sa, &b->sa_len, b->name, err, sizeof(err)) != 0) {
+		dp_log(DP_LOG_ERROR, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+int
+dp_backends_resolve(struct cfg *cfg, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < cfg->n_backends && i < CFG_MAX_BACKENDS; i++) {
+		struct cfg_addr *a = &cfg->backends[i];
+		char name[CFG_HOST_MAX + 16];
+
+		cfg_addr_format(a, name, sizeof(name));
+		if (dp_addr_resolve(a, &a->sa, &a->sa_len, name, err, errlen) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+void
+dp_pool_retire(struct dp_pool *p)
+{
+	p->retired = true;
+}
+
+void
+dp_pool_stats_add(struct dp_pool *to, const struct dp_pool *from)
+{
+	struct dp_pool_stats *t = &to->stats;
+	const struct dp_pool_stats *f = &from->stats;
+
+	t->proxied += f->proxied;
+	t->bytes_up += f->bytes_up;
+	t->bytes_down += f->bytes_down;
+	t->connect_failures += f->connect_failures;
+	t->connect_timeouts += f->connect_timeouts;
+	t->no_backend += f->no_backend;
+	t->marked_down += f->marked_down;
+	t->marked_up += f->marked_up;
 }
 
 struct dp_pool *
@@ -199,7 +249,7 @@ void
 dp_pool_tick(struct dp_pool *p, uint64_t now_ms)
 {
 	p->now_ms = now_ms;
-	if (p->cfg->proxy.health_interval_ms == 0)
+	if (p->cfg->proxy.health_interval_ms == 0 || p->retired)
 		return;
 	for (size_t i = 0; i < p->n; i++) {
 		struct dp_backend *b = &p->be[i];

@@ -110,6 +110,7 @@ struct dp_pool {
 	struct dp_backend be[CFG_MAX_BACKENDS];
 	size_t n;
 	size_t rr;                 /* where the next pick starts */
+	bool retired;              /* replaced by a reload: no health checks, kept for its connections */
 	struct dp_proxy *connecting; /* connects in flight (dp_proxy.c), for their timeout */
 	struct dp_pool_stats stats;
 };
@@ -136,6 +137,14 @@ void dp_be_close(struct dp_pool *p, struct dp_be_end *e, bool dead);
 void dp_pool_tick(struct dp_pool *p, uint64_t now_ms);
 /* A transport's news for a health check (DP_BE_*). */
 void dp_pool_check_notify(struct dp_backend *b, unsigned what);
+/* Resolve cfg's backend names in place (the control thread, at a reload:
+ * getaddrinfo may block, never on a worker). 0, or -1 with a message. */
+int dp_backends_resolve(struct cfg *cfg, char *err, size_t errlen);
+/* A reload replaced p: it keeps serving its connections, without health
+ * checks. */
+void dp_pool_retire(struct dp_pool *p);
+/* A retired pool's counters into the pool that replaced it. */
+void dp_pool_stats_add(struct dp_pool *to, const struct dp_pool *from);
 /* How many backends this worker sees up. */
 size_t dp_pool_up(const struct dp_pool *p);
 /* Its counters into a log line. */

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "dp_conn.h"
+#include "dp_gen.h"
 #include "dp_log.h"
 #include "dp_proxy.h"
 
@@ -19,6 +20,7 @@ static void
 dp_conn_release(struct dp_conn *c)
 {
 	struct dp_app *a = c->app;
+	struct dp_hold *h = c->hold;
 
 	if (c->prev != NULL)
 		c->prev->next = c->next;
@@ -32,6 +34,7 @@ dp_conn_release(struct dp_conn *c)
 	dp_proxy_free(c->proxy);
 	hsk_conn_free(c->tls);
 	free(c);
+	dp_hold_conn_gone(a, h); /* may free its generation's pool: after dp_proxy_free */
 }
 
 /* Close the transport now; the object goes when its crypto job is back.
@@ -76,6 +79,9 @@ dp_conn_new(struct dp_app *a, const struct hsk_ctx *ctx, const struct dp_io_ops 
 	c->ops = ops;
 	c->io = io;
 	c->app = a;
+	c->hold = a->hold;
+	if (c->hold != NULL)
+		c->hold->conns++;
 	c->writable = true;
 	c->started_ms = c->active_ms = a->now_ms;
 	dp_http_init(&c->http);
@@ -142,6 +148,9 @@ static void
 dp_conn_answer(struct dp_conn *c, int status, bool keep_alive, bool head_only)
 {
 	uint64_t body = status == 200 ? c->app->cfg->response_size : 0;
+
+	if (c->app->draining)
+		keep_alive = false; /* "Connection: close": the server is going away */
 
 	c->head_len = dp_http_head(c->head, sizeof(c->head), status, body, keep_alive);
 	c->head_off = 0;
@@ -383,6 +392,31 @@ dp_conn_gone(struct dp_conn *c)
 	c->dead = true;
 	c->app->stats.closed++;
 	(void)dp_conn_kill(c);
+}
+
+/* A respond-mode connection waiting for its next request: nothing
+ * parsed, nothing buffered, nothing being answered. */
+static bool
+dp_conn_idle(struct dp_conn *c)
+{
+	return c->proxy == NULL && !c->dead && !c->closing && hsk_conn_established(c->tls) &&
+	       !hsk_conn_crypto_pending(c->tls) && !dp_conn_responding(c) && c->http.len == 0 &&
+	       c->http.body_left == 0 && hsk_conn_app_pending(c->tls) == 0;
+}
+
+void
+dp_app_drain_start(struct dp_app *a)
+{
+	struct dp_conn *c, *next;
+
+	for (c = a->conns; c != NULL; c = next) {
+		next = c->next;
+		if (!dp_conn_idle(c))
+			continue;
+		hsk_conn_close(c->tls); /* close_notify, then close once sent */
+		c->closing = true;
+		(void)dp_conn_service(c);
+	}
 }
 
 /* ---- the worker's side ---- */

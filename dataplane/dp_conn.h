@@ -42,6 +42,8 @@ struct dp_io_ops {
 };
 
 struct dp_app;
+struct dp_gens;
+struct dp_hold;
 struct dp_pool;
 struct dp_proxy;
 
@@ -64,6 +66,7 @@ struct dp_conn {
 	struct dp_app *app;
 	struct hsk_conn *tls;
 	struct dp_proxy *proxy;    /* proxy mode (dp_proxy.h), or NULL: respond mode */
+	struct dp_hold *hold;      /* the generation it started under (dp_gen.h), or NULL */
 	uint64_t started_ms, active_ms;
 	size_t head_len, head_off;
 	uint64_t body_left;
@@ -93,6 +96,12 @@ struct dp_app {
 	uint64_t trimmed_at;       /* stats.closed at the last malloc_trim */
 	bool ocsp_expiry_logged;   /* hw.ocsp_expired seen and logged once */
 	struct acc_stats acc;      /* the executor's counters, kept at teardown */
+	/* reload and drain (dp_gen.h) */
+	struct dp_gens *gens;      /* what the control thread publishes, or NULL */
+	struct dp_hold *hold;      /* the generation new connections take */
+	struct dp_hold *retired;   /* older ones, while connections use them */
+	bool draining;             /* stop accepting; finish what is in flight */
+	uint64_t drain_until_ms;
 };
 
 /* Create the executor of the configured backend. 0, or -1 (logged). */
@@ -118,6 +127,10 @@ void dp_app_flush(struct dp_app *a);
 void dp_app_log_stats(const struct dp_app *a, int cpu);
 /* The process's heap in use (glibc mallinfo2), a log line. */
 void dp_log_heap(void);
+
+/* Drain begins: respond-mode connections idle between requests close
+ * (close_notify); responses from now on end their connection. */
+void dp_app_drain_start(struct dp_app *a);
 
 /* Whether a new connection may come in under the configured limits
  * (max_conns, max_handshakes); a refusal is counted, and the caller

@@ -22,7 +22,7 @@
  * of its own and a table of recent flows): replies to our SYNs were seen
  * on the other worker's queue about half of the time with two workers. */
 #include <errno.h>
-#include <signal.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +38,9 @@
 #include <rte_thash.h>
 
 #include "dp_backend.h"
+#include "dp_ctl.h"
 #include "dp_dpdk.h"
+#include "dp_gen.h"
 #include "dp_log.h"
 #include "dp_ns.h"
 
@@ -71,6 +73,7 @@ struct dpk_worker {
 	unsigned n_tx;
 	struct dpk_stats st;
 	int start_rc;
+	bool unlistened;             /* draining: the ports no longer listen */
 };
 
 struct dpk {
@@ -91,13 +94,22 @@ struct dpk {
 static atomic_bool dpk_stop;
 static atomic_bool dpk_dump;
 
+/* SIGUSR1 on the control thread: worker 0 logs the counters. */
 static void
-dpk_signal(int sig)
+dpk_stats(void *arg)
 {
-	if (sig == SIGUSR1)
-		atomic_store(&dpk_dump, true);
-	else
-		atomic_store(&dpk_stop, true);
+	(void)arg;
+	atomic_store(&dpk_dump, true);
+}
+
+/* The control thread (dp_ctl.h): signals, reloads, the drain. */
+static void *
+dpk_ctl_main(void *arg)
+{
+	struct dp_ctl *ctl = arg;
+
+	dp_ctl_run(ctl, ctl->gens.n_workers);
+	return NULL;
 }
 
 static uint64_t
@@ -355,16 +367,35 @@ dpk_log_stats(const struct dpk *k)
 	dp_log_heap();
 }
 
+/* dp_app_control, and during a drain the connections already closed by
+ * the engine: their last bytes and FIN sit in the userspace TCP, which
+ * only this loop retransmits. */
+static bool
+dpk_worker_on(struct dpk_worker *w)
+{
+	const struct dp_app *a = &w->ns.app;
+
+	if (dp_app_control(&w->ns.app))
+		return true;
+	return a->draining && a->now_ms < a->drain_until_ms && !atomic_load(&a->gens->stop) &&
+	       ns_tcp_closing(&w->ns.tcp);
+}
+
 static void
 dpk_worker_loop(struct dpk *k, struct dpk_worker *w)
 {
 	struct rte_mbuf *pkts[DPK_BURST];
 	uint64_t t0 = rte_rdtsc();
 
-	while (!atomic_load_explicit(&dpk_stop, memory_order_relaxed)) {
+	while (!atomic_load_explicit(&dpk_stop, memory_order_relaxed) && dpk_worker_on(w)) {
 		unsigned got = 0, n;
 		uint64_t now_us = rte_rdtsc() / k->tsc_per_us, t1;
 		bool busy;
+
+		if (w->ns.app.draining && !w->unlistened) {
+			ns_tcp_unlisten(&w->ns.tcp); /* new SYNs get a reset */
+			w->unlistened = true;
+		}
 
 		/* microseconds for the bounded flush delay: the loop spins, so
 		 * held jobs run in the first iteration past their deadline */
@@ -408,6 +439,7 @@ dpk_worker_loop(struct dpk *k, struct dpk_worker *w)
 			dpk_log_stats(k);
 		}
 	}
+	dp_app_left(&w->ns.app);
 }
 
 static int
@@ -582,6 +614,7 @@ dpk_close_conns(struct dpk *k, bool port_up)
 		if (w->k == NULL || w->ns.cfg == NULL)
 			continue;
 		dp_ns_free(&w->ns);
+		dp_app_detach(&w->ns.app);
 		w->ns.cfg = NULL;
 		if (port_up)
 			dpk_tx_flush(k, w);
@@ -617,11 +650,12 @@ dpk_worker_free(struct dpk_worker *w)
 }
 
 int
-dp_dpdk_run(const struct cfg *cfg, struct hsk_ctx *ctxs, struct hsk_sess_cache *cache)
+dp_dpdk_run(const struct cfg *cfg, struct dp_ctl *ctl, struct hsk_sess_cache *cache)
 {
 	struct dpk k = { .cfg = cfg };
+	struct hsk_ctx *ctxs = atomic_load(&ctl->gens.cur)->ctxs;
 	struct rte_ether_addr mac;
-	struct sigaction sa;
+	pthread_t ctl_thread;
 	unsigned lcore, i;
 	char err[256], mode[128];
 	int rc = -1;
@@ -684,18 +718,19 @@ dp_dpdk_run(const struct cfg *cfg, struct hsk_ctx *ctxs, struct hsk_sess_cache *
 		w->ns.tcp.port_ok = dpk_port_ok;
 		w->ns.tcp.port_ok_arg = w;
 		dp_ns_tick(&w->ns, dpk_now_ms(&k));
+		dp_app_attach(&w->ns.app, &ctl->gens);
+	}
+	/* Workers poll without sleeping: nothing to wake. */
+	ctl->stats = dpk_stats;
+	if (pthread_create(&ctl_thread, NULL, dpk_ctl_main, ctl) != 0) {
+		dp_log(DP_LOG_ERROR, "dpdk: cannot start the control thread");
+		goto out;
 	}
 	if (cfg->mode == CFG_MODE_PROXY)
 		snprintf(mode, sizeof(mode), "proxy mode (%zu backends, %s, PROXY protocol %s)", cfg->n_backends,
 			 cfg_balance_name(cfg->proxy.balance), cfg_proxy_protocol_name(cfg->proxy.proxy_protocol));
 	else
 		snprintf(mode, sizeof(mode), "respond mode (%zu-byte body)", cfg->response_size);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = dpk_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 	for (size_t l = 0; l < cfg->n_listeners; l++)
 		dp_log(DP_LOG_INFO, "listening on %s:%u (%zu certificate%s)", cfg->listeners[l].addr.host,
 		       cfg->listeners[l].addr.port, ctxs[l].n_certs, ctxs[l].n_certs == 1 ? "" : "s");
@@ -711,7 +746,8 @@ dp_dpdk_run(const struct cfg *cfg, struct hsk_ctx *ctxs, struct hsk_sess_cache *
 		rte_eal_remote_launch(dpk_worker_main, &k.ws[i], k.ws[i].lcore);
 	dpk_worker_loop(&k, &k.ws[0]); /* the main lcore is worker 0 */
 	rte_eal_mp_wait_lcore();
-	dp_log(DP_LOG_INFO, "shutting down");
+	pthread_join(ctl_thread, NULL); /* it returns once every worker left */
+	ctl->stats = NULL;
 	dpk_log_stats(&k);
 	rc = 0;
 	dpk_close_conns(&k, true);

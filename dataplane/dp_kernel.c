@@ -8,7 +8,6 @@
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +21,8 @@
 #include "dp_backend.h"
 #include "dp_be_sock.h"
 #include "dp_conn.h"
+#include "dp_ctl.h"
+#include "dp_gen.h"
 #include "dp_kernel.h"
 #include "dp_log.h"
 #include "dp_proxy.h"
@@ -34,7 +35,7 @@ enum dp_kind { DP_KIND_LISTEN = 1, DP_KIND_CONN = 2, DP_KIND_WAKE = 3 };
 struct dp_listen {
 	uint8_t kind;
 	int fd;
-	const struct hsk_ctx *ctx;
+	size_t index;          /* cfg->listeners[index]: its context in the current generation */
 };
 
 struct dp_worker {
@@ -44,11 +45,10 @@ struct dp_worker {
 	int wake_fd;
 	struct dp_listen listen[CFG_MAX_LISTENERS];
 	size_t n_listen;
+	struct dp_hold *pooled;  /* the generation whose pool was made (proxy mode) */
 	pthread_t thread;
 	int start_rc;
 };
-
-static atomic_bool dp_stop;
 
 static uint64_t
 dp_now_ms(void)
@@ -68,25 +68,38 @@ dp_now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/* How long the poll may sleep: the timers' period, less while a drain's
+ * deadline is nearer. */
+static int
+dp_worker_timeout(const struct dp_worker *w)
+{
+	const struct dp_app *a = &w->app;
+
+	if (dp_app_busy(a))
+		return 0;
+	if (a->draining && a->drain_until_ms < a->now_ms + DP_TIMER_MS)
+		return a->drain_until_ms > a->now_ms ? (int)(a->drain_until_ms - a->now_ms) : 0;
+	return DP_TIMER_MS;
+}
+
 /* Wait for events: not at all while crypto jobs are due, at most until
  * the deadline of jobs the bounded flush delay holds (in microseconds:
  * epoll_pwait2; a 200 us delay cannot wait for epoll_wait's whole
- * milliseconds), else up to the timer period. */
+ * milliseconds), else up to dp_worker_timeout. */
 static int
 dp_worker_wait(struct dp_worker *w, struct epoll_event *evs)
 {
 	uint64_t deadline = dp_app_deadline_us(&w->app), now, wait;
+	int timeout_ms = dp_worker_timeout(w);
 	struct timespec ts;
 	int n;
 
-	if (dp_app_busy(&w->app))
-		return epoll_wait(w->ep, evs, DP_EVENTS, 0);
-	if (deadline == UINT64_MAX)
-		return epoll_wait(w->ep, evs, DP_EVENTS, DP_TIMER_MS);
+	if (timeout_ms == 0 || deadline == UINT64_MAX)
+		return epoll_wait(w->ep, evs, DP_EVENTS, timeout_ms);
 	now = dp_now_us();
 	wait = deadline > now ? deadline - now : 0;
-	if (wait > DP_TIMER_MS * 1000)
-		wait = DP_TIMER_MS * 1000;
+	if (wait > (uint64_t)timeout_ms * 1000)
+		wait = (uint64_t)timeout_ms * 1000;
 	ts.tv_sec = 0;
 	ts.tv_nsec = (long)(wait * 1000);
 	n = epoll_pwait2(w->ep, evs, DP_EVENTS, &ts, NULL);
@@ -168,6 +181,7 @@ dp_accept(struct dp_worker *w, struct dp_listen *l)
 {
 	for (;;) {
 		int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		const struct hsk_ctx *ctx;
 		struct epoll_event ev;
 		struct dp_conn *c;
 
@@ -178,13 +192,16 @@ dp_accept(struct dp_worker *w, struct dp_listen *l)
 				dp_log(DP_LOG_WARN, "worker %u: accept: %s", w->app.id, strerror(errno));
 			return;
 		}
-		if (!dp_app_admit(&w->app)) {
+		/* In proxy mode, no pool means no backends to offer (a reload
+		 * whose pool could not be made): refused like a limit. */
+		if (!dp_app_admit(&w->app) || (w->app.cfg->mode == CFG_MODE_PROXY && w->app.pool == NULL)) {
 			dp_refuse(fd);
 			continue;
 		}
+		ctx = dp_app_ctx(&w->app, l->index);
 		/* TCP_NODELAY and the buffer sizes are inherited from the
 		 * listening socket (Linux). */
-		c = dp_conn_new(&w->app, l->ctx, &dp_sock_ops, (void *)(intptr_t)fd);
+		c = dp_conn_new(&w->app, ctx, &dp_sock_ops, (void *)(intptr_t)fd);
 		if (c == NULL) {
 			close(fd);
 			continue;
@@ -192,7 +209,7 @@ dp_accept(struct dp_worker *w, struct dp_listen *l)
 		c->kind = DP_KIND_CONN;
 		ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
 		ev.data.ptr = c;
-		if ((w->app.pool != NULL && dp_attach(c, fd, l->ctx, w->app.pool) != 0) ||
+		if ((w->app.pool != NULL && dp_attach(c, fd, ctx, w->app.pool) != 0) ||
 		    epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
 			c->dead = true;
 			(void)dp_conn_service(c); /* closes the socket, frees c */
@@ -228,8 +245,26 @@ dp_listen_socket(const struct cfg_addr *a, int buf)
 	return fd;
 }
 
+/* Proxy mode: the backends of the generation new connections take (made
+ * here, on the worker: the pool's sockets join its epoll; a reload has
+ * resolved the names already). */
+static void
+dp_worker_pool(struct dp_worker *w)
+{
+	struct dp_hold *h = w->app.hold;
+
+	if (w->app.cfg->mode != CFG_MODE_PROXY || h == NULL || h == w->pooled)
+		return;
+	w->pooled = h;
+	h->pool = dp_pool_new(h->gen->cfg, w->app.id, &dp_be_sock_ops, (void *)(intptr_t)w->ep);
+	if (h->pool == NULL)
+		dp_log(DP_LOG_ERROR, "worker %u: no backend pool for generation %u: new connections refused",
+		       w->app.id, h->gen->serial);
+	w->app.pool = h->pool;
+}
+
 static int
-dp_worker_setup(struct dp_worker *w, struct hsk_ctx *ctxs, struct hsk_sess_cache *cache, const struct cfg *cfg)
+dp_worker_setup(struct dp_worker *w, struct dp_gens *gens, struct hsk_sess_cache *cache, const struct cfg *cfg)
 {
 	struct epoll_event ev;
 
@@ -243,15 +278,16 @@ dp_worker_setup(struct dp_worker *w, struct hsk_ctx *ctxs, struct hsk_sess_cache
 		return -1;
 	if (dp_app_init(&w->app, w->app.id, cfg, cache) != 0)
 		return -1;
-	if (cfg->mode == CFG_MODE_PROXY &&
-	    (w->app.pool = dp_pool_new(cfg, w->app.id, &dp_be_sock_ops, (void *)(intptr_t)w->ep)) == NULL)
+	dp_app_attach(&w->app, gens);
+	dp_worker_pool(w);
+	if (cfg->mode == CFG_MODE_PROXY && w->app.pool == NULL)
 		return -1;
 	for (size_t i = 0; i < cfg->n_listeners; i++) {
 		struct dp_listen *l = &w->listen[w->n_listen];
 		const struct cfg_addr *a = &cfg->listeners[i].addr;
 
 		l->kind = DP_KIND_LISTEN;
-		l->ctx = &ctxs[i];
+		l->index = i;
 		l->fd = dp_listen_socket(a, (int)cfg->conn_buffer);
 		if (l->fd < 0) {
 			dp_log(DP_LOG_ERROR, "worker %u: listen on %s:%u: %s", w->app.id, a->host, a->port,
@@ -267,17 +303,35 @@ dp_worker_setup(struct dp_worker *w, struct hsk_ctx *ctxs, struct hsk_sess_cache
 	return 0;
 }
 
+/* Drain: no more connections. Closing the listening sockets makes the
+ * kernel refuse new ones (and reset those still in the accept queue)
+ * once every worker has closed its own (SO_REUSEPORT). */
+static void
+dp_worker_close_listeners(struct dp_worker *w)
+{
+	for (size_t i = 0; i < w->n_listen; i++)
+		close(w->listen[i].fd);
+	w->n_listen = 0;
+}
+
 static void
 dp_worker_loop(struct dp_worker *w)
 {
 	struct epoll_event evs[DP_EVENTS];
 
-	while (!atomic_load_explicit(&dp_stop, memory_order_relaxed)) {
-		int n = dp_worker_wait(w, evs);
+	while (dp_app_control(&w->app)) {
+		int n;
 
+		dp_worker_pool(w);
+		if (w->app.draining && w->n_listen > 0)
+			dp_worker_close_listeners(w);
+		n = dp_worker_wait(w, evs);
 		dp_app_tick_us(&w->app, dp_now_us());
 		if (w->app.pool != NULL)
 			dp_proxy_tick(w->app.pool, w->app.now_ms);
+		for (struct dp_hold *h = w->app.retired; h != NULL; h = h->next)
+			if (h->pool != NULL)
+				dp_proxy_tick(h->pool, w->app.now_ms); /* connect timeouts of its connections */
 		for (int i = 0; i < n; i++) {
 			void *p = evs[i].data.ptr;
 			uint8_t kind = p == &w->wake_fd ? DP_KIND_WAKE : *(uint8_t *)p;
@@ -294,6 +348,12 @@ dp_worker_loop(struct dp_worker *w)
 				if (evs[i].events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 					c->writable = true;
 				(void)dp_conn_service(c);
+			} else if (kind == DP_KIND_WAKE) {
+				uint64_t v;
+
+				/* level-triggered: consume it (dp_app_control looks next) */
+				if (read(w->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+					dp_log(DP_LOG_WARN, "worker %u: eventfd: %s", w->app.id, strerror(errno));
 			} else if (kind >= DP_KIND_BACKEND) {
 				dp_be_sock_event(p, evs[i].events);
 			}
@@ -301,23 +361,23 @@ dp_worker_loop(struct dp_worker *w)
 		/* End of the iteration: run the batch, resume its owners. */
 		dp_app_flush(&w->app);
 	}
+	dp_app_left(&w->app);
 }
 
 static void
 dp_worker_teardown(struct dp_worker *w)
 {
 	dp_app_teardown(&w->app);
-	for (size_t i = 0; i < w->n_listen; i++)
-		close(w->listen[i].fd);
+	dp_worker_close_listeners(w);
 	if (w->ep >= 0)
 		close(w->ep);
-	if (w->wake_fd >= 0)
-		close(w->wake_fd);
+	/* wake_fd stays open until the join: the control thread may still
+	 * write to it (a second signal), and its number must not be reused. */
 }
 
 struct dp_start {
 	struct dp_worker *w;
-	struct hsk_ctx *ctxs;
+	struct dp_gens *gens;
 	struct hsk_sess_cache *cache;
 	const struct cfg *cfg;
 	pthread_barrier_t *ready;
@@ -335,7 +395,7 @@ dp_worker_main(void *arg)
 	if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) != 0)
 		dp_log(DP_LOG_WARN, "worker %u: cannot pin to CPU %d", w->app.id, w->cpu);
 	dp_app_tick(&w->app, dp_now_ms());
-	w->start_rc = dp_worker_setup(w, st->ctxs, st->cache, st->cfg);
+	w->start_rc = dp_worker_setup(w, st->gens, st->cache, st->cfg);
 	pthread_barrier_wait(st->ready);
 	if (w->start_rc == 0)
 		dp_worker_loop(w);
@@ -370,16 +430,46 @@ dp_raise_nofile(const struct cfg *cfg, unsigned workers)
 		       (unsigned long long)rl.rlim_cur, cfg->max_conns, workers);
 }
 
+/* The control thread's hooks (dp_ctl.h). */
+struct dp_kernel {
+	struct dp_worker *ws;
+	unsigned n;
+};
+
+static void
+dp_kernel_wake(void *arg)
+{
+	struct dp_kernel *k = arg;
+
+	for (unsigned i = 0; i < k->n; i++) {
+		uint64_t one = 1;
+
+		if (k->ws[i].start_rc != 0)
+			continue; /* not polling */
+		if (k->ws[i].wake_fd >= 0 && write(k->ws[i].wake_fd, &one, sizeof(one)) < 0)
+			dp_log(DP_LOG_WARN, "cannot wake worker %u", i);
+	}
+}
+
+static void
+dp_kernel_stats(void *arg)
+{
+	struct dp_kernel *k = arg;
+
+	dp_log_stats(k->ws, k->n);
+}
+
 int
-dp_kernel_run(const struct cfg *cfg, struct hsk_ctx *ctxs, struct hsk_sess_cache *cache)
+dp_kernel_run(const struct cfg *cfg, struct dp_ctl *ctl, struct hsk_sess_cache *cache)
 {
 	unsigned n = cfg->n_cores ? (unsigned)cfg->n_cores : cfg->workers;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	struct dp_worker *ws = calloc(n, sizeof(*ws));
 	struct dp_start *st = calloc(n, sizeof(*st));
+	struct dp_kernel k = { ws, n };
+	const struct hsk_ctx *ctxs;
 	pthread_barrier_t ready;
-	sigset_t sigs;
-	int rc = 0, sig;
+	int rc = 0;
 
 	if (ws == NULL || st == NULL) {
 		free(ws);
@@ -387,19 +477,12 @@ dp_kernel_run(const struct cfg *cfg, struct hsk_ctx *ctxs, struct hsk_sess_cache
 		return -1;
 	}
 	dp_raise_nofile(cfg, n);
-	/* Signals go to this thread only (sigwait below). */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGUSR1);
-	sigaddset(&sigs, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	pthread_barrier_init(&ready, NULL, n + 1);
 	for (unsigned i = 0; i < n; i++) {
 		ws[i].app.id = i;
 		ws[i].ep = ws[i].wake_fd = -1;
 		ws[i].cpu = cfg->n_cores ? cfg->cores[i] : (int)(i % (unsigned)(ncpu > 0 ? ncpu : 1));
-		st[i] = (struct dp_start){ &ws[i], ctxs, cache, cfg, &ready };
+		st[i] = (struct dp_start){ &ws[i], &ctl->gens, cache, cfg, &ready };
 		if (pthread_create(&ws[i].thread, NULL, dp_worker_main, &st[i]) != 0) {
 			dp_log(DP_LOG_ERROR, "cannot start worker %u", i);
 			abort();
@@ -409,7 +492,11 @@ dp_kernel_run(const struct cfg *cfg, struct hsk_ctx *ctxs, struct hsk_sess_cache
 	for (unsigned i = 0; i < n; i++)
 		if (ws[i].start_rc != 0)
 			rc = -1;
+	ctl->wake = dp_kernel_wake;
+	ctl->stats = dp_kernel_stats;
+	ctl->arg = &k;
 	if (rc == 0) {
+		ctxs = atomic_load(&ctl->gens.cur)->ctxs;
 		for (size_t i = 0; i < cfg->n_listeners; i++)
 			dp_log(DP_LOG_INFO, "listening on %s%s%s:%u (%zu certificate%s)",
 			       cfg->listeners[i].addr.family == AF_INET6 ? "[" : "",
@@ -424,30 +511,23 @@ dp_kernel_run(const struct cfg *cfg, struct hsk_ctx *ctxs, struct hsk_sess_cache
 		else
 			dp_log(DP_LOG_INFO, "kernel dataplane: %u worker%s, crypto backend %s, respond mode (%zu-byte body)",
 			       n, n == 1 ? "" : "s", acc_exec_backend(ws[0].app.hw.exec), cfg->response_size);
-		for (;;) {
-			if (sigwait(&sigs, &sig) != 0)
-				continue;
-			if (sig == SIGUSR1) {
-				dp_log_stats(ws, n);
-				continue;
-			}
-			if (sig == SIGINT || sig == SIGTERM)
-				break;
-		}
-		dp_log(DP_LOG_INFO, "shutting down");
-	}
-	atomic_store(&dp_stop, true);
-	for (unsigned i = 0; i < n; i++) {
-		uint64_t one = 1;
-		if (ws[i].wake_fd >= 0 && write(ws[i].wake_fd, &one, sizeof(one)) < 0)
-			dp_log(DP_LOG_WARN, "cannot wake worker %u", i);
+		/* Signals, reloads, and the drain until every worker is out. */
+		dp_ctl_run(ctl, n);
+	} else {
+		atomic_store(&ctl->gens.stop, true);
+		dp_kernel_wake(&k);
 	}
 	for (unsigned i = 0; i < n; i++)
 		pthread_join(ws[i].thread, NULL);
+	ctl->wake = NULL;
+	for (unsigned i = 0; i < n; i++)
+		if (ws[i].wake_fd >= 0)
+			close(ws[i].wake_fd);
+	ctl->stats = NULL;
 	if (rc == 0)
 		dp_log_stats(ws, n);
 	for (unsigned i = 0; i < n; i++)
-		dp_pool_free(ws[i].app.pool); /* after the last log line, which reads it */
+		dp_app_detach(&ws[i].app); /* after the last log line, which reads the pools */
 	pthread_barrier_destroy(&ready);
 	free(st);
 	free(ws);

@@ -5,11 +5,14 @@
 #define DP_KERNEL_H
 
 #include "cfg.h"
-#include "hsk_ctx.h"
 #include "hsk_sess.h"
 
-/* Run until SIGINT/SIGTERM. ctxs[i] serves cfg->listeners[i]. Returns 0,
- * or -1 if the workers could not start (the reason is logged). */
-int dp_kernel_run(const struct cfg *cfg, struct hsk_ctx *ctxs, struct hsk_sess_cache *cache);
+struct dp_ctl;
+
+/* Run until drained after SIGINT/SIGTERM; the calling thread serves the
+ * signals (dp_ctl_run). The listeners' contexts are ctl's current
+ * generation. Returns 0, or -1 if the workers could not start (the
+ * reason is logged). */
+int dp_kernel_run(const struct cfg *cfg, struct dp_ctl *ctl, struct hsk_sess_cache *cache);
 
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dp_backend.h"
+#include "dp_gen.h"
 #include "dp_ns.h"
 #include "dp_proxy.h"
 
@@ -150,13 +151,16 @@ dp_ns_accept(void *arg, struct ns_tcp_conn *c)
 
 		if (a->port == c->lport && ntohl(sin->sin_addr.s_addr) == c->laddr) {
 			struct dp_conn *dc;
+			const struct hsk_ctx *ctx = d->app.hold != NULL ? dp_app_ctx(&d->app, i) : &d->ctxs[i];
 
-			if (!dp_app_admit(&d->app)) {
+			/* draining: a handshake TCP finished after the
+			 * listeners closed is not taken */
+			if (d->app.draining || !dp_app_admit(&d->app)) {
 				ns_tcp_abort(c->tcp, c); /* a reset, counted */
 				return NULL;
 			}
-			dc = dp_conn_new(&d->app, &d->ctxs[i], &dp_ns_ops, c);
-			if (dc != NULL && d->app.pool != NULL && dp_ns_attach(d, dc, c, &d->ctxs[i]) != 0) {
+			dc = dp_conn_new(&d->app, ctx, &dp_ns_ops, c);
+			if (dc != NULL && d->app.pool != NULL && dp_ns_attach(d, dc, c, ctx) != 0) {
 				dc->dead = true;
 				(void)dp_conn_service(dc); /* resets c, frees dc */
 				return NULL;

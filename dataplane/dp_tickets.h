@@ -6,6 +6,7 @@
 #ifndef DP_TICKETS_H
 #define DP_TICKETS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct hsk_tickets;
@@ -15,5 +16,9 @@ struct dp_tickets;
  * and the thread follows its later changes. NULL on failure (logged). */
 struct dp_tickets *dp_tickets_start(struct hsk_tickets *t, const char *key_file, uint32_t rotation_s);
 void dp_tickets_stop(struct dp_tickets *d);
+/* A reload (SIGHUP): read the key file again now, whatever its time.
+ * 0 (also without a key file), or -1 with a message (the keys in use
+ * stay). */
+int dp_tickets_reread(struct dp_tickets *d, char *err, size_t errlen);
 
 #endif

@@ -4,9 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cfg.h"
+#include "dp_ctl.h"
+#include "dp_gen.h"
 #include "dp_kernel.h"
 #include "tlso_build.h"
 #if TLSO_HAVE_DPDK
@@ -15,100 +16,21 @@
 #include "dp_log.h"
 #include "dp_tickets.h"
 #include "hsk_algs.h"
-#include "hsk_ctx.h"
 #include "hsk_sess.h"
 #include "hsk_ticket.h"
 
-_Static_assert(CFG_MAX_CERTS == HSK_MAX_CERTS, "certificate capacities differ");
-_Static_assert(CFG_MAX_SUITES == HSK_MAX_SUITES, "suite capacities differ");
-_Static_assert(CFG_MAX_GROUPS == HSK_MAX_GROUPS, "group capacities differ");
-_Static_assert(CFG_MAX_SIGALGS == HSK_MAX_SIGALGS, "sigalg capacities differ");
-_Static_assert(CFG_MAX_ALPN == HSK_MAX_ALPN, "ALPN capacities differ");
-
-/* One certificate with its names and OCSP response; a response that is
- * not stapled (expired) is logged, not an error. */
-static int
-main_cert(struct hsk_ctx *ctx, const struct cfg_cert *c, char *err, size_t errlen)
-{
-	char warn[512];
-	struct hsk_cert_opts opts = {
-		.names = (const char *const *)c->names,
-		.n_names = c->n_names,
-		.ocsp_path = c->ocsp_file,
-		.now = (uint64_t)time(NULL),
-		.warn = warn,
-		.warnlen = sizeof(warn),
-	};
-
-	if (hsk_ctx_add_cert_ex(ctx, c->cert_file, c->key_file, &opts, err, errlen) != 0)
-		return -1;
-	if (warn[0] != 0)
-		dp_log(DP_LOG_WARN, "%s: %s", c->cert_file, warn);
-	return 0;
-}
-
-/* One listener's policy into its engine context; errors name the origin. */
-static int
-main_ctx(struct hsk_ctx *ctx, const struct cfg *cfg, const struct cfg_listener *l, char *err, size_t errlen)
-{
-	const struct cfg_tls *t = &l->tls;
-	char msg[512], suites[4096];
-	uint16_t ids[16];
-	size_t n;
-
-	hsk_ctx_init(ctx);
-	if (t->version_min != 0)
-		ctx->version_min = t->version_min;
-	if (t->version_max != 0)
-		ctx->version_max = t->version_max;
-	if (ctx->version_min > ctx->version_max) {
-		snprintf(err, errlen, "%s: tls-min is above tls-max", l->origin);
-		return -1;
-	}
-	if (cfg_tls_suites_string(t, suites, sizeof(suites)) < 0 ||
-	    hsk_ctx_set_suites(ctx, suites, msg, sizeof(msg)) != 0)
-		goto fail;
-	for (n = 0; n < t->n_groups; n++)
-		ids[n] = cfg_tls_group_id(t->groups[n]);
-	if (hsk_ctx_set_groups(ctx, ids, n, msg, sizeof(msg)) != 0)
-		goto fail;
-	for (n = 0; n < t->n_sigalgs; n++)
-		ids[n] = cfg_tls_sigalg_id(t->sigalgs[n]);
-	if (hsk_ctx_set_sigalgs(ctx, ids, n, msg, sizeof(msg)) != 0)
-		goto fail;
-	if (t->n_alpn > 0) {
-		for (n = 0; n < t->n_alpn; n++)
-			ctx->alpn[n] = t->alpn[n];
-		ctx->n_alpn = t->n_alpn;
-	}
-	ctx->resumption = t->resumption;
-	ctx->max_hs_msg = t->max_handshake_message;
-	ctx->session_lifetime_s = cfg->session_lifetime_s;
-	ctx->tickets13 = (uint8_t)cfg->tickets;
-	ctx->psk_modes = (uint8_t)((cfg->psk_modes & CFG_PSK_DHE_KE ? HSK_PSK_DHE_KE : 0) |
-				   (cfg->psk_modes & CFG_PSK_KE ? HSK_PSK_KE : 0));
-	for (n = 0; n < l->n_certs; n++)
-		if (main_cert(ctx, &l->certs[n], msg, sizeof(msg)) != 0)
-			goto fail;
-	if (t->client_auth != CFG_CLIENT_AUTH_NONE &&
-	    hsk_ctx_set_client_auth(ctx, (int)t->client_auth, t->ca_file, msg, sizeof(msg)) != 0)
-		goto fail;
-	return 0;
-fail:
-	snprintf(err, errlen, "%s: %s", l->origin, msg);
-	return -1;
-}
 
 int
 main(int argc, char **argv)
 {
-	struct hsk_ctx ctxs[CFG_MAX_LISTENERS];
 	struct hsk_sess_cache *cache = NULL;
 	struct hsk_tickets *tickets = NULL;
 	struct dp_tickets *rotation = NULL;
+	struct dp_gen *gen = NULL;
+	struct dp_ctl ctl;
+	bool ctl_up = false;
 	struct cfg cfg;
 	char err[1024];
-	size_t built = 0;
 	int rc = 1;
 
 	/* Connection objects (about 52 KiB) beyond each worker's pool come
@@ -146,15 +68,7 @@ main(int argc, char **argv)
 		dp_log(DP_LOG_ERROR, "libcrypto lacks an algorithm the engine needs");
 		goto out;
 	}
-	for (built = 0; built < cfg.n_listeners; built++) {
-		if (main_ctx(&ctxs[built], &cfg, &cfg.listeners[built], err, sizeof(err)) != 0) {
-			hsk_ctx_free(&ctxs[built]);
-			dp_log(DP_LOG_ERROR, "%s", err);
-			goto out;
-		}
-	}
-	/* One ticket key set for every listener (tickets carry the listener's
-	 * id, so they never cross listeners). */
+	/* One ticket key set for every listener and every generation. */
 	tickets = hsk_tickets_new();
 	if (tickets == NULL) {
 		dp_log(DP_LOG_ERROR, "cannot create ticket keys");
@@ -165,14 +79,19 @@ main(int argc, char **argv)
 		dp_log(DP_LOG_ERROR, "%s", err);
 		goto out;
 	}
-	for (size_t i = 0; i < built; i++)
-		ctxs[i].tickets = tickets;
 	for (size_t i = 0; cfg.mode == CFG_MODE_PROXY && cfg.dataplane == CFG_DATAPLANE_DPDK && i < cfg.n_backends; i++) {
 		if (cfg.backends[i].family == AF_INET6) { /* the userspace TCP has no IPv6 */
 			dp_log(DP_LOG_ERROR, "backend %s: proxy mode on the dpdk dataplane reaches IPv4 backends only",
 			       cfg.backends[i].host);
 			goto out;
 		}
+	}
+	/* The listeners' contexts: generation 1 (a reload builds the next
+	 * ones the same way, dp_ctl.c). */
+	gen = dp_gen_new(&cfg, false, tickets, NULL, err, sizeof(err));
+	if (gen == NULL) {
+		dp_log(DP_LOG_ERROR, "%s", err);
+		goto out;
 	}
 	if (cfg.check_config) {
 		printf("configuration OK: %zu listener%s, %u worker%s\n", cfg.n_listeners,
@@ -187,21 +106,30 @@ main(int argc, char **argv)
 		dp_log(DP_LOG_ERROR, "cannot allocate the session cache");
 		goto out;
 	}
+	/* Signals blocked from here on: every thread started later (ticket
+	 * rotation, workers, EAL's) inherits the mask, and only the control
+	 * thread takes them (signalfd). */
+	if (dp_ctl_init(&ctl, argc, argv, &cfg, tickets, NULL, gen) != 0)
+		goto out;
+	ctl_up = true;
+	gen = NULL; /* published: the control thread's now */
 	rotation = dp_tickets_start(tickets, cfg.ticket_key_file, cfg.ticket_rotation_s);
 	if (rotation == NULL)
 		goto out;
+	ctl.rotation = rotation;
 #if TLSO_HAVE_DPDK
 	if (cfg.dataplane == CFG_DATAPLANE_DPDK)
-		rc = dp_dpdk_run(&cfg, ctxs, cache) == 0 ? 0 : 1;
+		rc = dp_dpdk_run(&cfg, &ctl, cache) == 0 ? 0 : 1;
 	else
 #endif
-		rc = dp_kernel_run(&cfg, ctxs, cache) == 0 ? 0 : 1;
+		rc = dp_kernel_run(&cfg, &ctl, cache) == 0 ? 0 : 1;
 out:
 	dp_tickets_stop(rotation);
+	if (ctl_up)
+		dp_ctl_fini(&ctl); /* the last generation's contexts */
+	dp_gen_free(gen);
 	hsk_tickets_free(tickets);
 	hsk_sess_cache_free(cache);
-	for (size_t i = 0; i < built; i++)
-		hsk_ctx_free(&ctxs[i]);
 	cfg_free(&cfg);
 	return rc;
 }

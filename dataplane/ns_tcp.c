@@ -69,6 +69,24 @@ ns_tcp_listen(struct ns_tcp *t, uint16_t port)
 	return 0;
 }
 
+void
+ns_tcp_unlisten(struct ns_tcp *t)
+{
+	t->n_ports = 0;
+}
+
+bool
+ns_tcp_closing(const struct ns_tcp *t)
+{
+	for (size_t i = 0; i < t->n_conns; i++) {
+		enum ns_tcp_state st = t->conns[i].state;
+
+		if (st == NS_TCP_FIN_WAIT_1 || st == NS_TCP_CLOSING || st == NS_TCP_LAST_ACK)
+			return true;
+	}
+	return false;
+}
+
 /* Keep a segment that arrived ahead of rcv_nxt (within the window), if
  * there is room; a copy of one already held is not kept twice. */
 static void

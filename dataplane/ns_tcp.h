@@ -171,6 +171,13 @@ struct ns_tcp {
 int ns_tcp_init(struct ns_tcp *t, struct ns_if *nif, const struct ns_tcp_ops *ops, void *arg, size_t max_conns);
 void ns_tcp_free(struct ns_tcp *t);
 int ns_tcp_listen(struct ns_tcp *t, uint16_t port);
+/* Listen no more (a drain): SYNs to every port get a reset; connections
+ * already open go on. */
+void ns_tcp_unlisten(struct ns_tcp *t);
+/* Whether a closed connection still has bytes or its FIN unacknowledged
+ * (FIN-WAIT-1, CLOSING, LAST-ACK): a drain waits for them. A scan of the
+ * table. */
+bool ns_tcp_closing(const struct ns_tcp *t);
 
 /* Active open from laddr (one of ours) to raddr:rport, from an ephemeral
  * port that port_ok accepts; app is stored in c->app. The SYN goes again

@@ -186,6 +186,7 @@ TEST(CfgDefaults, InitValues)
 	EXPECT_EQ(c.c.n_listeners, 0u);
 	EXPECT_EQ(c.c.handshake_timeout_ms, 10000u);
 	EXPECT_EQ(c.c.idle_timeout_ms, 60000u);
+	EXPECT_EQ(c.c.drain_timeout_ms, 10000u);
 	EXPECT_EQ(c.c.max_conns, 10000u);
 	EXPECT_EQ(c.c.max_handshakes, 2048u);
 	EXPECT_EQ(c.c.conn_buffer, 256u * 1024);
@@ -448,13 +449,14 @@ TEST(CfgFile, DurationsAndSizes)
 	Cfg c;
 	std::string err;
 	ASSERT_EQ(load_text(dir, &c.c,
-			    "handshake_timeout: 500ms\nidle_timeout: 0\nresponse_size: 1m\n"
+			    "handshake_timeout: 500ms\nidle_timeout: 0\ndrain_timeout: 3s\nresponse_size: 1m\n"
 			    "session_cache: {size: 4k, lifetime: 2m}\n",
 			    &err),
 		  0)
 		<< err;
 	EXPECT_EQ(c.c.handshake_timeout_ms, 500u);
 	EXPECT_EQ(c.c.idle_timeout_ms, 0u);
+	EXPECT_EQ(c.c.drain_timeout_ms, 3000u);
 	EXPECT_EQ(c.c.response_size, 1u << 20);
 	EXPECT_EQ(c.c.session_cache_size, 4096u);
 	EXPECT_EQ(c.c.session_lifetime_s, 120u);
@@ -698,7 +700,7 @@ TEST(CfgArgs, UsageShowsTheDesignCommandLine)
 				 "--check-config", "--log-level LEVEL", "--version", "-- EAL arguments", "--accel",
 				 "--ciphers", "--client-auth", "--ca FILE", "--handshake-timeout", "--session-cache",
 				 "--max-conns N", "--max-handshakes N", "--conn-buffer SIZE", "--max-handshake-message SIZE",
-				 "--idle-timeout", "--batch-delay-us N", "--batch-min K"})
+				 "--idle-timeout", "--batch-delay-us N", "--batch-min K", "--drain-timeout"})
 		EXPECT_NE(s.find(flag), std::string::npos) << flag;
 }
 
@@ -713,7 +715,7 @@ TEST(CfgArgs, EveryDesignFlag)
 			 "--tls-max", "TLSv1.3", "--resumption", "off", "--check-config", "--log-level", "debug",
 			 "--accel", "openssl", "--ciphers", "TLS_AES_128_GCM_SHA256,TLS_AES_256_GCM_SHA384",
 			 "--client-auth", "optional", "--ca", "ca.crt", "--handshake-timeout", "500ms",
-			 "--idle-timeout", "2m", "--session-cache", "1000", "--tickets", "4", "--ticket-rotation",
+			 "--idle-timeout", "2m", "--drain-timeout", "0", "--session-cache", "1000", "--tickets", "4", "--ticket-rotation",
 			 "10m", "--ticket-key-file", "keys.txt", "--psk-modes", "psk_ke,psk_dhe_ke", "--max-conns",
 			 "300", "--max-handshakes=200", "--conn-buffer", "1m", "--max-handshake-message", "100k", "--",
 			 "--no-pci", "-l", "0-1"},
@@ -733,6 +735,7 @@ TEST(CfgArgs, EveryDesignFlag)
 	EXPECT_EQ(c.c.accel, CFG_ACCEL_OPENSSL);
 	EXPECT_EQ(c.c.handshake_timeout_ms, 500u);
 	EXPECT_EQ(c.c.idle_timeout_ms, 120000u);
+	EXPECT_EQ(c.c.drain_timeout_ms, 0u);
 	EXPECT_EQ(c.c.session_cache_size, 1000u);
 	EXPECT_EQ(c.c.tickets, 4u);
 	EXPECT_EQ(c.c.ticket_rotation_s, 600u);
