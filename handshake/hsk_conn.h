@@ -31,6 +31,7 @@ struct hsk_conn;
 struct hsk_sess_cache;
 struct acc_exec;
 struct acc_job;
+struct hsk_store_ops;
 
 /* Per-worker engine state: owned by one thread. */
 struct hsk_worker {
@@ -38,6 +39,9 @@ struct hsk_worker {
 	struct acc_exec *exec;         /* this worker's executor */
 	struct hsk_sess_cache *cache;  /* shared session cache (per-worker shards) */
 	uint64_t now_s;                /* set by the dataplane each iteration */
+	/* a session store shared by a fleet (hsk_store.h), or NULL */
+	const struct hsk_store_ops *store;
+	void *store_arg;
 	/* counters */
 	uint64_t handshakes_full;
 	uint64_t handshakes_resumed;
@@ -47,6 +51,11 @@ struct hsk_worker {
 	uint64_t hs_too_large;         /* handshake message above the listener's maximum */
 	uint64_t renegotiations_cut;   /* renegotiation attempts beyond the refusals */
 	uint64_t key_updates_cut;      /* KeyUpdates beyond the bound without data */
+	/* the session store: lookups started, and how they ended */
+	uint64_t store_lookups;
+	uint64_t store_hits;           /* resumed from the store */
+	uint64_t store_misses;         /* no entry, or one that did not open */
+	uint64_t store_failed;         /* no answer in time, error, store down */
 	/* connection objects kept for reuse (no allocation per handshake) */
 	void *conn_pool;
 	unsigned conn_pool_n;
