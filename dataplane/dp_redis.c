@@ -231,6 +231,9 @@ dp_redis_deadlines(struct dp_redis *r)
 void
 dp_redis_complete(struct dp_redis *r)
 {
+	/* Deadlines against the iteration's start (dp_redis_tick), after its
+	 * events: a reply that came in this iteration is taken, not failed. */
+	dp_redis_deadlines(r);
 	while (r->done_head != NULL) {
 		struct hsk_store_lookup *l = r->done_head;
 
@@ -393,7 +396,6 @@ void
 dp_redis_tick(struct dp_redis *r, uint64_t now_ms)
 {
 	r->now_ms = now_ms;
-	dp_redis_deadlines(r);
 	if (r->ac == NULL && now_ms >= r->retry_ms) {
 		dp_redis_connect(r);
 		return;

@@ -57,9 +57,10 @@ extern const struct hsk_store_ops dp_redis_ops;
 
 /* An epoll event on the Redis socket (its object is tagged DP_KIND_STORE). */
 void dp_redis_event(void *tagged, uint32_t events);
-/* Once per poll iteration: deadlines, reconnection. */
+/* Once per poll iteration, before its events: the clock, reconnection. */
 void dp_redis_tick(struct dp_redis *r, uint64_t now_ms);
-/* Hand the completed lookups to the done callback. */
+/* After the iteration's events: lookups past their deadline fail, and
+ * every completed lookup goes to the done callback. */
 void dp_redis_complete(struct dp_redis *r);
 /* How long the poll may sleep before the next deadline or reconnection
  * (at most cap_ms; 0 when lookups completed wait for dp_redis_complete). */
