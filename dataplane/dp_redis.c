@@ -298,6 +298,14 @@ const struct hsk_store_ops dp_redis_ops = { dp_redis_get, dp_redis_put, dp_redis
 
 /* ---- the connection ---- */
 
+/* The next connect after the backoff, which doubles up to its maximum. */
+static void
+dp_redis_retry_later(struct dp_redis *r)
+{
+	r->retry_ms = r->now_ms + r->backoff_ms;
+	r->backoff_ms = r->backoff_ms * 2 > DP_REDIS_BACKOFF_MAX_MS ? DP_REDIS_BACKOFF_MAX_MS : r->backoff_ms * 2;
+}
+
 static void
 dp_redis_lost(struct dp_redis *r, const char *why)
 {
@@ -309,8 +317,7 @@ dp_redis_lost(struct dp_redis *r, const char *why)
 	r->connected = false;
 	r->fd = -1;
 	r->events = 0;
-	r->retry_ms = r->now_ms + r->backoff_ms;
-	r->backoff_ms = r->backoff_ms * 2 > DP_REDIS_BACKOFF_MAX_MS ? DP_REDIS_BACKOFF_MAX_MS : r->backoff_ms * 2;
+	dp_redis_retry_later(r);
 }
 
 static void
@@ -350,9 +357,7 @@ dp_redis_connect(struct dp_redis *r)
 	if (ac == NULL || ac->err) {
 		if (ac != NULL)
 			redisAsyncFree(ac);
-		r->retry_ms = r->now_ms + r->backoff_ms;
-		r->backoff_ms = r->backoff_ms * 2 > DP_REDIS_BACKOFF_MAX_MS ? DP_REDIS_BACKOFF_MAX_MS
-									   : r->backoff_ms * 2;
+		dp_redis_retry_later(r);
 		return;
 	}
 	r->ac = ac;

@@ -249,11 +249,30 @@ answer(Fleet &f, Pair &p, uint8_t status, const std::string &val = "")
 	p.pump();
 }
 
-TEST(HskStoreEngine, FullHandshakeStoresSealedSession)
-{
+// Each case: a fleet, a client without tickets, and a session it made on a.
+class HskStoreEngine : public ::testing::Test {
+      protected:
 	Fleet f;
-	SSL_CTX *c = id_only_client();
-	SSL_SESSION *sess = session_from(f.a, c);
+	SSL_CTX *c = nullptr;
+	SSL_SESSION *sess = nullptr;
+
+	void
+	SetUp() override
+	{
+		c = id_only_client();
+		sess = session_from(f.a, c);
+		ASSERT_EQ(f.store.kv.size(), 1u);
+	}
+	void
+	TearDown() override
+	{
+		SSL_SESSION_free(sess);
+		SSL_CTX_free(c);
+	}
+};
+
+TEST_F(HskStoreEngine, FullHandshakeStoresSealedSession)
+{
 	unsigned int idlen;
 	const unsigned char *id = SSL_SESSION_get_id(sess, &idlen);
 	ASSERT_EQ(idlen, 32u);
@@ -265,16 +284,10 @@ TEST(HskStoreEngine, FullHandshakeStoresSealedSession)
 	ASSERT_EQ(SSL_SESSION_get_master_key(sess, master, sizeof(master)), 48u);
 	EXPECT_EQ(f.store.kv[std::string(key, klen)].find(std::string((const char *)master, 48)), std::string::npos);
 	EXPECT_EQ(f.store.gets, 0u); // a fresh client has no session to look up
-	SSL_SESSION_free(sess);
-	SSL_CTX_free(c);
 }
 
-TEST(HskStoreEngine, LookupHitResumesOnAnotherServer)
+TEST_F(HskStoreEngine, LookupHitResumesOnAnotherServer)
 {
-	Fleet f;
-	SSL_CTX *c = id_only_client();
-	SSL_SESSION *sess = session_from(f.a, c);
-	ASSERT_EQ(f.store.kv.size(), 1u);
 	Pair p(f.b, c, 2);
 	start_on_b(f, p, sess);
 	EXPECT_EQ(std::string(f.store.out->key, f.store.out->key_len), f.store.kv.begin()->first);
@@ -285,15 +298,10 @@ TEST(HskStoreEngine, LookupHitResumesOnAnotherServer)
 	EXPECT_EQ(f.b.w[2].store_lookups, 1u);
 	EXPECT_EQ(f.b.w[2].store_hits, 1u);
 	EXPECT_EQ(p.client_to_server("ping"), "ping");
-	SSL_SESSION_free(sess);
-	SSL_CTX_free(c);
 }
 
-TEST(HskStoreEngine, LookupMissIsAFullHandshake)
+TEST_F(HskStoreEngine, LookupMissIsAFullHandshake)
 {
-	Fleet f;
-	SSL_CTX *c = id_only_client();
-	SSL_SESSION *sess = session_from(f.a, c);
 	Pair p(f.b, c, 0);
 	start_on_b(f, p, sess);
 	answer(f, p, HSK_STORE_MISS);
@@ -304,15 +312,10 @@ TEST(HskStoreEngine, LookupMissIsAFullHandshake)
 	EXPECT_EQ(f.b.w[0].store_hits, 0u);
 	// that full handshake stored its own new session too
 	EXPECT_EQ(f.store.kv.size(), 2u);
-	SSL_SESSION_free(sess);
-	SSL_CTX_free(c);
 }
 
-TEST(HskStoreEngine, LookupTimeoutIsAFullHandshakeCounted)
+TEST_F(HskStoreEngine, LookupTimeoutIsAFullHandshakeCounted)
 {
-	Fleet f;
-	SSL_CTX *c = id_only_client();
-	SSL_SESSION *sess = session_from(f.a, c);
 	Pair p(f.b, c, 0);
 	start_on_b(f, p, sess);
 	answer(f, p, HSK_STORE_FAILED); // the dataplane's deadline passed
@@ -320,19 +323,14 @@ TEST(HskStoreEngine, LookupTimeoutIsAFullHandshakeCounted)
 	EXPECT_FALSE(SSL_session_reused(p.ssl));
 	EXPECT_EQ(f.b.w[0].store_failed, 1u);
 	EXPECT_EQ(f.b.w[0].handshake_failures, 0u);
-	SSL_SESSION_free(sess);
-	SSL_CTX_free(c);
 }
 
-TEST(HskStoreEngine, ValueUnderAnotherKeyDoesNotResume)
+TEST_F(HskStoreEngine, ValueUnderAnotherKeyDoesNotResume)
 {
-	Fleet f;
-	SSL_CTX *c = id_only_client();
-	SSL_SESSION *s1 = session_from(f.a, c);
 	SSL_SESSION *s2 = session_from(f.a, c);
 	ASSERT_EQ(f.store.kv.size(), 2u);
 	unsigned int idlen;
-	const unsigned char *id1 = SSL_SESSION_get_id(s1, &idlen);
+	const unsigned char *id1 = SSL_SESSION_get_id(sess, &idlen);
 	char key[HSK_STORE_KEY_MAX];
 	size_t klen = hsk_store_key12(id1, idlen, key);
 	std::string other;
@@ -340,21 +338,16 @@ TEST(HskStoreEngine, ValueUnderAnotherKeyDoesNotResume)
 		if (kv.first != std::string(key, klen))
 			other = kv.second;
 	Pair p(f.b, c, 0);
-	start_on_b(f, p, s1);
-	answer(f, p, HSK_STORE_HIT, other); // s2's sealed state offered for s1's ID
+	start_on_b(f, p, sess);
+	answer(f, p, HSK_STORE_HIT, other); // s2's sealed state offered for sess's ID
 	ASSERT_TRUE(SSL_is_init_finished(p.ssl));
 	EXPECT_FALSE(SSL_session_reused(p.ssl));
 	EXPECT_EQ(f.b.w[0].store_misses, 1u);
-	SSL_SESSION_free(s1);
 	SSL_SESSION_free(s2);
-	SSL_CTX_free(c);
 }
 
-TEST(HskStoreEngine, StoreDownAnswersAtOnceWithoutWaiting)
+TEST_F(HskStoreEngine, StoreDownAnswersAtOnceWithoutWaiting)
 {
-	Fleet f;
-	SSL_CTX *c = id_only_client();
-	SSL_SESSION *sess = session_from(f.a, c);
 	f.store.down = true;
 	Pair p(f.b, c, 0);
 	SSL_set_session(p.ssl, sess);
@@ -362,22 +355,15 @@ TEST(HskStoreEngine, StoreDownAnswersAtOnceWithoutWaiting)
 	EXPECT_FALSE(SSL_session_reused(p.ssl));
 	EXPECT_EQ(f.store.gets, 1u);
 	EXPECT_EQ(f.b.w[0].store_failed, 1u);
-	SSL_SESSION_free(sess);
-	SSL_CTX_free(c);
 }
 
-TEST(HskStoreEngine, LocalCacheFirstAndNoLookupForTickets)
+TEST_F(HskStoreEngine, LocalCacheFirstAndNoLookupForTickets)
 {
-	Fleet f;
-	SSL_CTX *c = id_only_client();
-	SSL_SESSION *sess = session_from(f.a, c);
 	Pair p(f.a, c, 3); // same server, another worker: its cache answers
 	SSL_set_session(p.ssl, sess);
 	ASSERT_TRUE(p.handshake());
 	EXPECT_TRUE(SSL_session_reused(p.ssl));
 	EXPECT_EQ(f.store.gets, 0u);
-	SSL_SESSION_free(sess);
-	SSL_CTX_free(c);
 	// A client with tickets resumes with its ticket on b: no lookup.
 	SSL_CTX *tc = hsk_test::client_ctx();
 	SSL_SESSION *ts = session_from(f.a, tc);
@@ -390,12 +376,8 @@ TEST(HskStoreEngine, LocalCacheFirstAndNoLookupForTickets)
 	SSL_CTX_free(tc);
 }
 
-TEST(HskStoreEngine, FatalAlertForgetsTheSession)
+TEST_F(HskStoreEngine, FatalAlertForgetsTheSession)
 {
-	Fleet f;
-	SSL_CTX *c = id_only_client();
-	SSL_SESSION *sess = session_from(f.a, c);
-	ASSERT_EQ(f.store.kv.size(), 1u);
 	Pair p(f.b, c, 0);
 	start_on_b(f, p, sess);
 	// the client's Finished arrives damaged: bad_record_mac on a session
@@ -408,8 +390,6 @@ TEST(HskStoreEngine, FatalAlertForgetsTheSession)
 	EXPECT_EQ(p.server_err, HSK_ALERT(HSK_AD_BAD_RECORD_MAC));
 	EXPECT_EQ(f.store.dels, 1u);
 	EXPECT_TRUE(f.store.kv.empty());
-	SSL_SESSION_free(sess);
-	SSL_CTX_free(c);
 }
 
 } // namespace
