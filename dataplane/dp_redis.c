@@ -391,10 +391,11 @@ dp_redis_drop(struct dp_redis *r, const char *why)
 {
 	redisAsyncContext *ac = r->ac;
 
-	r->st.disconnects++;
 	redisAsyncFree(ac);
-	if (r->ac == ac) /* not connected yet: no disconnect callback came */
+	if (r->ac == ac) { /* not connected yet: no disconnect callback came */
+		r->st.disconnects++;
 		dp_redis_lost(r, why);
+	}
 }
 
 void
@@ -465,6 +466,7 @@ dp_redis_free(struct dp_redis *r)
 {
 	if (r == NULL)
 		return;
+	r->was_up = false; /* shutting down: no "connection lost" */
 	if (r->ac != NULL)
 		redisAsyncFree(r->ac); /* every GET still out comes back as a drop */
 	r->ac = NULL;
