@@ -8,7 +8,9 @@
  *     application data with hsk_conn_app_write();
  *   - on HSK_WANT_CRYPTO, leaves the connection alone until its job comes
  *     back from acc_exec_flush(); the done callback calls hsk_conn_resume()
- *     (via hsk_worker_job_done()), which continues the handshake;
+ *     (via hsk_worker_job_done()), which continues the handshake; the
+ *     same for a session store lookup (hsk_store.h: hsk_conn_from_lookup()
+ *     then hsk_conn_resume()), the other kind of pending job;
  *   - on an alert error, sends what hsk_conn_out() still shows (the alert)
  *     and closes.
  * The engine never reads a clock: the worker's now_s is set by the
