@@ -152,6 +152,7 @@ cfg_init(struct cfg *cfg)
 	cfg->ticket_rotation_s = CFG_DEFAULT_TICKET_ROTATION_S;
 	cfg->tickets = CFG_DEFAULT_TICKETS;
 	cfg->psk_modes = CFG_PSK_DHE_KE;
+	cfg->session_store.timeout_ms = CFG_DEFAULT_STORE_TIMEOUT_MS;
 	cfg->dpdk_prefix_len = 24;
 	cfg->dpdk_max_conns = CFG_DEFAULT_DPDK_CONNS;
 	cfg->handshake_timeout_ms = CFG_DEFAULT_HANDSHAKE_TIMEOUT_MS;
@@ -421,6 +422,13 @@ cfg_validate(const struct cfg *cfg, char *err, size_t errlen)
 	default:
 		return cfg_errf(err, errlen, "%s: unknown dataplane %d", src, (int)cfg->dataplane);
 	}
+	if (cfg->session_store.on && !TLSO_HAVE_HIREDIS)
+		return cfg_errf(err, errlen, "%s: session_store: this build has no hiredis (libhiredis-dev)", src);
+	/* The dpdk dataplane would need a control thread doing the store's
+	 * I/O for its lcores (a ring each way): not written yet. */
+	if (cfg->session_store.on && cfg->dataplane == CFG_DATAPLANE_DPDK)
+		return cfg_errf(err, errlen, "%s: session_store: not available on the dpdk dataplane yet "
+				"(use the kernel dataplane, or tickets with a shared ticket key file)", src);
 	switch (cfg->mode) {
 	case CFG_MODE_RESPOND:
 		break;
@@ -537,6 +545,10 @@ cfg_usage(FILE *out)
 	      "                            (default psk_dhe_ke: forward secret resumption only)\n"
 	      "  --ticket-key-file FILE    ticket keys shared by a fleet: 96 hex digits per line,\n"
 	      "                            the first one current; re-read when the file changes\n"
+	      "  --session-store URL       redis://HOST:PORT[/DB]: TLS 1.2 sessions shared by a fleet\n"
+	      "                            (sealed with the ticket keys: share the key file too)\n"
+	      "  --session-store-timeout-ms N  wait this long for a lookup, then a full\n"
+	      "                            handshake (default 2)\n"
 	      "  --handshake-timeout DUR   e.g. 10s, 500ms, or seconds (default 10s)\n"
 	      "  --idle-timeout DUR        close idle connections; 0 = never (default 60s)\n"
 	      "  --drain-timeout DUR       on SIGTERM, time given to handshakes and streams in\n"
@@ -664,6 +676,13 @@ cfg_print(const struct cfg *cfg, FILE *out)
 		cfg->psk_modes & CFG_PSK_KE ? "psk_ke" : "");
 	if (cfg->ticket_key_file != NULL)
 		fprintf(out, "  key_file: \"%s\"\n", cfg->ticket_key_file);
+	if (cfg->session_store.on) {
+		char a[CFG_HOST_MAX + 16];
+
+		cfg_addr_format(&cfg->session_store.addr, a, sizeof(a));
+		fprintf(out, "session_store:\n  url: \"redis://%s/%u\"\n  timeout: %ums\n", a, cfg->session_store.db,
+			cfg->session_store.timeout_ms);
+	}
 	fprintf(out, "handshake_timeout: %ums\n", cfg->handshake_timeout_ms);
 	fprintf(out, "idle_timeout: %ums\n", cfg->idle_timeout_ms);
 	fprintf(out, "drain_timeout: %ums\n", cfg->drain_timeout_ms);

@@ -48,6 +48,7 @@ extern "C" {
 #define CFG_DEFAULT_SESSION_LIFETIME_S 300
 #define CFG_DEFAULT_TICKET_ROTATION_S 3600
 #define CFG_DEFAULT_TICKETS 2
+#define CFG_DEFAULT_STORE_TIMEOUT_MS 2
 #define CFG_DEFAULT_DPDK_CONNS 4096
 #define CFG_MAX_DPDK_CONNS 65534
 #define CFG_DEFAULT_HANDSHAKE_TIMEOUT_MS 10000
@@ -151,6 +152,15 @@ struct cfg_addr {
 	socklen_t sa_len;
 };
 
+/* A session store shared by a fleet (hsk_store.h): redis://HOST:PORT[/DB]
+ * with a numeric address (a worker never waits on a name lookup). */
+struct cfg_store {
+	bool on;
+	struct cfg_addr addr;
+	unsigned db;               /* SELECTed after connecting */
+	uint32_t timeout_ms;       /* a lookup's answer (CFG_DEFAULT_STORE_TIMEOUT_MS) */
+};
+
 struct cfg_cert {
 	char *cert_file;           /* PEM chain, leaf first */
 	char *key_file;            /* PEM private key */
@@ -230,6 +240,7 @@ struct cfg {
 	uint32_t ticket_rotation_s;
 	unsigned tickets;          /* NewSessionTicket messages per TLS 1.3 handshake; 0: none */
 	unsigned psk_modes;        /* CFG_PSK_* (default psk_dhe_ke) */
+	struct cfg_store session_store;
 	uint32_t handshake_timeout_ms; /* > 0 */
 	uint32_t idle_timeout_ms;  /* 0: no idle timeout */
 	/* SIGTERM/SIGINT: listeners close, what is in flight gets this long

@@ -50,6 +50,8 @@ enum opt_id {
 	O_MAX_HS_MESSAGE,
 	O_BATCH_DELAY,
 	O_BATCH_MIN,
+	O_SESSION_STORE,
+	O_SESSION_STORE_TIMEOUT,
 };
 
 struct opt {
@@ -102,6 +104,8 @@ static const struct opt opts[] = {
 	{"--max-handshake-message", O_MAX_HS_MESSAGE, true},
 	{"--batch-delay-us", O_BATCH_DELAY, true},
 	{"--batch-min", O_BATCH_MIN, true},
+	{"--session-store", O_SESSION_STORE, true},
+	{"--session-store-timeout-ms", O_SESSION_STORE_TIMEOUT, true},
 };
 
 /* The option of arg ("--workers" or "--workers=4"); *inline_val gets the
@@ -436,6 +440,15 @@ arg_apply(struct cfg *cfg, struct args *a, const struct opt *o, const char *flag
 		cfg->psk_modes = (unsigned)set;
 		return 0;
 	}
+	case O_SESSION_STORE:
+		if (cfg_value_parse_store_url(val, &cfg->session_store, why, sizeof(why)) != 0)
+			return cfg_errf(err, errlen, "%s: %s", flag, why);
+		return 0;
+	case O_SESSION_STORE_TIMEOUT:
+		if (cfg_value_parse_uint(val, 1, 10000, &n, why, sizeof(why)) != 0)
+			return cfg_errf(err, errlen, "%s: %s", flag, why);
+		cfg->session_store.timeout_ms = (uint32_t)n;
+		return 0;
 	case O_TICKET_KEY_FILE:
 		free(cfg->ticket_key_file);
 		cfg->ticket_key_file = strdup(val);

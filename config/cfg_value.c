@@ -503,3 +503,32 @@ cfg_value_parse_list(const char *s, const char *seps, bool skip_empty, char **it
 		p += len + 1;
 	}
 }
+
+int
+cfg_value_parse_store_url(const char *s, struct cfg_store *out, char *err, size_t errlen)
+{
+	static const char scheme[] = "redis://";
+	char hostport[CFG_HOST_MAX + 16], why[256];
+	const char *slash;
+	size_t n;
+	uint64_t db = 0;
+
+	if (strncmp(s, scheme, sizeof(scheme) - 1) != 0)
+		return cfg_errf(err, errlen, "'%s' is not redis://HOST:PORT[/DB]", s);
+	s += sizeof(scheme) - 1;
+	slash = strchr(s, '/');
+	n = slash != NULL ? (size_t)(slash - s) : strlen(s);
+	if (n == 0 || n >= sizeof(hostport))
+		return cfg_errf(err, errlen, "'%s': expected HOST:PORT after redis://", s);
+	memcpy(hostport, s, n);
+	hostport[n] = 0;
+	if (slash != NULL && cfg_value_parse_uint(slash + 1, 0, 1000000, &db, why, sizeof(why)) != 0)
+		return cfg_errf(err, errlen, "database '%s': %s", slash + 1, why);
+	if (cfg_value_parse_addr(hostport, false, &out->addr, why, sizeof(why)) != 0)
+		return cfg_errf(err, errlen, "%s (a numeric address: workers do not resolve names)", why);
+	if (out->addr.port == 0)
+		return cfg_errf(err, errlen, "'%s': port 0", hostport);
+	out->db = (unsigned)db;
+	out->on = true;
+	return 0;
+}

@@ -73,6 +73,10 @@ CFG_MUST_CHECK int cfg_value_parse_cores(const char *s, uint16_t *cores, size_t 
 CFG_MUST_CHECK int cfg_value_parse_addr(const char *s, bool allow_name, struct cfg_addr *out,
 					char *err, size_t errlen);
 
+/* A session store URL "redis://HOST:PORT[/DB]" (HOST numeric, IPv6 in
+ * brackets) into *out (on, addr, db; timeout_ms untouched). */
+CFG_MUST_CHECK int cfg_value_parse_store_url(const char *s, struct cfg_store *out, char *err, size_t errlen);
+
 /* "HOST:PORT" of an address ("[::1]:8443" for IPv6). */
 void cfg_addr_format(const struct cfg_addr *a, char *out, size_t len);
 

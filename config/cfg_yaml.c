@@ -915,6 +915,46 @@ k_session_cache(struct ld *ld, void *obj, const char *path, const yaml_node_t *v
 }
 
 static int
+k_store_url(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
+{
+	struct cfg *cfg = obj;
+	char why[256];
+	const char *s = ld_scalar(ld, v, path);
+
+	if (s == NULL)
+		return -1;
+	if (cfg_value_parse_store_url(s, &cfg->session_store, why, sizeof(why)) != 0)
+		return ld_err(ld, v, "%s: %s", path, why);
+	return 0;
+}
+
+static int
+k_store_timeout(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
+{
+	struct cfg *cfg = obj;
+	uint32_t ms;
+
+	if (ld_duration(ld, v, path, &ms) != 0)
+		return -1;
+	if (ms == 0 || ms > 10000)
+		return ld_err(ld, v, "%s: between 1ms and 10s", path);
+	cfg->session_store.timeout_ms = ms;
+	return 0;
+}
+
+static const struct key store_keys[] = {
+	{"url", k_store_url},
+	{"timeout", k_store_timeout},
+	{NULL, NULL},
+};
+
+static int
+k_session_store(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
+{
+	return ld_map(ld, v, path, store_keys, obj);
+}
+
+static int
 k_tickets_count(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
 {
 	struct cfg *cfg = obj;
@@ -1213,6 +1253,7 @@ static const struct key top_keys[] = {
 	{"proxy", k_proxy},
 	{"session_cache", k_session_cache},
 	{"tickets", k_tickets},
+	{"session_store", k_session_store},
 	{"handshake_timeout", k_handshake_timeout},
 	{"idle_timeout", k_idle_timeout},
 	{"drain_timeout", k_drain_timeout},

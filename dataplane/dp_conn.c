@@ -8,6 +8,7 @@
 #include "dp_gen.h"
 #include "dp_log.h"
 #include "dp_proxy.h"
+#include "hsk_store.h"
 
 #define DP_APP_TIMER_MS 200
 #define DP_SERVICE_ROUNDS 64
@@ -426,21 +427,36 @@ dp_app_drain_start(struct dp_app *a)
  * done (issue 14: the client waited, idle, for flights long ready). A
  * connection closed while its job ran goes now. */
 static void
-dp_app_on_done(struct acc_job *job, void *arg)
+dp_app_go_on(struct hsk_conn *t)
 {
-	struct hsk_conn *t = hsk_conn_from_job(job);
-	struct dp_conn *c;
+	struct dp_conn *c = hsk_conn_user(t);
 
-	(void)arg;
-	if (t == NULL)
-		return;
-	c = hsk_conn_user(t);
 	if (c->dead) {
 		dp_conn_release(c);
 		return;
 	}
 	dp_conn_result(c, hsk_conn_resume(c->tls));
 	(void)dp_conn_service(c);
+}
+
+static void
+dp_app_on_done(struct acc_job *job, void *arg)
+{
+	struct hsk_conn *t = hsk_conn_from_job(job);
+
+	(void)arg;
+	if (t != NULL)
+		dp_app_go_on(t);
+}
+
+void
+dp_app_lookup_done(struct hsk_store_lookup *l, void *arg)
+{
+	struct hsk_conn *t = hsk_conn_from_lookup(l);
+
+	(void)arg;
+	if (t != NULL)
+		dp_app_go_on(t);
 }
 
 /* Teardown: the jobs complete, no connection goes on. */

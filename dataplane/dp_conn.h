@@ -123,6 +123,10 @@ uint64_t dp_app_deadline_us(const struct dp_app *a);
  * (its flight sent) as soon as its batch is done, and every
  * DP_APP_TIMER_MS the handshake and idle timeouts. */
 void dp_app_flush(struct dp_app *a);
+/* A session store lookup is back (hsk_store.h): the handshake goes on,
+ * or the connection, closed meanwhile, goes. For dp_redis_new's done. */
+struct hsk_store_lookup;
+void dp_app_lookup_done(struct hsk_store_lookup *l, void *arg);
 /* Its counters into a log line. */
 void dp_app_log_stats(const struct dp_app *a, int cpu);
 /* The process's heap in use (glibc mallinfo2), a log line. */

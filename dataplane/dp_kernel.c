@@ -26,6 +26,10 @@
 #include "dp_kernel.h"
 #include "dp_log.h"
 #include "dp_proxy.h"
+#include "tlso_build.h"
+#if TLSO_HAVE_HIREDIS
+#include "dp_redis.h"
+#endif
 
 #define DP_EVENTS 128
 #define DP_TIMER_MS 200
@@ -48,6 +52,10 @@ struct dp_worker {
 	struct dp_hold *pooled;  /* the generation whose pool was made (proxy mode) */
 	pthread_t thread;
 	int start_rc;
+#if TLSO_HAVE_HIREDIS
+	struct dp_redis *store;    /* --session-store, or NULL */
+	struct dp_redis_stats store_stats; /* kept at teardown */
+#endif
 };
 
 static uint64_t
@@ -79,6 +87,10 @@ dp_worker_timeout(const struct dp_worker *w)
 		return 0;
 	if (a->draining && a->drain_until_ms < a->now_ms + DP_TIMER_MS)
 		return a->drain_until_ms > a->now_ms ? (int)(a->drain_until_ms - a->now_ms) : 0;
+#if TLSO_HAVE_HIREDIS
+	if (w->store != NULL) /* a lookup's deadline, a reconnection */
+		return dp_redis_wait_ms(w->store, dp_now_ms(), DP_TIMER_MS);
+#endif
 	return DP_TIMER_MS;
 }
 
@@ -282,6 +294,16 @@ dp_worker_setup(struct dp_worker *w, struct dp_gens *gens, struct hsk_sess_cache
 	dp_worker_pool(w);
 	if (cfg->mode == CFG_MODE_PROXY && w->app.pool == NULL)
 		return -1;
+#if TLSO_HAVE_HIREDIS
+	if (cfg->session_store.on) {
+		w->store = dp_redis_new(&cfg->session_store, w->app.id, w->ep, dp_app_lookup_done, &w->app,
+					w->app.now_ms);
+		if (w->store == NULL)
+			return -1;
+		w->app.hw.store = &dp_redis_ops;
+		w->app.hw.store_arg = w->store;
+	}
+#endif
 	for (size_t i = 0; i < cfg->n_listeners; i++) {
 		struct dp_listen *l = &w->listen[w->n_listen];
 		const struct cfg_addr *a = &cfg->listeners[i].addr;
@@ -332,6 +354,10 @@ dp_worker_loop(struct dp_worker *w)
 		for (struct dp_hold *h = w->app.retired; h != NULL; h = h->next)
 			if (h->pool != NULL)
 				dp_proxy_tick(h->pool, w->app.now_ms); /* connect timeouts of its connections */
+#if TLSO_HAVE_HIREDIS
+		if (w->store != NULL)
+			dp_redis_tick(w->store, w->app.now_ms);
+#endif
 		for (int i = 0; i < n; i++) {
 			void *p = evs[i].data.ptr;
 			uint8_t kind = p == &w->wake_fd ? DP_KIND_WAKE : *(uint8_t *)p;
@@ -354,10 +380,20 @@ dp_worker_loop(struct dp_worker *w)
 				/* level-triggered: consume it (dp_app_control looks next) */
 				if (read(w->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 					dp_log(DP_LOG_WARN, "worker %u: eventfd: %s", w->app.id, strerror(errno));
+#if TLSO_HAVE_HIREDIS
+			} else if (kind == DP_KIND_STORE) {
+				dp_redis_event(p, evs[i].events);
+#endif
 			} else if (kind >= DP_KIND_BACKEND) {
 				dp_be_sock_event(p, evs[i].events);
 			}
 		}
+#if TLSO_HAVE_HIREDIS
+		/* Lookups answered or past their deadline: their handshakes go
+		 * on (and may queue crypto jobs for the flush below). */
+		if (w->store != NULL)
+			dp_redis_complete(w->store);
+#endif
 		/* End of the iteration: run the batch, resume its owners. */
 		dp_app_flush(&w->app);
 	}
@@ -367,6 +403,14 @@ dp_worker_loop(struct dp_worker *w)
 static void
 dp_worker_teardown(struct dp_worker *w)
 {
+#if TLSO_HAVE_HIREDIS
+	/* first: no connection may be left waiting for a lookup */
+	if (w->store != NULL) {
+		dp_redis_stats(w->store, &w->store_stats);
+		dp_redis_free(w->store);
+		w->store = NULL;
+	}
+#endif
 	dp_app_teardown(&w->app);
 	dp_worker_close_listeners(w);
 	if (w->ep >= 0)
@@ -403,11 +447,36 @@ dp_worker_main(void *arg)
 	return NULL;
 }
 
+#if TLSO_HAVE_HIREDIS
+/* The session store's counters (racy reads, for a log line). */
+static void
+dp_log_store(const struct dp_worker *w)
+{
+	struct dp_redis_stats st = w->store_stats;
+	const struct hsk_worker *hw = &w->app.hw;
+
+	if (w->store != NULL)
+		dp_redis_stats(w->store, &st);
+	dp_log(DP_LOG_INFO,
+	       "worker %u: session store: lookups %llu resumed %llu missed %llu failed %llu (timeouts %llu, "
+	       "errors %llu, down %llu); sets %llu dels %llu dropped %llu; connects %llu disconnects %llu",
+	       w->app.id, (unsigned long long)hw->store_lookups, (unsigned long long)hw->store_hits,
+	       (unsigned long long)hw->store_misses, (unsigned long long)hw->store_failed,
+	       (unsigned long long)st.timeouts, (unsigned long long)st.errors, (unsigned long long)st.down,
+	       (unsigned long long)st.sets, (unsigned long long)st.dels, (unsigned long long)st.dropped,
+	       (unsigned long long)st.connects, (unsigned long long)st.disconnects);
+}
+#endif
+
 static void
 dp_log_stats(struct dp_worker *ws, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
 		dp_app_log_stats(&ws[i].app, ws[i].cpu);
+#if TLSO_HAVE_HIREDIS
+		if (ws[i].app.cfg != NULL && ws[i].app.cfg->session_store.on)
+			dp_log_store(&ws[i]);
+#endif
 		if (ws[i].app.pool != NULL)
 			dp_pool_log_stats(ws[i].app.pool); /* racy read of counters, for a log line */
 	}

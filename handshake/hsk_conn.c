@@ -248,6 +248,8 @@ hsk_fail(struct hsk_conn *c, hsk_err err)
 	}
 	if (c->resumed || c->session_id_len)
 		hsk_sess_cache_remove(c->w->cache, c->w->id, c->session_id, c->session_id_len);
+	if (c->resumed || was_established)
+		hsk_store_forget(c); /* a session the fleet may hold */
 	if (!was_established)
 		c->w->handshake_failures++;
 	return err;
@@ -314,6 +316,8 @@ hsk_on_alert(struct hsk_conn *c, const uint8_t *p, size_t len)
 	}
 	if (p[0] == 2) {
 		c->err = HSK_PEER_ALERT(p[1]);
+		if (c->resumed || c->state == HSK_ST_ESTABLISHED)
+			hsk_store_forget(c); /* a session the fleet may hold */
 		c->state = HSK_ST_FAILED;
 		if (c->session_id_len)
 			hsk_sess_cache_remove(c->w->cache, c->w->id, c->session_id, c->session_id_len);
@@ -393,6 +397,8 @@ hsk_dispatch_handshake(struct hsk_conn *c)
 		} else {
 			err = hsk_srv12_message(c, m[0], m + 4, mlen);
 		}
+		if (err == HSK_WANT_CRYPTO && c->hello_kept)
+			break; /* a store lookup: the ClientHello runs again on its answer */
 		off += 4 + mlen;
 		/* RFC 8446 5.1: a message before a key change ends its record. */
 		if (key_change && off < c->hs_len && (err == HSK_OK || err == HSK_WANT_CRYPTO))
@@ -602,7 +608,12 @@ hsk_conn_resume(struct hsk_conn *c)
 
 	if (c->err != HSK_OK)
 		return c->err;
-	err = c->version == 0x0304 ? hsk_srv13_resume(c) : hsk_srv12_resume(c);
+	if (c->hello_kept) {
+		c->hello_kept = false; /* the store answered: the kept ClientHello goes first */
+		err = HSK_OK;
+	} else {
+		err = c->version == 0x0304 ? hsk_srv13_resume(c) : hsk_srv12_resume(c);
+	}
 	/* Messages that came in the job's record, after the message that
 	 * started it (a TLS 1.2 CertificateVerify after ClientKeyExchange). */
 	if (err == HSK_OK && c->hs_len > 0)

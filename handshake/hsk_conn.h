@@ -8,7 +8,9 @@
  *     application data with hsk_conn_app_write();
  *   - on HSK_WANT_CRYPTO, leaves the connection alone until its job comes
  *     back from acc_exec_flush(); the done callback calls hsk_conn_resume()
- *     (via hsk_worker_job_done()), which continues the handshake;
+ *     (via hsk_worker_job_done()), which continues the handshake; the
+ *     same for a session store lookup (hsk_store.h: hsk_conn_from_lookup()
+ *     then hsk_conn_resume()), the other kind of pending job;
  *   - on an alert error, sends what hsk_conn_out() still shows (the alert)
  *     and closes.
  * The engine never reads a clock: the worker's now_s is set by the
@@ -31,6 +33,7 @@ struct hsk_conn;
 struct hsk_sess_cache;
 struct acc_exec;
 struct acc_job;
+struct hsk_store_ops;
 
 /* Per-worker engine state: owned by one thread. */
 struct hsk_worker {
@@ -40,6 +43,9 @@ struct hsk_worker {
 	uint64_t now_s;                /* set by the dataplane each iteration */
 	uint64_t wall_s;               /* the same as seconds since the epoch (OCSP
 	                                * nextUpdate); 0: unknown, not checked */
+	/* a session store shared by a fleet (hsk_store.h), or NULL */
+	const struct hsk_store_ops *store;
+	void *store_arg;
 	/* counters */
 	uint64_t handshakes_full;
 	uint64_t handshakes_resumed;
@@ -50,6 +56,11 @@ struct hsk_worker {
 	uint64_t renegotiations_cut;   /* renegotiation attempts beyond the refusals */
 	uint64_t key_updates_cut;      /* KeyUpdates beyond the bound without data */
 	uint64_t ocsp_expired;         /* OCSP staples withheld: past nextUpdate since load */
+	/* the session store: lookups started, and how they ended */
+	uint64_t store_lookups;
+	uint64_t store_hits;           /* resumed from the store */
+	uint64_t store_misses;         /* no entry, or one that did not open */
+	uint64_t store_failed;         /* no answer in time, error, store down */
 	/* connection objects kept for reuse (no allocation per handshake) */
 	void *conn_pool;
 	unsigned conn_pool_n;

@@ -10,6 +10,7 @@
 #include "hsk_conn.h"
 #include "hsk_ctx.h"
 #include "hsk_sess.h"
+#include "hsk_store.h"
 #include "hsk_ticket.h"
 #include "rec_layer.h"
 
@@ -94,6 +95,8 @@ struct hsk_conn {
 	bool psk_modes_absent; /* no psk_key_exchange_modes: tickets are still sent */
 	uint16_t psk_identity; /* index of the accepted PSK */
 	uint32_t early_skip;   /* TLS 1.3: bytes of refused 0-RTT records still skippable */
+	bool store_asked;      /* the session store was asked for this ClientHello's session */
+	bool hello_kept;       /* a store lookup is out: the ClientHello stays to run again */
 	uint16_t sigalg;
 	uint16_t group;
 	const struct hsk_suite *suite;
@@ -147,6 +150,8 @@ struct hsk_conn {
 	uint8_t params[1024];   /* ServerKeyExchange params (signed) */
 	size_t params_len;
 
+	struct hsk_store_lookup lookup;
+
 	char sni[256];
 	char alpn[32];
 	char client_cn[65];    /* RFC 5280 ub-common-name is 64 */
@@ -167,6 +172,13 @@ HSK_MUST_CHECK hsk_err hsk_out_record(struct hsk_conn *c, uint8_t type, const ui
 void hsk_transcript_add(struct hsk_conn *c, const uint8_t *p, size_t len);
 HSK_MUST_CHECK hsk_err hsk_transcript_hash(struct hsk_conn *c, uint8_t *out, size_t *len);
 hsk_err hsk_submit(struct hsk_conn *c, uint8_t op, uint16_t alg);
+
+/* hsk_store.c: the engine's side of the session store */
+bool hsk_store_wanted12(const struct hsk_conn *c, size_t id_len);
+HSK_MUST_CHECK hsk_err hsk_store_ask12(struct hsk_conn *c, const uint8_t *id, size_t id_len);
+bool hsk_store_take12(struct hsk_conn *c, const uint8_t *id, size_t id_len, struct hsk_sess *s);
+void hsk_store_put12(struct hsk_conn *c, const struct hsk_sess *s);
+void hsk_store_forget(struct hsk_conn *c);
 
 /* hsk_srv13.c: the TLS 1.3 server messages */
 HSK_MUST_CHECK hsk_err hsk_srv13_client_hello(struct hsk_conn *c, const struct hsk_client_hello *ch,

@@ -170,24 +170,32 @@ fail:
 	return -1;
 }
 
-/* AES-256-GCM in one direction with the key name as additional data. */
+/* AES-256-GCM in one direction with the key name, then the caller's
+ * context (hsk_ticket_seal_ad), as additional data. */
 static bool
-hsk_ticket_gcm(const struct hsk_ticket_key *key, bool enc, const uint8_t nonce[12], const uint8_t *in,
-	       size_t len, uint8_t *out, uint8_t tag[16])
+hsk_ticket_gcm(const struct hsk_ticket_key *key, bool enc, const uint8_t nonce[12], const uint8_t *ad,
+	       size_t ad_len, const uint8_t *in, size_t len, uint8_t *out, uint8_t tag[16])
 {
+	uint8_t aad[HSK_TICKET_NAME_LEN + HSK_TICKET_AD_MAX];
 	EVP_CIPHER_CTX *c;
 	int n, ok;
 
+	if (ad_len > HSK_TICKET_AD_MAX)
+		return false;
+	memcpy(aad, key->name, HSK_TICKET_NAME_LEN);
+	if (ad_len > 0)
+		memcpy(aad + HSK_TICKET_NAME_LEN, ad, ad_len);
 	if (key->gcm != NULL) {
 		if (!enc)
-			return acc_imb_aead_open(key->gcm, nonce, key->name, HSK_TICKET_NAME_LEN, in, out, len, tag);
-		acc_imb_aead_seal(key->gcm, nonce, key->name, HSK_TICKET_NAME_LEN, in, out, len, tag);
+			return acc_imb_aead_open(key->gcm, nonce, aad, HSK_TICKET_NAME_LEN + ad_len, in, out, len,
+						 tag);
+		acc_imb_aead_seal(key->gcm, nonce, aad, HSK_TICKET_NAME_LEN + ad_len, in, out, len, tag);
 		return true;
 	}
 	c = EVP_CIPHER_CTX_new();
 	ok = c != NULL &&
 	     EVP_CipherInit_ex2(c, hsk_algs_cipher(HSK_CIPHER_AES256_GCM), key->key, nonce, enc ? 1 : 0, NULL) &&
-	     EVP_CipherUpdate(c, NULL, &n, key->name, HSK_TICKET_NAME_LEN) &&
+	     EVP_CipherUpdate(c, NULL, &n, aad, (int)(HSK_TICKET_NAME_LEN + ad_len)) &&
 	     EVP_CipherUpdate(c, out, &n, in, (int)len) &&
 	     (enc || EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, 16, tag)) &&
 	     EVP_CipherFinal_ex(c, out + n, &n) > 0 &&
@@ -199,6 +207,13 @@ hsk_ticket_gcm(const struct hsk_ticket_key *key, bool enc, const uint8_t nonce[1
 bool
 hsk_ticket_seal(const struct hsk_ticket_keys *k, const struct hsk_ticket *t, uint8_t *out, size_t cap,
 		size_t *len)
+{
+	return hsk_ticket_seal_ad(k, t, NULL, 0, out, cap, len);
+}
+
+bool
+hsk_ticket_seal_ad(const struct hsk_ticket_keys *k, const struct hsk_ticket *t, const uint8_t *ad, size_t ad_len,
+		   uint8_t *out, size_t cap, size_t *len)
 {
 	uint8_t state[128];
 	struct hsk_wr w;
@@ -227,7 +242,7 @@ hsk_ticket_seal(const struct hsk_ticket_keys *k, const struct hsk_ticket *t, uin
 	}
 	memcpy(out, k->keys[0].name, HSK_TICKET_NAME_LEN);
 	ok = RAND_bytes(out + HSK_TICKET_NAME_LEN, 12) == 1 &&
-	     hsk_ticket_gcm(&k->keys[0], true, out + HSK_TICKET_NAME_LEN, state, w.len,
+	     hsk_ticket_gcm(&k->keys[0], true, out + HSK_TICKET_NAME_LEN, ad, ad_len, state, w.len,
 			    out + HSK_TICKET_NAME_LEN + 12, out + HSK_TICKET_NAME_LEN + 12 + w.len);
 	OPENSSL_cleanse(state, sizeof(state));
 	*len = total;
@@ -236,6 +251,13 @@ hsk_ticket_seal(const struct hsk_ticket_keys *k, const struct hsk_ticket *t, uin
 
 bool
 hsk_ticket_open(const struct hsk_ticket_keys *k, const uint8_t *in, size_t len, struct hsk_ticket *t)
+{
+	return hsk_ticket_open_ad(k, NULL, 0, in, len, t);
+}
+
+bool
+hsk_ticket_open_ad(const struct hsk_ticket_keys *k, const uint8_t *ad, size_t ad_len, const uint8_t *in,
+		   size_t len, struct hsk_ticket *t)
 {
 	uint8_t state[128], tag[16], flags = 0, v = 0;
 	const struct hsk_ticket_key *key = NULL;
@@ -257,7 +279,8 @@ hsk_ticket_open(const struct hsk_ticket_keys *k, const uint8_t *in, size_t len, 
 	if (n > sizeof(state))
 		return false;
 	memcpy(tag, in + len - 16, 16);
-	if (!hsk_ticket_gcm(key, false, in + HSK_TICKET_NAME_LEN, in + HSK_TICKET_NAME_LEN + 12, n, state, tag))
+	if (!hsk_ticket_gcm(key, false, in + HSK_TICKET_NAME_LEN, ad, ad_len, in + HSK_TICKET_NAME_LEN + 12, n,
+			    state, tag))
 		return false;
 	r = hsk_rd_make(state, n);
 	ok = hsk_rd_u8(&r, &v) == HSK_OK && v == HSK_TICKET_STATE_VERSION && hsk_rd_u16(&r, &t->version) == HSK_OK &&

@@ -25,6 +25,7 @@ extern "C" {
 #define HSK_TICKET_KEY_LEN 32
 #define HSK_TICKET_KEYS_MAX 4
 #define HSK_TICKET_MAX 256 /* bytes of a sealed ticket */
+#define HSK_TICKET_AD_MAX 96 /* bytes of caller context bound by the _ad variants */
 
 struct acc_imb_aead;
 
@@ -78,6 +79,15 @@ int hsk_tickets_load_file(struct hsk_tickets *t, const char *path, char *err, si
 bool hsk_ticket_seal(const struct hsk_ticket_keys *k, const struct hsk_ticket *t, uint8_t *out,
 		     size_t cap, size_t *len);
 bool hsk_ticket_open(const struct hsk_ticket_keys *k, const uint8_t *in, size_t len, struct hsk_ticket *out);
+
+/* The same with ad (at most HSK_TICKET_AD_MAX bytes) bound as further
+ * additional data: the state opens only under the same ad. The session
+ * store binds its entries to their keys this way (hsk_store.h), so that
+ * a value moved to another key in the store does not open. */
+bool hsk_ticket_seal_ad(const struct hsk_ticket_keys *k, const struct hsk_ticket *t, const uint8_t *ad,
+			size_t ad_len, uint8_t *out, size_t cap, size_t *len);
+bool hsk_ticket_open_ad(const struct hsk_ticket_keys *k, const uint8_t *ad, size_t ad_len, const uint8_t *in,
+			size_t len, struct hsk_ticket *out);
 
 #ifdef __cplusplus
 }

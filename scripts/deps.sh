@@ -6,11 +6,11 @@
 set -euo pipefail
 
 pkgs=(meson ninja-build pkg-config gcc g++ libc6-dev libssl-dev libyaml-dev
-      libgtest-dev libipsec-mb-dev libdpdk-dev dpdk-dev openssl python3)
+      libgtest-dev libipsec-mb-dev libdpdk-dev dpdk-dev libhiredis-dev openssl python3)
 case "${1:-}" in
 test)  pkgs+=(curl gnutls-bin iproute2 iputils-ping nftables ethtool procps psmisc netcat-openbsd testssl.sh
-             sslscan nginx valgrind clang-14 libfuzzer-14-dev
-             python3-cryptography) ;;   # clang: tests/fuzz; python3-cryptography: sni.sh's expired OCSP response
+             sslscan nginx valgrind clang-14 libfuzzer-14-dev redis-server redis-tools
+             python3-cryptography) ;;   # clang: tests/fuzz; redis: redis_store.sh; python3-cryptography: sni.sh's expired OCSP response
 bench) pkgs+=(curl gnutls-bin nginx haproxy wrk gnuplot-nox procps psmisc util-linux) ;;
 "")    ;;
 *)     echo "usage: $0 [test|bench]" >&2; exit 2 ;;

@@ -18,6 +18,7 @@
 extern "C" {
 #include "cfg.h"
 #include "cfg_value.h"
+#include "tlso_build.h"
 }
 
 namespace {
@@ -527,6 +528,62 @@ TEST(CfgFile, Tickets)
 	EXPECT_NE(load_text(dir, &d.c, "tickets:\n  psk_modes: psk_ke\n  count: 99\n", &err), 0);
 	EXPECT_NE(err.find("tls.yaml:3:"), std::string::npos) << err;
 	EXPECT_NE(err.find("tickets.count"), std::string::npos) << err;
+}
+
+TEST(CfgFile, SessionStore)
+{
+	TempDir dir;
+	Cfg c;
+	std::string err;
+	EXPECT_FALSE(c.c.session_store.on);
+	EXPECT_EQ(c.c.session_store.timeout_ms, 2u);
+	ASSERT_EQ(load_text(dir, &c.c, "session_store:\n  url: redis://[::1]:6380/3\n  timeout: 15ms\n", &err), 0)
+		<< err;
+	EXPECT_TRUE(c.c.session_store.on);
+	EXPECT_STREQ(c.c.session_store.addr.host, "::1");
+	EXPECT_EQ(c.c.session_store.addr.port, 6380);
+	EXPECT_EQ(c.c.session_store.db, 3u);
+	EXPECT_EQ(c.c.session_store.timeout_ms, 15u);
+	// printed and read back the same
+	std::string first = print(&c.c);
+	EXPECT_NE(first.find("url: \"redis://[::1]:6380/3\""), std::string::npos) << first;
+	Cfg b;
+	std::string p = dir.write("printed.yaml", first);
+	char e[1024] = "";
+	ASSERT_EQ(cfg_load_file(&b.c, p.c_str(), e, sizeof(e)), 0) << e;
+	EXPECT_EQ(print(&b.c), first);
+	const char *bad[][2] = {
+		{"session_store:\n  url: http://127.0.0.1:6379\n", "is not redis://HOST:PORT[/DB]"},
+		{"session_store:\n  url: redis://redis.internal:6379\n", "numeric address"},
+		{"session_store:\n  url: redis://127.0.0.1\n", "has no port"},
+		{"session_store:\n  url: redis://127.0.0.1:6379/x\n", "database 'x'"},
+		{"session_store:\n  url: redis://127.0.0.1:6379\n  timeout: 0\n", "between 1ms and 10s"},
+	};
+	for (auto &k : bad) {
+		Cfg d;
+		EXPECT_NE(load_text(dir, &d.c, k[0], &err), 0) << k[0];
+		EXPECT_NE(err.find(k[1]), std::string::npos) << err;
+		EXPECT_NE(err.find("session_store."), std::string::npos) << err;
+	}
+}
+
+TEST(CfgArgs, SessionStoreFlags)
+{
+	Cfg c;
+	std::string err;
+	ASSERT_EQ(parse(&c.c, {"--session-store", "redis://127.0.0.1:7000", "--session-store-timeout-ms", "7"}, &err),
+		  CFG_ARGS_OK)
+		<< err;
+	EXPECT_TRUE(c.c.session_store.on);
+	EXPECT_EQ(c.c.session_store.addr.port, 7000);
+	EXPECT_EQ(c.c.session_store.db, 0u);
+	EXPECT_EQ(c.c.session_store.timeout_ms, 7u);
+	Cfg d;
+	EXPECT_NE(parse(&d.c, {"--session-store-timeout-ms", "0"}, &err), CFG_ARGS_OK);
+	EXPECT_NE(err.find("--session-store-timeout-ms"), std::string::npos) << err;
+	Cfg e;
+	EXPECT_NE(parse(&e.c, {"--session-store", "127.0.0.1:6379"}, &err), CFG_ARGS_OK);
+	EXPECT_NE(err.find("--session-store"), std::string::npos) << err;
 }
 
 TEST(CfgFile, IPv6Listener)
@@ -1047,6 +1104,12 @@ TEST(CfgValidate, WholeConfigurationChecks)
 		{{"--cert", crt, "--key", key, "--session-cache", "0"}, "session cache has no room"},
 		{{"--cert", crt, "--key", key, "--session-cache", "0", "--resumption", "off"}, nullptr},
 		{{"--cert", crt, "--key", key, "--ciphers", "modern", "--tls-min", "1.3"}, nullptr},
+		{{"--cert", crt, "--key", key, "--session-store", "redis://127.0.0.1:6379"},
+		 TLSO_HAVE_HIREDIS ? nullptr : "this build has no hiredis"},
+#if TLSO_HAVE_DPDK && TLSO_HAVE_HIREDIS
+		{{"--cert", crt, "--key", key, "--dataplane", "dpdk", "--session-store", "redis://127.0.0.1:6379"},
+		 "not available on the dpdk dataplane"},
+#endif
 	};
 	for (const Case &k : cases) {
 		Cfg c;

@@ -1,0 +1,97 @@
+/* A session store shared by a fleet (Redis, on the dataplane), behind
+ * the per-worker session cache (hsk_sess.h): TLS 1.2 session IDs made on
+ * one server resume on any other (RFC 5246 7.4.1.2, 7.3).
+ *
+ * The engine does no I/O. It talks to the store through three operations
+ * its worker carries (struct hsk_store_ops), implemented by the dataplane:
+ *   - put and del are fire and forget: the handshake never waits for them;
+ *   - get starts a lookup that the dataplane completes later: the
+ *     ClientHello waits as a pending job (hsk_conn_crypto_pending() is
+ *     true, the engine returned HSK_WANT_CRYPTO), exactly like a crypto
+ *     job; the dataplane fills the lookup's status and value, takes the
+ *     connection back with hsk_conn_from_lookup() and calls
+ *     hsk_conn_resume(), which runs the kept ClientHello again with the
+ *     answer. Every lookup must be completed exactly once: with the value,
+ *     a miss, or HSK_STORE_FAILED (timeout, error, store down) after which
+ *     the handshake goes on as a full one.
+ *
+ * Entries: key "tlso:s12:<session id in hex>", value the session state
+ * sealed with the current ticket key (AES-256-GCM, hsk_ticket_seal_ad:
+ * key name || nonce || ciphertext || tag), with the entry's key bound as
+ * additional data. The store never sees a master secret in clear; a
+ * server opens what any server of the fleet sealed once they share the
+ * ticket key file, and a rotation leaves entries sealed under a previous
+ * key readable while that key is kept. Entries expire with the session
+ * lifetime (the dataplane sets it as the entry's TTL). */
+#ifndef HSK_STORE_H
+#define HSK_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hsk_sess.h"
+#include "hsk_ticket.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HSK_STORE_PREFIX12 "tlso:s12:"
+#define HSK_STORE_KEY_MAX (sizeof(HSK_STORE_PREFIX12) + 2 * HSK_SESS_ID_LEN)
+#define HSK_STORE_VAL_MAX HSK_TICKET_MAX
+
+enum hsk_store_status {
+	HSK_STORE_PENDING = 0,
+	HSK_STORE_HIT = 1,     /* val holds the stored value */
+	HSK_STORE_MISS = 2,    /* no such entry */
+	HSK_STORE_FAILED = 3,  /* timeout, error or no connection: a full handshake */
+};
+
+/* One lookup, inside its connection (no allocation per lookup). */
+struct hsk_store_lookup {
+	void *owner;           /* the connection */
+	uint32_t gen;          /* owner's generation when started */
+	uint8_t status;        /* enum hsk_store_status, set by the dataplane */
+	char key[HSK_STORE_KEY_MAX];
+	size_t key_len;
+	uint8_t val[HSK_STORE_VAL_MAX];
+	size_t val_len;
+	/* the dataplane's own */
+	uint64_t deadline_ms;
+	struct hsk_store_lookup *next;
+};
+
+struct hsk_store_ops {
+	void (*get)(void *arg, struct hsk_store_lookup *l);
+	void (*put)(void *arg, const char *key, size_t key_len, const uint8_t *val, size_t val_len,
+		    uint64_t ttl_ms);
+	void (*del)(void *arg, const char *key, size_t key_len);
+};
+
+/* The store key of a TLS 1.2 session ID (NUL-terminated); its length. */
+size_t hsk_store_key12(const uint8_t *id, size_t id_len, char key[HSK_STORE_KEY_MAX]);
+
+/* Seal s for the store under key (the current ticket key). false when
+ * there is no key or no room. */
+bool hsk_store_seal12(const struct hsk_ticket_keys *k, const struct hsk_sess *s, const char *key,
+		      size_t key_len, uint8_t *out, size_t cap, size_t *len);
+
+/* Open a value read back under key: true and *s filled (id from key's
+ * session ID) when it opens under one of the keys, carries a TLS 1.2
+ * state, belongs to ctx_id and has not expired at now_s. *s is zeroized
+ * otherwise. */
+bool hsk_store_open12(const struct hsk_ticket_keys *k, const uint8_t *id, size_t id_len, const uint8_t *val,
+		      size_t len, uint32_t ctx_id, uint64_t now_s, struct hsk_sess *s);
+
+struct hsk_conn;
+
+/* The dataplane's completion: the lookup's connection when the lookup is
+ * still its current one (checked by generation; it is no longer pending
+ * then), or NULL for a stale lookup. */
+struct hsk_conn *hsk_conn_from_lookup(struct hsk_store_lookup *l);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,397 @@
+// The session store shared by a fleet (hsk_store.h): the sealed entry
+// encoding, and the engine's pending lookup (hit, miss, no answer in time,
+// an answer at once) between two servers that share ticket keys but no
+// session cache.
+#include <gtest/gtest.h>
+
+#include <openssl/rand.h>
+
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <string>
+#include <unistd.h>
+
+#include "hsk_store.h"
+#include "hsk_test_peer.h"
+
+using hsk_test::Pair;
+using hsk_test::Server;
+
+namespace {
+
+hsk_sess
+some_session(uint64_t created = 1000, uint32_t lifetime = 300)
+{
+	hsk_sess s;
+	memset(&s, 0, sizeof(s));
+	hsk_sess_id_new(2, s.id);
+	s.id_len = HSK_SESS_ID_LEN;
+	s.ems = true;
+	s.version = 0x0303;
+	s.suite = 0xc02f;
+	s.ctx_id = 7;
+	s.created_s = created;
+	s.lifetime_s = lifetime;
+	s.sni_digest = 0x5a17d1u; // the server name travels: resumed only for it (RFC 6066 3)
+	EXPECT_EQ(RAND_bytes(s.master, sizeof(s.master)), 1);
+	return s;
+}
+
+std::string
+seal(hsk_tickets *t, const hsk_sess &s)
+{
+	char key[HSK_STORE_KEY_MAX];
+	uint8_t val[HSK_STORE_VAL_MAX];
+	size_t klen = hsk_store_key12(s.id, s.id_len, key), n = 0;
+	EXPECT_TRUE(hsk_store_seal12(hsk_tickets_current(t), &s, key, klen, val, sizeof(val), &n));
+	return std::string((const char *)val, n);
+}
+
+bool
+open_as(hsk_tickets *t, const uint8_t *id, const std::string &v, uint32_t ctx_id, uint64_t now, hsk_sess *out)
+{
+	return hsk_store_open12(hsk_tickets_current(t), id, HSK_SESS_ID_LEN, (const uint8_t *)v.data(), v.size(),
+				ctx_id, now, out);
+}
+
+TEST(HskStore, KeyIsPrefixAndHexOfTheId)
+{
+	uint8_t id[HSK_SESS_ID_LEN];
+	for (size_t i = 0; i < sizeof(id); i++)
+		id[i] = (uint8_t)(i * 17 + 1);
+	char key[HSK_STORE_KEY_MAX];
+	size_t n = hsk_store_key12(id, sizeof(id), key);
+	std::string expect = "tlso:s12:";
+	char hx[3];
+	for (size_t i = 0; i < sizeof(id); i++) {
+		snprintf(hx, sizeof(hx), "%02x", id[i]);
+		expect += hx;
+	}
+	EXPECT_EQ(std::string(key, n), expect);
+	EXPECT_EQ(strlen(key), n);
+}
+
+TEST(HskStore, SealedValueOpensAndHidesTheMasterSecret)
+{
+	hsk_tickets *t = hsk_tickets_new();
+	hsk_sess s = some_session();
+	std::string v = seal(t, s);
+	// key name (16) || nonce (12) || state || tag (16): no master secret in it
+	EXPECT_EQ(v.find(std::string((const char *)s.master, sizeof(s.master))), std::string::npos);
+	EXPECT_EQ(v.compare(0, HSK_TICKET_NAME_LEN,
+			    std::string((const char *)hsk_tickets_current(t)->keys[0].name, HSK_TICKET_NAME_LEN)),
+		  0);
+	hsk_sess out;
+	ASSERT_TRUE(open_as(t, s.id, v, 7, 1100, &out));
+	EXPECT_EQ(memcmp(out.master, s.master, sizeof(s.master)), 0);
+	EXPECT_EQ(memcmp(out.id, s.id, sizeof(s.id)), 0);
+	EXPECT_EQ(out.suite, 0xc02f);
+	EXPECT_TRUE(out.ems);
+	EXPECT_FALSE(out.client_cert);
+	EXPECT_EQ(out.sni_digest, 0x5a17d1u);
+	EXPECT_EQ(out.created_s, 1000u);
+	// two seals of one session differ (fresh nonce)
+	EXPECT_NE(seal(t, s), v);
+	hsk_tickets_free(t);
+}
+
+TEST(HskStore, RefusesAnotherIdAnotherListenerExpiryAndTampering)
+{
+	hsk_tickets *t = hsk_tickets_new();
+	hsk_sess s = some_session(1000, 300), other = some_session(), out;
+	std::string v = seal(t, s);
+	// the value moved under another session ID's key
+	EXPECT_FALSE(open_as(t, other.id, v, 7, 1100, &out));
+	EXPECT_FALSE(open_as(t, s.id, v, 8, 1100, &out));
+	EXPECT_FALSE(open_as(t, s.id, v, 7, 1300, &out)); // lifetime over
+	EXPECT_FALSE(open_as(t, s.id, v, 7, 999, &out));  // made in the future
+	EXPECT_TRUE(open_as(t, s.id, v, 7, 1299, &out));
+	for (size_t i = 0; i < v.size(); i += 7) {
+		std::string bad = v;
+		bad[i] ^= 1;
+		EXPECT_FALSE(open_as(t, s.id, bad, 7, 1100, &out)) << i;
+		uint8_t zero[sizeof(out.master)] = {};
+		EXPECT_EQ(memcmp(out.master, zero, sizeof(zero)), 0);
+	}
+	EXPECT_FALSE(open_as(t, s.id, v.substr(0, v.size() - 1), 7, 1100, &out));
+	hsk_tickets_free(t);
+}
+
+TEST(HskStore, OpensUnderAPreviousKeyWhileItIsKept)
+{
+	hsk_tickets *t = hsk_tickets_new();
+	hsk_sess s = some_session(), out;
+	std::string v = seal(t, s);
+	ASSERT_EQ(hsk_tickets_rotate(t, 2), 0);
+	EXPECT_TRUE(open_as(t, s.id, v, 7, 1100, &out));
+	ASSERT_EQ(hsk_tickets_rotate(t, 1), 0); // the sealing key is gone
+	EXPECT_FALSE(open_as(t, s.id, v, 7, 1100, &out));
+	hsk_tickets_free(t);
+}
+
+// ---- the engine's pending lookup ----
+
+// An in-memory store the test answers by hand.
+struct FakeStore {
+	std::map<std::string, std::string> kv;
+	std::map<std::string, uint64_t> ttl;
+	hsk_store_lookup *out = nullptr; // the lookup waiting for an answer
+	unsigned gets = 0, dels = 0;
+	bool down = false;               // answer every lookup at once: failed
+
+	static void
+	get(void *arg, hsk_store_lookup *l)
+	{
+		FakeStore *f = static_cast<FakeStore *>(arg);
+		f->gets++;
+		if (f->down)
+			l->status = HSK_STORE_FAILED;
+		else
+			f->out = l;
+	}
+	static void
+	put(void *arg, const char *key, size_t klen, const uint8_t *val, size_t n, uint64_t ttl_ms)
+	{
+		FakeStore *f = static_cast<FakeStore *>(arg);
+		f->kv[std::string(key, klen)] = std::string((const char *)val, n);
+		f->ttl[std::string(key, klen)] = ttl_ms;
+	}
+	static void
+	del(void *arg, const char *key, size_t klen)
+	{
+		FakeStore *f = static_cast<FakeStore *>(arg);
+		f->dels++;
+		f->kv.erase(std::string(key, klen));
+	}
+};
+
+const hsk_store_ops fake_ops = { FakeStore::get, FakeStore::put, FakeStore::del };
+
+// Two servers of a fleet: their own caches and listeners, one ticket key
+// file, one store.
+struct Fleet {
+	Server a, b;
+	FakeStore store;
+	std::string keyfile;
+
+	Fleet()
+	{
+		char path[] = "/tmp/hsk-store-keys-XXXXXX";
+		int fd = mkstemp(path);
+		uint8_t raw[48];
+		std::string line;
+		EXPECT_EQ(RAND_bytes(raw, sizeof(raw)), 1);
+		for (uint8_t x : raw) {
+			char hx[3];
+			snprintf(hx, sizeof(hx), "%02x", x);
+			line += hx;
+		}
+		line += "\n";
+		EXPECT_EQ(write(fd, line.data(), line.size()), (ssize_t)line.size());
+		close(fd);
+		keyfile = path;
+		char err[256];
+		EXPECT_EQ(hsk_tickets_load_file(a.ctx.tickets, path, err, sizeof(err)), 0) << err;
+		EXPECT_EQ(hsk_tickets_load_file(b.ctx.tickets, path, err, sizeof(err)), 0) << err;
+		b.ctx.id = a.ctx.id; // the same listener on two machines
+		for (unsigned i = 0; i < 4; i++) {
+			for (Server *s : { &a, &b }) {
+				s->w[i].store = &fake_ops;
+				s->w[i].store_arg = &store;
+			}
+		}
+	}
+	~Fleet() { unlink(keyfile.c_str()); }
+};
+
+SSL_CTX *
+id_only_client()
+{
+	SSL_CTX *c = hsk_test::client_ctx();
+	SSL_CTX_set_options(c, SSL_OP_NO_TICKET); // the session ID path
+	return c;
+}
+
+SSL_SESSION *
+session_from(Server &s, SSL_CTX *c)
+{
+	Pair p(s, c, 1);
+	EXPECT_TRUE(p.handshake());
+	SSL_shutdown(p.ssl);
+	p.pump();
+	return SSL_get1_session(p.ssl);
+}
+
+// Starts a handshake on b with sess: it stops at the pending lookup.
+void
+start_on_b(Fleet &f, Pair &p, SSL_SESSION *sess)
+{
+	SSL_set_session(p.ssl, sess);
+	SSL_do_handshake(p.ssl);
+	p.pump();
+	ASSERT_TRUE(hsk_conn_crypto_pending(p.conn));
+	ASSERT_NE(f.store.out, nullptr);
+	EXPECT_FALSE(SSL_is_init_finished(p.ssl));
+}
+
+// The dataplane's side: answer, take the connection back, resume it.
+void
+answer(Fleet &f, Pair &p, uint8_t status, const std::string &val = "")
+{
+	hsk_store_lookup *l = f.store.out;
+	f.store.out = nullptr;
+	memcpy(l->val, val.data(), val.size());
+	l->val_len = val.size();
+	l->status = status;
+	hsk_conn *c = hsk_conn_from_lookup(l);
+	ASSERT_EQ(c, p.conn);
+	EXPECT_EQ(hsk_conn_from_lookup(l), nullptr); // completed once
+	p.note(hsk_conn_resume(c));
+	p.pump();
+}
+
+// Each case: a fleet, a client without tickets, and a session it made on a.
+class HskStoreEngine : public ::testing::Test {
+      protected:
+	Fleet f;
+	SSL_CTX *c = nullptr;
+	SSL_SESSION *sess = nullptr;
+
+	void
+	SetUp() override
+	{
+		c = id_only_client();
+		sess = session_from(f.a, c);
+		ASSERT_EQ(f.store.kv.size(), 1u);
+	}
+	void
+	TearDown() override
+	{
+		SSL_SESSION_free(sess);
+		SSL_CTX_free(c);
+	}
+};
+
+TEST_F(HskStoreEngine, FullHandshakeStoresSealedSession)
+{
+	unsigned int idlen;
+	const unsigned char *id = SSL_SESSION_get_id(sess, &idlen);
+	ASSERT_EQ(idlen, 32u);
+	char key[HSK_STORE_KEY_MAX];
+	size_t klen = hsk_store_key12(id, idlen, key);
+	ASSERT_EQ(f.store.kv.count(std::string(key, klen)), 1u);
+	EXPECT_EQ(f.store.ttl[std::string(key, klen)], 300u * 1000);
+	unsigned char master[48];
+	ASSERT_EQ(SSL_SESSION_get_master_key(sess, master, sizeof(master)), 48u);
+	EXPECT_EQ(f.store.kv[std::string(key, klen)].find(std::string((const char *)master, 48)), std::string::npos);
+	EXPECT_EQ(f.store.gets, 0u); // a fresh client has no session to look up
+}
+
+TEST_F(HskStoreEngine, LookupHitResumesOnAnotherServer)
+{
+	Pair p(f.b, c, 2);
+	start_on_b(f, p, sess);
+	EXPECT_EQ(std::string(f.store.out->key, f.store.out->key_len), f.store.kv.begin()->first);
+	answer(f, p, HSK_STORE_HIT, f.store.kv.begin()->second);
+	ASSERT_TRUE(SSL_is_init_finished(p.ssl)) << std::hex << p.server_err;
+	EXPECT_TRUE(SSL_session_reused(p.ssl));
+	EXPECT_EQ(f.b.w[2].handshakes_resumed, 1u);
+	EXPECT_EQ(f.b.w[2].store_lookups, 1u);
+	EXPECT_EQ(f.b.w[2].store_hits, 1u);
+	EXPECT_EQ(p.client_to_server("ping"), "ping");
+}
+
+TEST_F(HskStoreEngine, LookupMissIsAFullHandshake)
+{
+	Pair p(f.b, c, 0);
+	start_on_b(f, p, sess);
+	answer(f, p, HSK_STORE_MISS);
+	ASSERT_TRUE(SSL_is_init_finished(p.ssl)) << std::hex << p.server_err;
+	EXPECT_FALSE(SSL_session_reused(p.ssl));
+	EXPECT_EQ(f.b.w[0].handshakes_full, 1u);
+	EXPECT_EQ(f.b.w[0].store_misses, 1u);
+	EXPECT_EQ(f.b.w[0].store_hits, 0u);
+	// that full handshake stored its own new session too
+	EXPECT_EQ(f.store.kv.size(), 2u);
+}
+
+TEST_F(HskStoreEngine, LookupTimeoutIsAFullHandshakeCounted)
+{
+	Pair p(f.b, c, 0);
+	start_on_b(f, p, sess);
+	answer(f, p, HSK_STORE_FAILED); // the dataplane's deadline passed
+	ASSERT_TRUE(SSL_is_init_finished(p.ssl)) << std::hex << p.server_err;
+	EXPECT_FALSE(SSL_session_reused(p.ssl));
+	EXPECT_EQ(f.b.w[0].store_failed, 1u);
+	EXPECT_EQ(f.b.w[0].handshake_failures, 0u);
+}
+
+TEST_F(HskStoreEngine, ValueUnderAnotherKeyDoesNotResume)
+{
+	SSL_SESSION *s2 = session_from(f.a, c);
+	ASSERT_EQ(f.store.kv.size(), 2u);
+	unsigned int idlen;
+	const unsigned char *id1 = SSL_SESSION_get_id(sess, &idlen);
+	char key[HSK_STORE_KEY_MAX];
+	size_t klen = hsk_store_key12(id1, idlen, key);
+	std::string other;
+	for (auto &kv : f.store.kv)
+		if (kv.first != std::string(key, klen))
+			other = kv.second;
+	Pair p(f.b, c, 0);
+	start_on_b(f, p, sess);
+	answer(f, p, HSK_STORE_HIT, other); // s2's sealed state offered for sess's ID
+	ASSERT_TRUE(SSL_is_init_finished(p.ssl));
+	EXPECT_FALSE(SSL_session_reused(p.ssl));
+	EXPECT_EQ(f.b.w[0].store_misses, 1u);
+	SSL_SESSION_free(s2);
+}
+
+TEST_F(HskStoreEngine, StoreDownAnswersAtOnceWithoutWaiting)
+{
+	f.store.down = true;
+	Pair p(f.b, c, 0);
+	SSL_set_session(p.ssl, sess);
+	ASSERT_TRUE(p.handshake());
+	EXPECT_FALSE(SSL_session_reused(p.ssl));
+	EXPECT_EQ(f.store.gets, 1u);
+	EXPECT_EQ(f.b.w[0].store_failed, 1u);
+}
+
+TEST_F(HskStoreEngine, LocalCacheFirstAndNoLookupForTickets)
+{
+	Pair p(f.a, c, 3); // same server, another worker: its cache answers
+	SSL_set_session(p.ssl, sess);
+	ASSERT_TRUE(p.handshake());
+	EXPECT_TRUE(SSL_session_reused(p.ssl));
+	EXPECT_EQ(f.store.gets, 0u);
+	// A client with tickets resumes with its ticket on b: no lookup.
+	SSL_CTX *tc = hsk_test::client_ctx();
+	SSL_SESSION *ts = session_from(f.a, tc);
+	Pair q(f.b, tc, 0);
+	SSL_set_session(q.ssl, ts);
+	ASSERT_TRUE(q.handshake());
+	EXPECT_TRUE(SSL_session_reused(q.ssl));
+	EXPECT_EQ(f.store.gets, 0u);
+	SSL_SESSION_free(ts);
+	SSL_CTX_free(tc);
+}
+
+TEST_F(HskStoreEngine, FatalAlertForgetsTheSession)
+{
+	Pair p(f.b, c, 0);
+	start_on_b(f, p, sess);
+	// the client's Finished arrives damaged: bad_record_mac on a session
+	// resumed from the store, which must not resume anywhere any more
+	p.tamper = [](std::string &bytes, void *) {
+		if (!bytes.empty())
+			bytes.back() ^= 1;
+	};
+	answer(f, p, HSK_STORE_HIT, f.store.kv.begin()->second);
+	EXPECT_EQ(p.server_err, HSK_ALERT(HSK_AD_BAD_RECORD_MAC));
+	EXPECT_EQ(f.store.dels, 1u);
+	EXPECT_TRUE(f.store.kv.empty());
+}
+
+} // namespace

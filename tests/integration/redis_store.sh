@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# The session store shared by a fleet (--session-store, issue 17): two
+# servers on different ports share one redis-server started here (and one
+# ticket key file). A TLS 1.2 session ID made on one resumes on the other
+# through Redis; TLS 1.3 resumes on the other with its ticket. Redis holds
+# only sealed values (no master secret in hex or binary), with the session
+# lifetime as TTL. Redis stopped, then killed: handshakes go on as full
+# ones with no client error and no wait beyond the lookup timeout; Redis
+# back on the same port: resumption across the servers works again.
+command -v redis-server >/dev/null && command -v redis-cli >/dev/null || {
+	echo "skip: redis-server and redis-cli are needed (apt-get install redis-server redis-tools)"
+	exit 77
+}
+cd "$(dirname "$0")/../.." || exit 1
+. tests/integration/lib.sh
+"$BIN" --session-store redis://127.0.0.1:1 --check-config --cert "$CERTS/rsa.crt" --key "$CERTS/rsa.key" \
+	2>&1 | grep -q 'no hiredis' && { echo "skip: this build has no hiredis"; exit 77; }
+
+RPORT=$(free_port)
+RPID=
+redis_start() {
+	mkdir -p "$TMP/redis"
+	redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$TMP/redis" \
+		--daemonize no >>"$TMP/redis.log" 2>&1 &
+	RPID=$!
+	for _ in $(seq 50); do
+		[ "$(redis-cli -p "$RPORT" ping 2>/dev/null)" = PONG ] && return 0
+		sleep 0.1
+	done
+	echo "redis-server did not start:" >&2
+	cat "$TMP/redis.log" >&2
+	return 1
+}
+redis_stop() { # SIGKILL: no goodbye to the clients, as a crash
+	if [ -n "$RPID" ]; then
+		kill -CONT "$RPID" 2>/dev/null
+		kill -9 "$RPID" 2>/dev/null
+		wait "$RPID" 2>/dev/null
+	fi
+	RPID=
+}
+trap 'redis_stop; cleanup' EXIT
+rcli() { redis-cli -p "$RPORT" "$@"; }
+
+redis_start || exit 1
+openssl rand -hex 48 >"$TMP/keys"
+# A lookup timeout of 20 ms, not the default 2: this test shares a small
+# machine with others, where a 2 ms deadline is missed now and then (a
+# full handshake, counted: correct, but not what the cases look for).
+STORE=(--workers 2 --ticket-key-file "$TMP/keys" --session-store "redis://127.0.0.1:$RPORT/0"
+	--session-store-timeout-ms 20)
+start_server "${STORE[@]}" || exit 1
+start_other "${STORE[@]}" || exit 1
+sleep 0.3 # the workers' connections to Redis
+
+# across VERSION SESS [flags]: a new session on the first server, Reused on the other
+across() {
+	local v=$1 sess=$2
+	shift 2
+	s_client -sess_out "$sess" "$@" >"$TMP/a.log"
+	grep -q "^New, $v" "$TMP/a.log" || { echo "not a new $v session on A:"; tail -20 "$TMP/a.log"; return 1; }
+	PORT=$OTHER_PORT s_client -sess_in "$sess" "$@" >"$TMP/b.log"
+	grep -q "^Reused, $v" "$TMP/b.log" && grep -q 'HTTP/1.1 200 OK' "$TMP/b.log" || {
+		echo "not resumed on B:"
+		tail -30 "$TMP/b.log"
+		return 1
+	}
+}
+check "TLS 1.2 session ID (no ticket) made on A resumes on B through Redis" \
+	across TLSv1.2 "$TMP/s12" -tls1_2 -no_ticket -keylogfile "$TMP/keylog12"
+check "TLS 1.3 session made on A resumes on B (ticket, shared key file)" across TLSv1.3 "$TMP/s13" -tls1_3
+check "TLS 1.2 with a ticket made on A resumes on B" across TLSv1.2 "$TMP/s12t" -tls1_2
+
+# What Redis holds: tlso:s12:<session id> entries, sealed.
+sealed() {
+	local sid master key
+	s_client -tls1_2 -no_ticket -sess_out "$TMP/s12b" >"$TMP/c.log"
+	sid=$(sed -n 's/^ *Session-ID: *\([0-9A-F]*\)$/\1/p' "$TMP/c.log" | head -1 | tr 'A-F' 'a-f')
+	master=$(sed -n 's/^ *Master-Key: *\([0-9A-F]*\)$/\1/p' "$TMP/c.log" | head -1)
+	[ ${#sid} -eq 64 ] && [ ${#master} -eq 96 ] || { echo "no session id / master key:"; tail -30 "$TMP/c.log"; return 1; }
+	sleep 0.2
+	rcli --scan --pattern 'tlso:s12:*' >"$TMP/keys.list"
+	echo "$(wc -l <"$TMP/keys.list") entries"
+	grep -qx "tlso:s12:$sid" "$TMP/keys.list" || { echo "tlso:s12:$sid not in Redis"; cat "$TMP/keys.list"; return 1; }
+	local ttl
+	ttl=$(rcli PTTL "tlso:s12:$sid")
+	[ "$ttl" -gt 290000 ] && [ "$ttl" -le 300000 ] || { echo "PTTL $ttl, expected the 300 s lifetime"; return 1; }
+	# every value, raw: none holds a master secret of this test, in binary
+	# or in hex; each starts with the current ticket key's name
+	: >"$TMP/masters"
+	sed -n 's/^CLIENT_RANDOM [0-9a-f]* \([0-9a-f]*\)$/\1/p' "$TMP/keylog12" >>"$TMP/masters"
+	echo "$master" >>"$TMP/masters"
+	while read -r k; do
+		rcli --raw GET "$k" | head -c -1 >"$TMP/val.$(basename "$k" | tr ':' _)"
+	done <"$TMP/keys.list"
+	python3 - "$TMP" "$(head -c 32 "$TMP/keys")" <<'PY'
+import glob, sys
+tmp, name = sys.argv[1], bytes.fromhex(sys.argv[2])
+masters = [l.strip() for l in open(tmp + "/masters") if l.strip()]
+assert masters, "no master secret to look for"
+vals = glob.glob(tmp + "/val.*")
+assert vals, "no value read"
+for f in vals:
+    v = open(f, "rb").read()
+    assert v.startswith(name), (f, "not sealed under the ticket key", v[:16].hex())
+    assert 16 + 12 + 16 < len(v) <= 256, (f, len(v))
+    for m in masters:
+        for needle in (bytes.fromhex(m), m.lower().encode(), m.upper().encode()):
+            assert needle not in v, (f, "holds a master secret")
+print(len(vals), "values sealed, no master secret in", len(masters) * 3, "forms")
+PY
+}
+check "Redis holds sealed tlso:s12:<id> entries, TTL = lifetime, no master secret" sealed
+
+# timed_full N PORT: N handshakes (new sessions, and a session of A on B)
+# complete with an answer, each within MAXMS
+# (s_client's own start included: the bound only tells a lookup that gave
+# up at its 2 ms deadline from one that waited for the connection's
+# 1 s stale limit or for the handshake timeout)
+MAXMS=${TLSO_REDIS_MAXMS:-800}
+timed() {
+	local t0 t1 ms worst=0
+	for i in $(seq "$1"); do
+		t0=$(date +%s%N)
+		PORT=$OTHER_PORT s_client -tls1_2 -no_ticket -sess_in "$TMP/s12b" >"$TMP/t.log"
+		t1=$(date +%s%N)
+		ms=$(((t1 - t0) / 1000000))
+		[ "$ms" -gt "$worst" ] && worst=$ms
+		grep -q 'HTTP/1.1 200 OK' "$TMP/t.log" || { echo "handshake $i failed:"; tail -20 "$TMP/t.log"; return 1; }
+		grep -q '^New, TLSv1.2' "$TMP/t.log" || { echo "handshake $i was not a full one"; return 1; }
+		[ "$ms" -lt "$MAXMS" ] || { echo "handshake $i took $ms ms"; return 1; }
+	done
+	echo "     slowest of $1: $worst ms (s_client start included)" >"$TMP/timing"
+}
+# A fresh session of A for the store cases (B has never seen it).
+fresh() { s_client -tls1_2 -no_ticket -sess_out "$TMP/s12b" >/dev/null; }
+
+# Redis stopped (no reply at all): lookups time out at 20 ms, full handshakes.
+fresh
+kill -STOP "$RPID"
+check "Redis stopped: handshakes on B go on as full ones, none waits" timed 5
+cat "$TMP/timing"
+kill -CONT "$RPID"
+sleep 0.3
+
+# Redis killed: the connection drops, lookups fail at once.
+redis_stop
+fresh
+check "Redis killed: full handshakes go on, no client error, none waits" timed 5
+cat "$TMP/timing"
+check "Redis killed: new sessions on A still work" expect '^New, TLSv1.2' s_client -tls1_2 -no_ticket
+check "Redis killed: TLS 1.3 still resumes across servers (tickets)" across TLSv1.3 "$TMP/s13k" -tls1_3
+
+# Redis back on the same port: the workers reconnect (backoff at most 2 s).
+redis_start || exit 1
+back() {
+	for _ in $(seq 12); do
+		across TLSv1.2 "$TMP/s12r" -tls1_2 -no_ticket >/dev/null 2>&1 && return 0
+		sleep 0.5
+	done
+	across TLSv1.2 "$TMP/s12r" -tls1_2 -no_ticket
+}
+check "Redis back: a TLS 1.2 session of A resumes on B again" back
+
+# The counters (SIGUSR1 logs them).
+kill -USR1 "$OTHER_PID"
+sleep 0.3
+check "B counted resumptions, timeouts and failures of the store" sh -c "
+	grep 'session store: lookups' '$TMP/other.log' | tail -2 >'$TMP/st';
+	sed 's/^.*worker/     worker/' '$TMP/st' >'$TMP/counters';
+	awk '{for (i = 1; i <= NF; i++) { if (\$i == \"resumed\") r += \$(i + 1); if (\$i == \"(timeouts\") t += \$(i + 1); if (\$i == \"down\") d += \$(i + 1) } } END { exit !(r >= 2 && t >= 1 && d >= 1) }' '$TMP/st'"
+cat "$TMP/counters"
+check "the workers logged the loss and the reconnection" sh -c "grep -q 'session store: connection lost' '$TMP/other.log' && [ \$(grep -c 'session store connected' '$TMP/other.log') -ge 4 ]"
+check "--session-store is refused on the dpdk dataplane" expect 'not available on the dpdk dataplane' \
+	"$BIN" --dataplane dpdk --session-store "redis://127.0.0.1:$RPORT" --check-config --cert "$CERTS/rsa.crt" --key "$CERTS/rsa.key"
+check "--session-store wants a numeric address" expect 'numeric address' \
+	"$BIN" --session-store redis://localhost:6379 --check-config --cert "$CERTS/rsa.crt" --key "$CERTS/rsa.key"
+finish
