@@ -46,6 +46,9 @@ enum opt_id {
 	O_MAX_HANDSHAKES,
 	O_CONN_BUFFER,
 	O_MAX_HS_MESSAGE,
+	O_LOG_FORMAT,
+	O_ACCESS_LOG,
+	O_METRICS,
 };
 
 struct opt {
@@ -94,6 +97,9 @@ static const struct opt opts[] = {
 	{"--max-handshakes", O_MAX_HANDSHAKES, true},
 	{"--conn-buffer", O_CONN_BUFFER, true},
 	{"--max-handshake-message", O_MAX_HS_MESSAGE, true},
+	{"--log-format", O_LOG_FORMAT, true},
+	{"--access-log", O_ACCESS_LOG, true},
+	{"--metrics", O_METRICS, true},
 };
 
 /* The option of arg ("--workers" or "--workers=4"); *inline_val gets the
@@ -312,6 +318,22 @@ arg_apply(struct cfg *cfg, struct args *a, const struct opt *o, const char *flag
 		if (arg_word(flag, cfg_log_level_words, val, &w, err, errlen) != 0)
 			return -1;
 		cfg->log_level = (enum cfg_log_level)w;
+		return 0;
+	case O_LOG_FORMAT:
+		if (arg_word(flag, cfg_log_format_words, val, &w, err, errlen) != 0)
+			return -1;
+		cfg->log_format = (enum cfg_log_format)w;
+		return 0;
+	case O_ACCESS_LOG:
+		if (val[0] == '\0')
+			return cfg_errf(err, errlen, "%s: empty file name", flag);
+		if (cfg_str_set(&cfg->access_log, val) != 0)
+			return cfg_errf(err, errlen, "%s: out of memory", flag);
+		return 0;
+	case O_METRICS:
+		if (cfg_value_parse_addr(val, false, &cfg->metrics, why, sizeof(why)) != 0)
+			return cfg_errf(err, errlen, "%s: %s", flag, why);
+		cfg->metrics_on = true;
 		return 0;
 	case O_LISTEN:
 		if (a->n_listens >= CFG_MAX_LISTENERS)

@@ -28,6 +28,7 @@
 
 #include "dp_dpdk.h"
 #include "dp_log.h"
+#include "dp_metrics.h"
 #include "dp_ns.h"
 
 #define DPK_BURST 32
@@ -525,6 +526,8 @@ int
 dp_dpdk_run(const struct cfg *cfg, struct hsk_ctx *ctxs, struct hsk_sess_cache *cache)
 {
 	struct dpk k = { .cfg = cfg };
+	struct dp_mx_src *src = NULL;
+	struct dp_metrics *metrics = NULL;
 	struct rte_ether_addr mac;
 	struct sigaction sa;
 	unsigned lcore, i;
@@ -602,9 +605,21 @@ dp_dpdk_run(const struct cfg *cfg, struct hsk_ctx *ctxs, struct hsk_sess_cache *
 	       mac.addr_bytes[5], k.n, k.n == 1 ? "" : "s", k.nq, k.nq == 1 ? "" : "s",
 	       k.n == 1 ? "no steering" : k.steer ? "software steering" : "RSS on the TCP 4-tuple",
 	       k.tx_csum ? "port" : "software", k.rx_csum ? "port" : "software", acc_exec_backend(k.ws[0].ns.app.hw.exec), cfg->response_size);
+	if (cfg->metrics_on) {
+		/* the control thread reads the loop's cycles where SIGUSR1's
+		 * log line does: nothing is counted twice */
+		src = calloc(k.n, sizeof(*src));
+		for (i = 0; src != NULL && i < k.n; i++)
+			src[i] = (struct dp_mx_src){ .app = &k.ws[i].ns.app, .busy = &k.ws[i].st.busy_cycles,
+						     .idle = &k.ws[i].st.idle_cycles, .ticks_per_s = rte_get_tsc_hz() };
+		if (src == NULL || (metrics = dp_metrics_start(cfg, src, k.n, "dpdk")) == NULL)
+			goto out;
+	}
 	for (i = 1; i < k.n; i++)
 		rte_eal_remote_launch(dpk_worker_main, &k.ws[i], k.ws[i].lcore);
 	dpk_worker_loop(&k, &k.ws[0]); /* the main lcore is worker 0 */
+	dp_metrics_stop(metrics); /* before the workers' counters go */
+	metrics = NULL;
 	rte_eal_mp_wait_lcore();
 	dp_log(DP_LOG_INFO, "shutting down");
 	dpk_log_stats(&k);
@@ -613,6 +628,8 @@ dp_dpdk_run(const struct cfg *cfg, struct hsk_ctx *ctxs, struct hsk_sess_cache *
 	rte_eth_dev_stop(k.port);
 	rte_eth_dev_close(k.port);
 out:
+	dp_metrics_stop(metrics);
+	free(src);
 	atomic_store(&dpk_stop, true);
 	rte_eal_mp_wait_lcore();
 	k.closed = true;

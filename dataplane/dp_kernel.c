@@ -23,6 +23,7 @@
 #include "dp_conn.h"
 #include "dp_kernel.h"
 #include "dp_log.h"
+#include "dp_metrics.h"
 #include "dp_proxy.h"
 
 #define DP_EVENTS 128
@@ -49,14 +50,6 @@ struct dp_worker {
 
 static atomic_bool dp_stop;
 
-static uint64_t
-dp_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* ---- the socket transport ---- */
 
@@ -116,7 +109,9 @@ static void
 dp_accept(struct dp_worker *w, struct dp_listen *l)
 {
 	for (;;) {
-		int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof(peer);
+		int fd = accept4(l->fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct epoll_event ev;
 		struct dp_conn *c;
 
@@ -139,6 +134,7 @@ dp_accept(struct dp_worker *w, struct dp_listen *l)
 			continue;
 		}
 		c->kind = DP_KIND_CONN;
+		dp_conn_set_peer(c, (const struct sockaddr *)&peer, plen);
 		ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
 		ev.data.ptr = c;
 		if ((w->app.pool != NULL && dp_proxy_attach(c, fd, l->ctx, w->app.pool) != 0) ||
@@ -219,11 +215,19 @@ static void
 dp_worker_loop(struct dp_worker *w)
 {
 	struct epoll_event evs[DP_EVENTS];
+	uint64_t t_work = dp_conn_now_ns();
 
 	while (!atomic_load_explicit(&dp_stop, memory_order_relaxed)) {
+		uint64_t t_wait = dp_conn_now_ns(), t_woke;
 		int n = epoll_wait(w->ep, evs, DP_EVENTS, dp_app_busy(&w->app) ? 0 : DP_TIMER_MS);
 
-		dp_app_tick(&w->app, dp_now_ms());
+		/* busy and idle time for the metrics: one more clock read per
+		 * iteration (vDSO, tens of nanoseconds) */
+		t_woke = dp_conn_now_ns();
+		dp_mx_add(&w->app.mx->busy_ns, t_wait - t_work);
+		dp_mx_add(&w->app.mx->idle_ns, t_woke - t_wait);
+		t_work = t_woke;
+		dp_app_tick(&w->app, t_woke / 1000000);
 		if (w->app.pool != NULL)
 			dp_proxy_tick(w->app.pool, w->app.now_ms);
 		for (int i = 0; i < n; i++) {
@@ -282,7 +286,7 @@ dp_worker_main(void *arg)
 	CPU_SET(w->cpu, &set);
 	if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) != 0)
 		dp_log(DP_LOG_WARN, "worker %u: cannot pin to CPU %d", w->app.id, w->cpu);
-	dp_app_tick(&w->app, dp_now_ms());
+	dp_app_tick(&w->app, dp_conn_now_ns() / 1000000);
 	w->start_rc = dp_worker_setup(w, st->ctxs, st->cache, st->cfg);
 	pthread_barrier_wait(st->ready);
 	if (w->start_rc == 0)
@@ -325,13 +329,16 @@ dp_kernel_run(const struct cfg *cfg, struct hsk_ctx *ctxs, struct hsk_sess_cache
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	struct dp_worker *ws = calloc(n, sizeof(*ws));
 	struct dp_start *st = calloc(n, sizeof(*st));
+	struct dp_mx_src *src = calloc(n, sizeof(*src));
+	struct dp_metrics *metrics = NULL;
 	pthread_barrier_t ready;
 	sigset_t sigs;
 	int rc = 0, sig;
 
-	if (ws == NULL || st == NULL) {
+	if (ws == NULL || st == NULL || src == NULL) {
 		free(ws);
 		free(st);
+		free(src);
 		return -1;
 	}
 	dp_raise_nofile(cfg, n);
@@ -357,6 +364,10 @@ dp_kernel_run(const struct cfg *cfg, struct hsk_ctx *ctxs, struct hsk_sess_cache
 	for (unsigned i = 0; i < n; i++)
 		if (ws[i].start_rc != 0)
 			rc = -1;
+	for (unsigned i = 0; i < n; i++)
+		src[i] = (struct dp_mx_src){ .app = &ws[i].app, .pool = ws[i].app.pool };
+	if (rc == 0 && cfg->metrics_on && (metrics = dp_metrics_start(cfg, src, n, "kernel")) == NULL)
+		rc = -1;
 	if (rc == 0) {
 		for (size_t i = 0; i < cfg->n_listeners; i++)
 			dp_log(DP_LOG_INFO, "listening on %s%s%s:%u (%zu certificate%s)",
@@ -384,6 +395,7 @@ dp_kernel_run(const struct cfg *cfg, struct hsk_ctx *ctxs, struct hsk_sess_cache
 		}
 		dp_log(DP_LOG_INFO, "shutting down");
 	}
+	dp_metrics_stop(metrics); /* it reads the workers' counters: before they go */
 	atomic_store(&dp_stop, true);
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t one = 1;
@@ -397,6 +409,7 @@ dp_kernel_run(const struct cfg *cfg, struct hsk_ctx *ctxs, struct hsk_sess_cache
 	for (unsigned i = 0; i < n; i++)
 		dp_pool_free(ws[i].app.pool); /* after the last log line, which reads it */
 	pthread_barrier_destroy(&ready);
+	free(src);
 	free(st);
 	free(ws);
 	return rc;

@@ -55,7 +55,16 @@ dp_ns_accept(void *arg, struct ns_tcp_conn *c)
 				ns_tcp_abort(c->tcp, c); /* a reset, counted */
 				return NULL;
 			}
-			return dp_conn_new(&d->app, &d->ctxs[i], &dp_ns_ops, c);
+			struct dp_conn *dc = dp_conn_new(&d->app, &d->ctxs[i], &dp_ns_ops, c);
+			struct sockaddr_in peer = { .sin_family = AF_INET };
+
+			if (dc != NULL) {
+				/* for the access log */
+				peer.sin_addr.s_addr = htonl(c->raddr);
+				peer.sin_port = htons(c->rport);
+				dp_conn_set_peer(dc, (const struct sockaddr *)&peer, sizeof(peer));
+			}
+			return dc;
 		}
 	}
 	return NULL;

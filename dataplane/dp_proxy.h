@@ -45,6 +45,9 @@ bool dp_proxy_relay(struct dp_proxy *p);
 void dp_proxy_free(struct dp_proxy *p);
 /* An epoll event on a DP_KIND_BACKEND or DP_KIND_HEALTH object. */
 void dp_proxy_event(void *obj, uint8_t kind, uint32_t events);
+/* The backend this connection was relayed to last ("HOST:PORT" as
+ * configured), or NULL if none was connected. */
+const char *dp_proxy_backend(const struct dp_proxy *p);
 /* Each poll iteration: connect timeouts and health checks. */
 void dp_proxy_tick(struct dp_pool *pool, uint64_t now_ms);
 
