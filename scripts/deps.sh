@@ -9,7 +9,8 @@ pkgs=(meson ninja-build pkg-config gcc g++ libc6-dev libssl-dev libyaml-dev
       libgtest-dev libipsec-mb-dev libdpdk-dev dpdk-dev openssl python3)
 case "${1:-}" in
 test)  pkgs+=(curl gnutls-bin iproute2 iputils-ping nftables ethtool procps psmisc netcat-openbsd testssl.sh
-             sslscan nginx valgrind clang-14 libfuzzer-14-dev) ;;   # clang: tests/fuzz
+             sslscan nginx valgrind clang-14 libfuzzer-14-dev
+             python3-prometheus-client) ;;   # clang: tests/fuzz; the client: metrics.sh parses /metrics
 bench) pkgs+=(curl gnutls-bin nginx haproxy wrk gnuplot-nox procps psmisc util-linux) ;;
 "")    ;;
 *)     echo "usage: $0 [test|bench]" >&2; exit 2 ;;
