@@ -102,6 +102,8 @@ dp_mx_collect_pool(struct dp_mx_snap *s, const struct dp_pool *p)
 	s->connect_failures += dp_mx_read(&p->stats.connect_failures);
 	s->connect_timeouts += dp_mx_read(&p->stats.connect_timeouts);
 	s->no_backend += dp_mx_read(&p->stats.no_backend);
+	s->marked_down += dp_mx_read(&p->stats.marked_down);
+	s->marked_up += dp_mx_read(&p->stats.marked_up);
 	s->n_backends = p->n;
 	for (size_t i = 0; i < p->n && i < CFG_MAX_BACKENDS; i++) {
 		s->be[i].name = p->be[i].name;
@@ -358,6 +360,10 @@ dp_mx_render_proxy(struct dp_mx_buf *b, const struct dp_mx_snap *s)
 		      "Backend connects refused, reset or timed out (client connections)", s->connect_failures);
 	dp_mx_counter(b, "tlso_backend_connect_timeouts_total", "Backend connects timed out", s->connect_timeouts);
 	dp_mx_counter(b, "tlso_proxy_no_backend_total", "Clients closed with no backend left to try", s->no_backend);
+	dp_mx_family(b, "tlso_backend_transitions_total", "counter",
+		     "Backends marked down or up again by a worker (health checks, failed connects)");
+	dp_mx_printf(b, "tlso_backend_transitions_total{to=\"down\"} %llu\n", (unsigned long long)s->marked_down);
+	dp_mx_printf(b, "tlso_backend_transitions_total{to=\"up\"} %llu\n", (unsigned long long)s->marked_up);
 	dp_mx_family(b, "tlso_backend_up", "gauge", "1 when at least one worker sees the backend up");
 	for (size_t i = 0; i < s->n_backends; i++) {
 		dp_mx_printf(b, "tlso_backend_up{backend=\"");

@@ -109,6 +109,7 @@ struct dp_mx_snap {
 	uint64_t hs_too_large, renegotiations_cut, key_updates_cut;
 	bool proxy;
 	uint64_t proxied, bytes_up, bytes_down, connect_failures, connect_timeouts, no_backend;
+	uint64_t marked_down, marked_up;
 	size_t n_backends;
 	struct dp_mx_backend be[CFG_MAX_BACKENDS];
 };

@@ -148,4 +148,43 @@ PY
 }
 check "json: the hostile SNI comes back intact, the fields are there" sni_round_trip
 
+# Proxy mode: bytes each way, backend up/down (a backend nobody listens
+# on is marked down by the health checks), the backend in the access log.
+BPORT=$(free_port)
+DEAD=$(free_port)
+python3 tests/integration/proxy_peer.py backend "$BPORT" b1 >"$TMP/backend.log" 2>&1 &
+B_PID=$!
+trap 'stop_pid "$B_PID"; cleanup' EXIT
+for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$BPORT") 2>/dev/null && break; sleep 0.1; done
+cat >"$TMP/proxy.yaml" <<YAML
+mode: proxy
+metrics: 127.0.0.1:$MPORT
+access_log: $TMP/proxy-access.log
+proxy:
+  backends: [127.0.0.1:$BPORT, 127.0.0.1:$DEAD]
+  connect_timeout: 500ms
+  health: {interval: 100ms, rise: 1, fall: 2}
+YAML
+start_server -c "$TMP/proxy.yaml" || exit 1
+check "proxy: first scrape" scrape "$TMP/before"
+check "proxy: 100000 bytes each way" timeout 30 python3 tests/integration/proxy_peer.py xchg "$PORT" "$CERTS/ca.crt" 100000 1.3
+sleep 0.5
+check "proxy: second scrape" scrape "$TMP/after"
+check "proxy: the exposition parses" $MC parse "$TMP/after"
+at_least() { # MIN NAME [K=V...]
+	local min=$1 d
+	shift
+	d=$(delta "$@")
+	[ "$d" -ge "$min" ] || { echo "$*: moved by $d, expected at least $min"; return 1; }
+}
+check "proxy: bytes to the backend +100000 or more" at_least 100000 tlso_proxy_bytes_total direction=to_backend
+check "proxy: bytes from the backend +100000 or more" at_least 100000 tlso_proxy_bytes_total direction=from_backend
+check "proxy: one backend connection" moved 1 tlso_proxy_connections_total
+check "proxy: the live backend is up" expect '^1$' get "$TMP/after" tlso_backend_up backend="127.0.0.1:$BPORT"
+check "proxy: the dead one is down" expect '^0$' get "$TMP/after" tlso_backend_up backend="127.0.0.1:$DEAD"
+check "proxy: it was marked down once" expect '^1$' get "$TMP/after" tlso_backend_transitions_total to=down
+check "proxy: no client's connect failed (the dead backend was down before)" moved 0 tlso_backend_connect_failures_total
+check "proxy: the access log names the backend" \
+	grep -q " version=1\.3 .* backend=127\.0\.0\.1:$BPORT close=" "$TMP/proxy-access.log"
+
 finish
