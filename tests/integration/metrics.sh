@@ -154,6 +154,7 @@ BPORT=$(free_port)
 DEAD=$(free_port)
 python3 tests/integration/proxy_peer.py backend "$BPORT" b1 >"$TMP/backend.log" 2>&1 &
 B_PID=$!
+D_PID=
 trap 'stop_pid "$B_PID"; cleanup' EXIT
 for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$BPORT") 2>/dev/null && break; sleep 0.1; done
 cat >"$TMP/proxy.yaml" <<YAML
@@ -186,5 +187,54 @@ check "proxy: it was marked down once" expect '^1$' get "$TMP/after" tlso_backen
 check "proxy: no client's connect failed (the dead backend was down before)" moved 0 tlso_backend_connect_failures_total
 check "proxy: the access log names the backend" \
 	grep -q " version=1\.3 .* backend=127\.0\.0\.1:$BPORT close=" "$TMP/proxy-access.log"
+
+# The dpdk dataplane (as root, in a namespace this test creates, on
+# net_tap): the same counters, and the poll loop's TSC cycles per worker.
+dpdk_ok() {
+	[ "$(id -u)" -eq 0 ] && [ -c /dev/net/tun ] && command -v ip >/dev/null &&
+		! "$BIN" --dataplane dpdk --cert "$CERTS/rsa.crt" --key "$CERTS/rsa.key" --check-config 2>&1 | grep -q "no DPDK"
+}
+if dpdk_ok && ip netns add "tlso-mx-$$" 2>/dev/null; then
+	NS=tlso-mx-$$
+	trap 'stop_pid "$B_PID"; stop_pid "$D_PID"; ns_del; cleanup' EXIT
+	in_ns ip link set lo up
+	in_ns "$BIN" --dataplane dpdk --listen 198.18.0.2:443 --cert "$CERTS/rsa.crt" --key "$CERTS/rsa.key" \
+		--workers 2 --metrics "127.0.0.1:$MPORT" --access-log "$TMP/dpdk-access.log" \
+		-- --no-pci --no-huge -m 512 --no-shconf --vdev=net_tap0,iface=tlsomx0 >"$TMP/dpdk.log" 2>&1 &
+	D_PID=$!
+	for _ in $(seq 100); do grep -q "dpdk dataplane:" "$TMP/dpdk.log" && break; sleep 0.1; done
+	in_ns ip addr add 198.18.0.1/24 dev tlsomx0
+	in_ns ip link set tlsomx0 up
+	dscrape() { in_ns curl -sf --max-time 5 "http://127.0.0.1:$MPORT/metrics" -o "$1"; }
+	check "dpdk: first scrape" dscrape "$TMP/before"
+	dtraffic() {
+		for _ in 1 2 3; do in_ns curl -sfk --max-time 10 https://198.18.0.2/ -o /dev/null || return 1; done
+		echo | in_ns timeout 10 openssl s_client -connect 198.18.0.2:443 -tls1_2 -cipher AES128-SHA 2>&1 |
+			grep -q 'alert handshake failure'
+	}
+	check "dpdk: traffic (3 handshakes and one failure)" dtraffic
+	sleep 0.5
+	dsettled() {
+		for _ in $(seq 20); do
+			dscrape "$TMP/after" || return 1
+			[ "$(get "$TMP/after" tlso_connections_open)" = 0 ] && return 0
+			sleep 0.1
+		done
+		return 1
+	}
+	check "dpdk: second scrape, no connection open" dsettled
+	check "dpdk: the exposition parses" $MC parse "$TMP/after"
+	check "dpdk: TLS 1.3 handshakes +3" moved 3 tlso_handshakes_total version=1.3
+	check "dpdk: handshake_failure +1" moved 1 tlso_handshake_failures_total alert=handshake_failure
+	check "dpdk: latency histogram _count +3" moved 3 tlso_handshake_duration_seconds_count
+	check "dpdk: busy and idle cycles per worker" sh -c "grep -q '^tlso_dpdk_busy_cycles_total{worker=\"1\"} [1-9]' $TMP/after &&
+		grep -q '^tlso_dpdk_idle_cycles_total{worker=\"0\"} [1-9]' $TMP/after && grep -q '^tlso_info{dataplane=\"dpdk\"} 1' $TMP/after"
+	check "dpdk: the access log has the clients" \
+		sh -c "[ \$(grep -c ' client=198\.18\.0\.1:[0-9]* sni=\"\" version=1\.3 ' $TMP/dpdk-access.log) = 3 ]"
+	stop_pid "$D_PID"
+	ns_del
+else
+	echo "skip the dpdk dataplane's cases (they need root, /dev/net/tun and a DPDK build)"
+fi
 
 finish
