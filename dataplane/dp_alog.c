@@ -50,11 +50,11 @@ dp_alog_format(char *out, size_t cap, const struct dp_alog_rec *r, bool json)
 	(void)dp_log_escape(sni, sizeof(sni), r->sni, strnlen(r->sni, 255), how);
 	(void)dp_log_escape(backend, sizeof(backend), r->backend != NULL ? r->backend : "",
 			    r->backend != NULL ? strlen(r->backend) : 0, how);
+	if (r->hs_ms >= 0)
+		snprintf(hs, sizeof(hs), "%.3f", r->hs_ms);
+	else
+		snprintf(hs, sizeof(hs), "%s", json ? "null" : "-");
 	if (json) {
-		if (r->hs_ms >= 0)
-			snprintf(hs, sizeof(hs), "%.3f", r->hs_ms);
-		else
-			snprintf(hs, sizeof(hs), "null");
 		n = snprintf(out, cap,
 			     "{\"time\":\"%s\",\"client\":\"%s\",\"sni\":\"%s\",\"version\":\"%s\",\"suite\":\"%s\","
 			     "\"resumed\":%s,\"established\":%s,\"handshake_ms\":%s,\"bytes_in\":%llu,"
@@ -64,10 +64,6 @@ dp_alog_format(char *out, size_t cap, const struct dp_alog_rec *r, bool json)
 			     (unsigned long long)r->bytes_out, r->backend != NULL ? "\"" : "",
 			     r->backend != NULL ? backend : "null", r->backend != NULL ? "\"" : "", r->close);
 	} else {
-		if (r->hs_ms >= 0)
-			snprintf(hs, sizeof(hs), "%.3f", r->hs_ms);
-		else
-			snprintf(hs, sizeof(hs), "-");
 		n = snprintf(out, cap,
 			     "%s client=%s sni=\"%s\" version=%s suite=%s resumed=%d established=%d "
 			     "handshake_ms=%s bytes_in=%llu bytes_out=%llu backend=%s close=%s\n",
