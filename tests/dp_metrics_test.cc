@@ -8,7 +8,6 @@
 #include <cmath>
 #include <cstdlib>
 #include <map>
-#include <regex>
 #include <string>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -26,16 +25,78 @@ struct sample {
 	double value;
 };
 
+bool
+name_char(char c, bool first, bool colon)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (colon && c == ':') ||
+	       (!first && c >= '0' && c <= '9');
+}
+
+// A metric (colon) or label name at l[*i]; empty when none.
+std::string
+take_name(const std::string &l, size_t *i, bool colon)
+{
+	size_t b = *i;
+	while (*i < l.size() && name_char(l[*i], *i == b, colon))
+		(*i)++;
+	return l.substr(b, *i - b);
+}
+
+// One sample line of the format's grammar: name, {label="value",...}, a
+// space, a value. false when the line is outside it.
+bool
+parse_sample(const std::string &l, sample *s)
+{
+	size_t i = 0;
+	s->name = take_name(l, &i, true);
+	if (s->name.empty())
+		return false;
+	if (i < l.size() && l[i] == '{') {
+		i++;
+		while (i < l.size() && l[i] != '}') {
+			std::string k = take_name(l, &i, false), v;
+			if (k.empty() || l.compare(i, 2, "=\"") != 0)
+				return false;
+			for (i += 2; i < l.size() && l[i] != '"'; i++) {
+				if (l[i] == '\n')
+					return false;
+				if (l[i] == '\\') {
+					if (i + 1 >= l.size() || (l[i + 1] != '\\' && l[i + 1] != '"' && l[i + 1] != 'n'))
+						return false;
+					v += l[i];
+					i++;
+				}
+				v += l[i];
+			}
+			if (i >= l.size())
+				return false;
+			i++; // the closing quote
+			s->labels[k] = v;
+			if (i < l.size() && l[i] == ',')
+				i++;
+		}
+		if (i >= l.size())
+			return false;
+		i++; // '}'
+	}
+	if (i >= l.size() || l[i] != ' ')
+		return false;
+	std::string v = l.substr(i + 1);
+	if (v == "+Inf") {
+		s->value = INFINITY;
+		return true;
+	}
+	char *end = NULL;
+	s->value = strtod(v.c_str(), &end);
+	return !v.empty() && *end == '\0';
+}
+
 // Parse an exposition; fails the test on any line outside the grammar,
 // a sample before its family's TYPE, a family typed twice, or a counter
 // not named *_total.
 std::vector<sample>
 parse(const std::string &text)
 {
-	static const std::regex help("^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) .+$");
-	static const std::regex type("^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$");
-	static const std::regex line("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(.*)\\})? ([-+0-9.eE]+|\\+Inf|NaN)$");
-	static const std::regex label("^([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\\\n]|\\\\[\\\\\"n])*)\"(,|$)");
 	std::map<std::string, std::string> types;
 	std::vector<sample> out;
 	size_t pos = 0;
@@ -45,35 +106,29 @@ parse(const std::string &text)
 	while (pos < text.size()) {
 		size_t nl = text.find('\n', pos);
 		std::string l = text.substr(pos, nl - pos);
-		std::smatch m;
 		pos = nl + 1;
-		if (std::regex_match(l, m, type)) {
-			EXPECT_EQ(types.count(m[1]), 0u) << "typed twice: " << l;
-			types[m[1]] = m[2];
-			std::string name = m[1];
-			if (m[2] == "counter") {
+		if (l.rfind("# TYPE ", 0) == 0) {
+			size_t i = 7;
+			std::string name = take_name(l, &i, true), type = i < l.size() ? l.substr(i + 1) : "";
+			EXPECT_FALSE(name.empty()) << l;
+			EXPECT_TRUE(type == "counter" || type == "gauge" || type == "histogram") << l;
+			EXPECT_EQ(types.count(name), 0u) << "typed twice: " << l;
+			types[name] = type;
+			if (type == "counter") {
 				EXPECT_TRUE(name.size() > 6 && name.compare(name.size() - 6, 6, "_total") == 0) << l;
 			}
 			continue;
 		}
-		if (std::regex_match(l, m, help))
-			continue;
-		if (!std::regex_match(l, m, line)) {
-			ADD_FAILURE() << "not a sample: " << l;
+		if (l.rfind("# HELP ", 0) == 0) {
+			size_t i = 7;
+			EXPECT_FALSE(take_name(l, &i, true).empty()) << l;
+			EXPECT_TRUE(i + 1 < l.size() && l[i] == ' ') << l;
 			continue;
 		}
 		sample s;
-		s.name = m[1];
-		s.value = m[4] == "+Inf" ? INFINITY : strtod(std::string(m[4]).c_str(), NULL);
-		std::string ls = m[3];
-		while (!ls.empty()) {
-			std::smatch lm;
-			if (!std::regex_search(ls, lm, label)) {
-				ADD_FAILURE() << "bad labels: " << l;
-				break;
-			}
-			s.labels[lm[1]] = lm[2];
-			ls = lm.suffix();
+		if (!parse_sample(l, &s)) {
+			ADD_FAILURE() << "not a sample: " << l;
+			continue;
 		}
 		std::string fam = s.name;
 		for (const char *suf : { "_bucket", "_sum", "_count" }) {
@@ -86,6 +141,19 @@ parse(const std::string &text)
 		out.push_back(s);
 	}
 	return out;
+}
+
+TEST(DpMetrics, TheTestsParserRefusesWhatTheGrammarDoesNot)
+{
+	sample s;
+	EXPECT_TRUE(parse_sample("a_b{x=\"1\",y=\"q\\\"\"} 2.5", &s));
+	EXPECT_EQ(s.labels["y"], "q\\\"");
+	EXPECT_FALSE(parse_sample("1a 2", &s));
+	EXPECT_FALSE(parse_sample("a{x=1} 2", &s));
+	EXPECT_FALSE(parse_sample("a{x=\"1\"} ", &s));
+	EXPECT_FALSE(parse_sample("a{x=\"\\t\"} 1", &s));
+	EXPECT_FALSE(parse_sample("a 1x", &s));
+	EXPECT_FALSE(parse_sample("a{x=\"1\" 1", &s));
 }
 
 double
