@@ -384,8 +384,16 @@ acc_exec_flush(struct acc_exec *ex, acc_done_fn done, void *arg)
 	return completed;
 }
 
+/* Field by field with relaxed atomic loads: the metrics control thread
+ * reads a worker's counters while the worker runs (each is written by
+ * that worker only). */
 void
 acc_exec_stats(const struct acc_exec *ex, struct acc_stats *out)
 {
-	*out = ex->stats;
+	const uint64_t *src = (const uint64_t *)&ex->stats;
+	uint64_t *dst = (uint64_t *)out;
+
+	_Static_assert(sizeof(struct acc_stats) % sizeof(uint64_t) == 0, "acc_stats is all uint64_t");
+	for (size_t i = 0; i < sizeof(struct acc_stats) / sizeof(uint64_t); i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
 }

@@ -177,6 +177,7 @@ cfg_free(struct cfg *cfg)
 {
 	free(cfg->config_file);
 	free(cfg->ticket_key_file);
+	free(cfg->access_log);
 	for (size_t i = 0; i < cfg->n_listeners; i++)
 		cfg_listener_free(&cfg->listeners[i]);
 	cfg_tls_free(&cfg->tls);
@@ -222,6 +223,12 @@ const char *
 cfg_log_level_name(enum cfg_log_level v)
 {
 	return word_name(cfg_log_level_words, v);
+}
+
+const char *
+cfg_log_format_name(enum cfg_log_format v)
+{
+	return word_name(cfg_log_format_words, v);
 }
 
 const char *
@@ -463,6 +470,10 @@ cfg_validate(const struct cfg *cfg, char *err, size_t errlen)
 	default:
 		return cfg_errf(err, errlen, "%s: unknown log level %d", src, (int)cfg->log_level);
 	}
+	if (cfg->log_format != CFG_LOG_TEXT && cfg->log_format != CFG_LOG_JSON)
+		return cfg_errf(err, errlen, "%s: unknown log format %d", src, (int)cfg->log_format);
+	if (cfg->metrics_on && cfg->metrics.port == 0)
+		return cfg_errf(err, errlen, "%s: metrics needs ADDR:PORT with a port", src);
 	if (cfg->workers < 1 || cfg->workers > CFG_MAX_WORKERS)
 		return cfg_errf(err, errlen, "%s: workers must be 1..%d", src, CFG_MAX_WORKERS);
 	if (validate_cores(cfg, err, errlen) != 0)
@@ -566,6 +577,11 @@ cfg_usage(FILE *out)
 	      "  --batch-min K             with --batch-delay-us: run at once when K jobs of one\n"
 	      "                            operation and key are queued (default 8)\n"
 	      "  --log-level LEVEL         error, warn, info (default) or debug\n"
+	      "  --log-format text|json    log lines (and access log lines) as text (default)\n"
+	      "                            or one JSON object per line\n"
+	      "  --access-log FILE         a line per connection at its close (client, SNI,\n"
+	      "                            version, suite, handshake time, bytes); - = stderr\n"
+	      "  --metrics ADDR:PORT       serve Prometheus metrics at http://ADDR:PORT/metrics\n"
 	      "  --dpdk-prefix N           dpdk: the listen addresses' subnet length (default 24)\n"
 	      "  --dpdk-gateway ADDR       dpdk: next hop for peers outside that subnet\n"
 	      "  --dpdk-max-conns N        dpdk: TCP connections per worker (default 4096)\n"
@@ -691,6 +707,18 @@ cfg_print(const struct cfg *cfg, FILE *out)
 	fprintf(out, "accel: %s\n", cfg_accel_name(cfg->accel));
 	fprintf(out, "batch:\n  delay_us: %u\n  min: %u\n", cfg->batch_delay_us, cfg->batch_min);
 	fprintf(out, "log_level: %s\n", cfg_log_level_name(cfg->log_level));
+	fprintf(out, "log_format: %s\n", cfg_log_format_name(cfg->log_format));
+	if (cfg->access_log != NULL) {
+		fputs("access_log: ", out);
+		put_str(out, cfg->access_log);
+		fputc('\n', out);
+	}
+	if (cfg->metrics_on) {
+		cfg_addr_format(&cfg->metrics, buf, sizeof(buf));
+		fputs("metrics: ", out);
+		put_str(out, buf);
+		fputc('\n', out);
+	}
 	fputs("dpdk:\n", out);
 	put_list(out, "  ", "eal_args", cfg->eal_args, cfg->n_eal_args);
 	fprintf(out, "  prefix_len: %u\n", cfg->dpdk_prefix_len);

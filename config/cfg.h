@@ -112,6 +112,12 @@ enum cfg_accel {
 	CFG_ACCEL_IFMA = 2,
 };
 
+/* Log lines (dp_log) and access log lines: text or one JSON object each. */
+enum cfg_log_format {
+	CFG_LOG_TEXT = 0,
+	CFG_LOG_JSON = 1,
+};
+
 enum cfg_log_level {
 	CFG_LOG_ERROR = 0,
 	CFG_LOG_WARN = 1,
@@ -259,6 +265,10 @@ struct cfg {
 	uint32_t batch_delay_us;
 	uint32_t batch_min;        /* 1..CFG_MAX_BATCH_MIN (CFG_DEFAULT_BATCH_MIN) */
 	enum cfg_log_level log_level;
+	enum cfg_log_format log_format; /* --log-format (default text) */
+	char *access_log;          /* --access-log FILE, "-" for stderr; NULL: none */
+	bool metrics_on;           /* --metrics ADDR:PORT given */
+	struct cfg_addr metrics;   /* where the Prometheus text is served (a control thread) */
 	char *eal_args[CFG_MAX_EAL_ARGS]; /* dpdk dataplane, without argv[0] */
 	size_t n_eal_args;
 	/* dpdk dataplane: the listen addresses' subnet on the port, and the
@@ -364,6 +374,7 @@ const char *cfg_dataplane_name(enum cfg_dataplane v);
 const char *cfg_mode_name(enum cfg_mode v);
 const char *cfg_accel_name(enum cfg_accel v);
 const char *cfg_log_level_name(enum cfg_log_level v);
+const char *cfg_log_format_name(enum cfg_log_format v);
 const char *cfg_policy_name(enum cfg_policy v);
 const char *cfg_client_auth_name(enum cfg_client_auth v);
 const char *cfg_balance_name(enum cfg_balance v);

@@ -52,6 +52,9 @@ enum opt_id {
 	O_BATCH_MIN,
 	O_SESSION_STORE,
 	O_SESSION_STORE_TIMEOUT,
+	O_LOG_FORMAT,
+	O_ACCESS_LOG,
+	O_METRICS,
 };
 
 struct opt {
@@ -106,6 +109,9 @@ static const struct opt opts[] = {
 	{"--batch-min", O_BATCH_MIN, true},
 	{"--session-store", O_SESSION_STORE, true},
 	{"--session-store-timeout-ms", O_SESSION_STORE_TIMEOUT, true},
+	{"--log-format", O_LOG_FORMAT, true},
+	{"--access-log", O_ACCESS_LOG, true},
+	{"--metrics", O_METRICS, true},
 };
 
 /* The option of arg ("--workers" or "--workers=4"); *inline_val gets the
@@ -326,6 +332,22 @@ arg_apply(struct cfg *cfg, struct args *a, const struct opt *o, const char *flag
 		if (arg_word(flag, cfg_log_level_words, val, &w, err, errlen) != 0)
 			return -1;
 		cfg->log_level = (enum cfg_log_level)w;
+		return 0;
+	case O_LOG_FORMAT:
+		if (arg_word(flag, cfg_log_format_words, val, &w, err, errlen) != 0)
+			return -1;
+		cfg->log_format = (enum cfg_log_format)w;
+		return 0;
+	case O_ACCESS_LOG:
+		if (val[0] == '\0')
+			return cfg_errf(err, errlen, "%s: empty file name", flag);
+		if (cfg_str_set(&cfg->access_log, val) != 0)
+			return cfg_errf(err, errlen, "%s: out of memory", flag);
+		return 0;
+	case O_METRICS:
+		if (cfg_value_parse_addr(val, false, &cfg->metrics, why, sizeof(why)) != 0)
+			return cfg_errf(err, errlen, "%s: %s", flag, why);
+		cfg->metrics_on = true;
 		return 0;
 	case O_LISTEN:
 		if (a->n_listens >= CFG_MAX_LISTENERS)

@@ -52,6 +52,12 @@ const struct cfg_word cfg_log_level_words[] = {
 	{NULL, 0},
 };
 
+const struct cfg_word cfg_log_format_words[] = {
+	{"text", CFG_LOG_TEXT},
+	{"json", CFG_LOG_JSON},
+	{NULL, 0},
+};
+
 const struct cfg_word cfg_policy_words[] = {
 	{"modern", CFG_POLICY_MODERN},
 	{"intermediate", CFG_POLICY_INTERMEDIATE},

@@ -26,6 +26,7 @@ extern const struct cfg_word cfg_dataplane_words[];
 extern const struct cfg_word cfg_mode_words[];
 extern const struct cfg_word cfg_accel_words[];
 extern const struct cfg_word cfg_log_level_words[];
+extern const struct cfg_word cfg_log_format_words[];  /* text, json */
 extern const struct cfg_word cfg_policy_words[];     /* modern, intermediate, old */
 extern const struct cfg_word cfg_client_auth_words[];
 extern const struct cfg_word cfg_balance_words[];        /* roundrobin, leastconn */

@@ -1161,6 +1161,46 @@ k_log_level(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
 }
 
 static int
+k_log_format(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
+{
+	struct cfg *cfg = obj;
+	int w;
+
+	if (ld_word(ld, v, path, cfg_log_format_words, &w) != 0)
+		return -1;
+	cfg->log_format = (enum cfg_log_format)w;
+	return 0;
+}
+
+static int
+k_access_log(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
+{
+	struct cfg *cfg = obj;
+	const char *s = ld_scalar(ld, v, path);
+
+	if (s == NULL)
+		return -1;
+	if (s[0] == '\0')
+		return ld_err(ld, v, "%s: empty file name", path);
+	return cfg_str_set(&cfg->access_log, s) == 0 ? 0 : ld_err(ld, v, "%s: out of memory", path);
+}
+
+static int
+k_metrics(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
+{
+	struct cfg *cfg = obj;
+	char why[256];
+	const char *s = ld_scalar(ld, v, path);
+
+	if (s == NULL)
+		return -1;
+	if (cfg_value_parse_addr(s, false, &cfg->metrics, why, sizeof(why)) != 0)
+		return ld_err(ld, v, "%s: %s", path, why);
+	cfg->metrics_on = true;
+	return 0;
+}
+
+static int
 k_eal_args(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
 {
 	struct cfg *cfg = obj;
@@ -1261,6 +1301,9 @@ static const struct key top_keys[] = {
 	{"accel", k_accel},
 	{"batch", k_batch},
 	{"log_level", k_log_level},
+	{"log_format", k_log_format},
+	{"access_log", k_access_log},
+	{"metrics", k_metrics},
 	{"dpdk", k_dpdk},
 	{"tls", k_tls},
 	{"listeners", k_listeners},

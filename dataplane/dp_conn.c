@@ -4,11 +4,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "dp_alog.h"
 #include "dp_conn.h"
 #include "dp_gen.h"
 #include "dp_log.h"
+#include "dp_metrics.h"
 #include "dp_proxy.h"
 #include "hsk_store.h"
+#include "hsk_suite.h"
 
 #define DP_APP_TIMER_MS 200
 #define DP_SERVICE_ROUNDS 64
@@ -17,11 +20,128 @@ static uint8_t dp_body[16384];
 
 /* ---- connections ---- */
 
+uint64_t
+dp_conn_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void
+dp_conn_set_peer(struct dp_conn *c, const struct sockaddr *sa, socklen_t len)
+{
+	if (len > sizeof(c->peer))
+		len = sizeof(c->peer);
+	memcpy(&c->peer, sa, len);
+}
+
+/* The first cause of the end is kept. */
+static void
+dp_conn_end(struct dp_conn *c, enum dp_end why, uint8_t alert)
+{
+	if (c->end != DP_END_CLOSED)
+		return;
+	c->end = (uint8_t)why;
+	c->alert = alert;
+}
+
+static const char *
+dp_conn_end_name(const struct dp_conn *c, char *buf, size_t cap)
+{
+	switch (c->end) {
+	case DP_END_ALERT:
+		snprintf(buf, cap, "alert:%s", hsk_alert_name(c->alert));
+		return buf;
+	case DP_END_PEER_ALERT:
+		snprintf(buf, cap, "peer_alert:%s", hsk_alert_name(c->alert));
+		return buf;
+	case DP_END_CLOSE_NOTIFY:
+		return "close_notify";
+	case DP_END_EOF:
+		return "eof";
+	case DP_END_RESET:
+		return "reset";
+	case DP_END_HS_TIMEOUT:
+		return "handshake_timeout";
+	case DP_END_IDLE_TIMEOUT:
+		return "idle_timeout";
+	case DP_END_SHUTDOWN:
+		return "shutdown";
+	case DP_END_CLOSED:
+	default:
+		return "closed";
+	}
+}
+
+/* The handshake just ended: count it by version, suite and resumption,
+ * with its latency (from hsk_conn's public accessors: the engine has no
+ * clock). */
+static void
+dp_conn_handshake_done(struct dp_conn *c)
+{
+	struct hsk_conn_info info;
+
+	c->hs_done = true;
+	hsk_conn_info(c->tls, &info);
+	c->hs_ns = c->first_ns != 0 ? dp_conn_now_ns() - c->first_ns : 0;
+	if (c->app->mx != NULL)
+		dp_mx_handshake(c->app->mx, info.suite, info.resumed, c->hs_ns);
+}
+
+/* Its access log line. */
+static void
+dp_conn_log(struct dp_conn *c)
+{
+	struct hsk_conn_info info;
+	struct dp_alog_rec r;
+	const struct hsk_suite *suite;
+	struct timespec ts;
+	char why[64];
+
+	hsk_conn_info(c->tls, &info);
+	suite = info.suite != 0 ? hsk_suite_by_id(info.suite) : NULL;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	memset(&r, 0, sizeof(r));
+	r.time_s = (long long)ts.tv_sec;
+	r.time_ns = ts.tv_nsec;
+	r.peer = c->peer;
+	r.sni = info.sni;
+	r.version = c->hs_done ? info.version : 0;
+	r.suite = c->hs_done && suite != NULL ? suite->iana : "";
+	r.resumed = c->hs_done && info.resumed;
+	r.established = c->hs_done;
+	r.hs_ms = c->hs_done ? (double)c->hs_ns / 1e6 : -1;
+	r.bytes_in = c->bytes_in;
+	r.bytes_out = c->bytes_out;
+	r.backend = c->proxy != NULL ? dp_proxy_backend(c->proxy) : NULL;
+	r.close = dp_conn_end_name(c, why, sizeof(why));
+	dp_alog_add(c->app->alog, &r);
+}
+
+/* The connection is gone: a handshake that began and did not end is a
+ * failure, counted by the alert we sent; the access log line. */
+static void
+dp_conn_finish(struct dp_conn *c)
+{
+	struct dp_app *a = c->app;
+
+	if (!c->hs_done && hsk_conn_established(c->tls))
+		dp_conn_handshake_done(c); /* ended in the call that closed it */
+	if (!c->hs_done && c->first_ns != 0 && a->mx != NULL)
+		dp_mx_handshake_failed(a->mx, c->end == DP_END_ALERT ? c->alert : -1);
+	if (a->alog != NULL)
+		dp_conn_log(c);
+}
+
 static void
 dp_conn_release(struct dp_conn *c)
 {
 	struct dp_app *a = c->app;
 	struct dp_hold *h = c->hold;
+
+	dp_conn_finish(c);
 
 	if (c->prev != NULL)
 		c->prev->next = c->next;
@@ -131,11 +251,15 @@ dp_conn_flush(struct dp_conn *c)
 
 		if (r > 0) {
 			hsk_conn_out_done(c->tls, (size_t)r);
+			c->bytes_out += (uint64_t)r;
+			if (c->app->mx != NULL)
+				dp_mx_add(&c->app->mx->bytes_out, (uint64_t)r);
 			c->active_ms = c->app->now_ms; /* the peer is reading */
 			progress = true;
 		} else if (r == 0 || r == DP_IO_AGAIN) {
 			c->writable = false;
 		} else {
+			dp_conn_end(c, DP_END_RESET, 0);
 			c->closing = true;
 			c->dead = true; /* peer gone: nothing more can be sent */
 			return false;
@@ -246,8 +370,16 @@ dp_conn_requests(struct dp_conn *c)
 static void
 dp_conn_result(struct dp_conn *c, hsk_err err)
 {
+	if (!c->hs_done && hsk_conn_established(c->tls))
+		dp_conn_handshake_done(c);
 	if (err == HSK_OK || err == HSK_WANT_INPUT || err == HSK_WANT_CRYPTO)
 		return;
+	if (err == HSK_CLOSED)
+		dp_conn_end(c, DP_END_CLOSE_NOTIFY, 0);
+	else if (HSK_IS_ALERT(err))
+		dp_conn_end(c, DP_END_ALERT, HSK_ALERT_CODE(err));
+	else if (HSK_IS_PEER_ALERT(err))
+		dp_conn_end(c, DP_END_PEER_ALERT, HSK_ALERT_CODE(err));
 	if (err == HSK_CLOSED && c->proxy != NULL)
 		return; /* half-close: the relay ends the client's direction */
 	/* An alert (ours or the peer's) or close_notify: send what the
@@ -255,6 +387,17 @@ dp_conn_result(struct dp_conn *c, hsk_err err)
 	if (HSK_IS_ALERT(err))
 		dp_log(DP_LOG_DEBUG, "worker %u: sent alert %s", c->app->id, hsk_alert_name(HSK_ALERT_CODE(err)));
 	c->closing = true;
+}
+
+/* Bytes from the client: the first starts the handshake's clock. */
+static void
+dp_conn_got(struct dp_conn *c, size_t n)
+{
+	if (c->first_ns == 0)
+		c->first_ns = dp_conn_now_ns();
+	c->bytes_in += n;
+	if (c->app->mx != NULL)
+		dp_mx_add(&c->app->mx->bytes_in, n);
 }
 
 /* Pull from the transport into the engine's buffer. */
@@ -270,6 +413,7 @@ dp_conn_read(struct dp_conn *c)
 	r = c->ops->recv(c->io, buf, space);
 	if (r > 0) {
 		hsk_conn_in_commit(c->tls, (size_t)r);
+		dp_conn_got(c, (size_t)r);
 		c->need_recv = true;
 		c->active_ms = c->app->now_ms;
 		/* A short read drained the socket: skip the read that would
@@ -284,12 +428,14 @@ dp_conn_read(struct dp_conn *c)
 		 * the backend's answer to send (a half-close). */
 		c->eof = true;
 		c->readable = false;
+		dp_conn_end(c, DP_END_EOF, 0);
 		if (c->proxy == NULL)
 			c->closing = true;
 		return true;
 	}
 	c->readable = false;
 	if (r != DP_IO_AGAIN) {
+		dp_conn_end(c, DP_END_RESET, 0);
 		c->closing = true;
 		c->dead = true;
 	}
@@ -365,6 +511,7 @@ dp_conn_push(struct dp_conn *c, const uint8_t *p, size_t len)
 		n = len - took < space ? len - took : space;
 		memcpy(buf, p + took, n);
 		hsk_conn_in_commit(c->tls, n);
+		dp_conn_got(c, n);
 		took += n;
 		c->need_recv = true;
 		c->active_ms = c->app->now_ms;
@@ -377,6 +524,7 @@ dp_conn_push(struct dp_conn *c, const uint8_t *p, size_t len)
 bool
 dp_conn_eof(struct dp_conn *c)
 {
+	dp_conn_end(c, DP_END_EOF, 0);
 	/* proxied: the backend's answer may still come (a half-close) */
 	if (c->proxy != NULL)
 		c->eof = true;
@@ -388,6 +536,7 @@ dp_conn_eof(struct dp_conn *c)
 void
 dp_conn_gone(struct dp_conn *c)
 {
+	dp_conn_end(c, DP_END_RESET, 0);
 	c->io = NULL;
 	c->closing = true;
 	c->dead = true;
@@ -498,6 +647,7 @@ dp_app_timers(struct dp_app *a)
 			: a->now_ms - c->started_ms < cfg->handshake_timeout_ms)
 			continue;
 		a->stats.timeouts++;
+		dp_conn_end(c, est ? DP_END_IDLE_TIMEOUT : DP_END_HS_TIMEOUT, 0);
 		if (!est || c->closing) {
 			(void)dp_conn_kill(c); /* nothing moved since: give up */
 		} else {
@@ -527,6 +677,15 @@ dp_app_init(struct dp_app *a, unsigned id, const struct cfg *cfg, struct hsk_ses
 		return -1;
 	}
 	acc_exec_set_hold(a->hw.exec, cfg->batch_delay_us, cfg->batch_min);
+	a->mx = dp_mx_new();
+	if (a->mx == NULL) {
+		dp_log(DP_LOG_ERROR, "worker %u: out of memory", id);
+		return -1;
+	}
+	if (cfg->access_log != NULL &&
+	    (a->alog = dp_alog_open(cfg->access_log, cfg->log_format == CFG_LOG_JSON, &a->mx->alog_lines,
+				    &a->mx->alog_dropped)) == NULL)
+		return -1;
 	return 0;
 }
 
@@ -601,6 +760,8 @@ void
 dp_app_flush(struct dp_app *a)
 {
 	dp_app_run_jobs(a);
+	if (a->pool != NULL)
+		dp_mx_proxy_publish(a);
 	/* Proxied connections that died in this iteration: no event of the
 	 * batch can name them any more. */
 	while (a->reap != NULL) {
@@ -612,6 +773,8 @@ dp_app_flush(struct dp_app *a)
 	if (a->now_ms >= a->next_timer_ms) {
 		dp_app_timers(a);
 		dp_app_trim(a);
+		if (a->alog != NULL)
+			dp_alog_flush(a->alog);
 		a->next_timer_ms = a->now_ms + DP_APP_TIMER_MS;
 	}
 }
@@ -627,14 +790,19 @@ dp_app_teardown(struct dp_app *a)
 
 		if (c->io != NULL)
 			c->ops->close(c->io, true);
+		dp_conn_end(c, DP_END_SHUTDOWN, 0);
 		dp_conn_release(c);
 	}
 	a->reap = NULL; /* those were on the list of connections too */
+	dp_alog_close(a->alog);
+	a->alog = NULL;
 	hsk_worker_release(&a->hw);
 	if (a->hw.exec != NULL)
 		acc_exec_stats(a->hw.exec, &a->acc);
 	acc_exec_free(a->hw.exec);
 	a->hw.exec = NULL;
+	dp_mx_free(a->mx); /* the metrics thread is stopped before teardown */
+	a->mx = NULL;
 }
 
 void

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "acc_exec.h"
@@ -41,11 +42,27 @@ struct dp_io_ops {
 	void (*room)(void *io);
 };
 
+struct dp_alog;
 struct dp_app;
 struct dp_gens;
 struct dp_hold;
+struct dp_mx;
 struct dp_pool;
 struct dp_proxy;
+
+/* Why a connection ended (the access log's close field); the first
+ * cause seen wins. */
+enum dp_end {
+	DP_END_CLOSED = 0,         /* we closed it (Connection: close, the proxy's end) */
+	DP_END_ALERT,              /* we sent a fatal alert (dp_conn.alert) */
+	DP_END_PEER_ALERT,         /* the client sent one */
+	DP_END_CLOSE_NOTIFY,       /* close_notify */
+	DP_END_EOF,                /* the client's FIN without close_notify */
+	DP_END_RESET,              /* the transport failed or was reset */
+	DP_END_HS_TIMEOUT,
+	DP_END_IDLE_TIMEOUT,
+	DP_END_SHUTDOWN,           /* the server stopped */
+};
 
 struct dp_conn {
 	uint8_t kind;          /* the dataplane's event tag (first byte) */
@@ -68,6 +85,14 @@ struct dp_conn {
 	struct dp_proxy *proxy;    /* proxy mode (dp_proxy.h), or NULL: respond mode */
 	struct dp_hold *hold;      /* the generation it started under (dp_gen.h), or NULL */
 	uint64_t started_ms, active_ms;
+	/* metrics and the access log */
+	bool hs_done;              /* the handshake's end was counted */
+	uint8_t end;               /* enum dp_end */
+	uint8_t alert;             /* DP_END_ALERT, DP_END_PEER_ALERT: its description */
+	uint64_t first_ns;         /* CLOCK_MONOTONIC at the first byte from the client; 0: none yet */
+	uint64_t hs_ns;            /* first byte to the handshake's end */
+	uint64_t bytes_in, bytes_out; /* TLS bytes from and to the client */
+	struct sockaddr_storage peer; /* the client's address (family 0: unknown) */
 	size_t head_len, head_off;
 	uint64_t body_left;
 	char head[256];
@@ -102,6 +127,9 @@ struct dp_app {
 	struct dp_hold *retired;   /* older ones, while connections use them */
 	bool draining;             /* stop accepting; finish what is in flight */
 	uint64_t drain_until_ms;
+	struct dp_mx *mx;          /* this worker's metrics counters (dp_metrics.h) */
+	const struct dp_pool *mx_pool; /* the pool whose names mx holds */
+	struct dp_alog *alog;      /* the access log, or NULL (dp_alog.h) */
 };
 
 /* Create the executor of the configured backend. 0, or -1 (logged). */
@@ -155,6 +183,10 @@ size_t dp_conn_room(struct dp_conn *c);
 bool dp_conn_eof(struct dp_conn *c);
 /* The transport went away under the connection (reset, timeout). */
 void dp_conn_gone(struct dp_conn *c);
+/* The client's address, for the access log. */
+void dp_conn_set_peer(struct dp_conn *c, const struct sockaddr *sa, socklen_t len);
+/* Monotonic nanoseconds (the handshake latency's clock). */
+uint64_t dp_conn_now_ns(void);
 
 #ifdef __cplusplus
 }

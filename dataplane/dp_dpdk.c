@@ -42,6 +42,7 @@
 #include "dp_dpdk.h"
 #include "dp_gen.h"
 #include "dp_log.h"
+#include "dp_metrics.h"
 #include "dp_ns.h"
 
 #define DPK_BURST 32
@@ -654,6 +655,8 @@ dp_dpdk_run(const struct cfg *cfg, struct dp_ctl *ctl, struct hsk_sess_cache *ca
 {
 	struct dpk k = { .cfg = cfg };
 	struct hsk_ctx *ctxs = atomic_load(&ctl->gens.cur)->ctxs;
+	struct dp_mx_src *src = NULL;
+	struct dp_metrics *metrics = NULL;
 	struct rte_ether_addr mac;
 	pthread_t ctl_thread;
 	unsigned lcore, i;
@@ -742,9 +745,21 @@ dp_dpdk_run(const struct cfg *cfg, struct dp_ctl *ctl, struct hsk_sess_cache *ca
 	       mac.addr_bytes[5], k.n, k.n == 1 ? "" : "s", k.nq, k.nq == 1 ? "" : "s",
 	       k.n == 1 ? "no steering" : k.steer ? "software steering" : "RSS on the TCP 4-tuple",
 	       k.tx_csum ? "port" : "software", k.rx_csum ? "port" : "software", acc_exec_backend(k.ws[0].ns.app.hw.exec), mode);
+	if (cfg->metrics_on) {
+		/* the control thread reads the loop's cycles where SIGUSR1's
+		 * log line does: nothing is counted twice */
+		src = calloc(k.n, sizeof(*src));
+		for (i = 0; src != NULL && i < k.n; i++)
+			src[i] = (struct dp_mx_src){ .app = &k.ws[i].ns.app, .busy = &k.ws[i].st.busy_cycles,
+						     .idle = &k.ws[i].st.idle_cycles, .ticks_per_s = rte_get_tsc_hz() };
+		if (src == NULL || (metrics = dp_metrics_start(cfg, src, k.n, "dpdk")) == NULL)
+			goto out;
+	}
 	for (i = 1; i < k.n; i++)
 		rte_eal_remote_launch(dpk_worker_main, &k.ws[i], k.ws[i].lcore);
 	dpk_worker_loop(&k, &k.ws[0]); /* the main lcore is worker 0 */
+	dp_metrics_stop(metrics); /* before the workers' counters go */
+	metrics = NULL;
 	rte_eal_mp_wait_lcore();
 	pthread_join(ctl_thread, NULL); /* it returns once every worker left */
 	ctl->stats = NULL;
@@ -754,6 +769,8 @@ dp_dpdk_run(const struct cfg *cfg, struct dp_ctl *ctl, struct hsk_sess_cache *ca
 	rte_eth_dev_stop(k.port);
 	rte_eth_dev_close(k.port);
 out:
+	dp_metrics_stop(metrics);
+	free(src);
 	atomic_store(&dpk_stop, true);
 	rte_eal_mp_wait_lcore();
 	k.closed = true;

@@ -25,6 +25,7 @@
 #include "dp_gen.h"
 #include "dp_kernel.h"
 #include "dp_log.h"
+#include "dp_metrics.h"
 #include "dp_proxy.h"
 #include "tlso_build.h"
 #if TLSO_HAVE_HIREDIS
@@ -192,7 +193,9 @@ static void
 dp_accept(struct dp_worker *w, struct dp_listen *l)
 {
 	for (;;) {
-		int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof(peer);
+		int fd = accept4(l->fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		const struct hsk_ctx *ctx;
 		struct epoll_event ev;
 		struct dp_conn *c;
@@ -219,6 +222,7 @@ dp_accept(struct dp_worker *w, struct dp_listen *l)
 			continue;
 		}
 		c->kind = DP_KIND_CONN;
+		dp_conn_set_peer(c, (const struct sockaddr *)&peer, plen);
 		ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
 		ev.data.ptr = c;
 		if ((w->app.pool != NULL && dp_attach(c, fd, ctx, w->app.pool) != 0) ||
@@ -340,15 +344,24 @@ static void
 dp_worker_loop(struct dp_worker *w)
 {
 	struct epoll_event evs[DP_EVENTS];
+	uint64_t t_work = dp_conn_now_ns();
 
 	while (dp_app_control(&w->app)) {
+		uint64_t t_wait, t_woke;
 		int n;
 
 		dp_worker_pool(w);
 		if (w->app.draining && w->n_listen > 0)
 			dp_worker_close_listeners(w);
+		t_wait = dp_conn_now_ns();
 		n = dp_worker_wait(w, evs);
-		dp_app_tick_us(&w->app, dp_now_us());
+		/* busy and idle time for the metrics: one more clock read per
+		 * iteration (vDSO, tens of nanoseconds) */
+		t_woke = dp_conn_now_ns();
+		dp_mx_add(&w->app.mx->busy_ns, t_wait - t_work);
+		dp_mx_add(&w->app.mx->idle_ns, t_woke - t_wait);
+		t_work = t_woke;
+		dp_app_tick_us(&w->app, t_woke / 1000);
 		if (w->app.pool != NULL)
 			dp_proxy_tick(w->app.pool, w->app.now_ms);
 		for (struct dp_hold *h = w->app.retired; h != NULL; h = h->next)
@@ -443,6 +456,10 @@ dp_worker_main(void *arg)
 	pthread_barrier_wait(st->ready);
 	if (w->start_rc == 0)
 		dp_worker_loop(w);
+	/* Out of the loop: the metrics thread may still read this worker's
+	 * counters, executor and pools; teardown waits until it is stopped
+	 * (the same barrier, a second time). */
+	pthread_barrier_wait(st->ready);
 	dp_worker_teardown(w);
 	return NULL;
 }
@@ -537,12 +554,15 @@ dp_kernel_run(const struct cfg *cfg, struct dp_ctl *ctl, struct hsk_sess_cache *
 	struct dp_start *st = calloc(n, sizeof(*st));
 	struct dp_kernel k = { ws, n };
 	const struct hsk_ctx *ctxs;
+	struct dp_mx_src *src = calloc(n, sizeof(*src));
+	struct dp_metrics *metrics = NULL;
 	pthread_barrier_t ready;
 	int rc = 0;
 
-	if (ws == NULL || st == NULL) {
+	if (ws == NULL || st == NULL || src == NULL) {
 		free(ws);
 		free(st);
+		free(src);
 		return -1;
 	}
 	dp_raise_nofile(cfg, n);
@@ -564,6 +584,10 @@ dp_kernel_run(const struct cfg *cfg, struct dp_ctl *ctl, struct hsk_sess_cache *
 	ctl->wake = dp_kernel_wake;
 	ctl->stats = dp_kernel_stats;
 	ctl->arg = &k;
+	for (unsigned i = 0; i < n; i++)
+		src[i] = (struct dp_mx_src){ .app = &ws[i].app };
+	if (rc == 0 && cfg->metrics_on && (metrics = dp_metrics_start(cfg, src, n, "kernel")) == NULL)
+		rc = -1;
 	if (rc == 0) {
 		ctxs = atomic_load(&ctl->gens.cur)->ctxs;
 		for (size_t i = 0; i < cfg->n_listeners; i++)
@@ -586,6 +610,11 @@ dp_kernel_run(const struct cfg *cfg, struct dp_ctl *ctl, struct hsk_sess_cache *
 		atomic_store(&ctl->gens.stop, true);
 		dp_kernel_wake(&k);
 	}
+	/* Every worker is out of its loop (or never entered it): stop the
+	 * reader of their counters, then let them tear down. */
+	dp_metrics_stop(metrics);
+	metrics = NULL;
+	pthread_barrier_wait(&ready);
 	for (unsigned i = 0; i < n; i++)
 		pthread_join(ws[i].thread, NULL);
 	ctl->wake = NULL;
@@ -598,6 +627,7 @@ dp_kernel_run(const struct cfg *cfg, struct dp_ctl *ctl, struct hsk_sess_cache *
 	for (unsigned i = 0; i < n; i++)
 		dp_app_detach(&ws[i].app); /* after the last log line, which reads the pools */
 	pthread_barrier_destroy(&ready);
+	free(src);
 	free(st);
 	free(ws);
 	return rc;

@@ -160,6 +160,14 @@ dp_ns_accept(void *arg, struct ns_tcp_conn *c)
 				return NULL;
 			}
 			dc = dp_conn_new(&d->app, ctx, &dp_ns_ops, c);
+			if (dc != NULL) {
+				struct sockaddr_in peer = { .sin_family = AF_INET };
+
+				/* for the access log */
+				peer.sin_addr.s_addr = htonl(c->raddr);
+				peer.sin_port = htons(c->rport);
+				dp_conn_set_peer(dc, (const struct sockaddr *)&peer, sizeof(peer));
+			}
 			if (dc != NULL && d->app.pool != NULL && dp_ns_attach(d, dc, c, ctx) != 0) {
 				dc->dead = true;
 				(void)dp_conn_service(dc); /* resets c, frees dc */

@@ -32,6 +32,7 @@ struct dp_proxy {
 	bool sent_close;     /* we queued close_notify to the client */
 	bool pushing;        /* inside dp_be_push */
 	int backend;         /* index in the pool while be is open, or -1 */
+	int last_backend;    /* the last one connected to (the access log), or -1 */
 	uint64_t tried;      /* backends tried for this connection (bit i) */
 	uint64_t deadline_ms; /* connect timeout */
 	struct dp_conn *c;
@@ -55,6 +56,7 @@ dp_proxy_attach(struct dp_conn *c, const struct sockaddr_storage *client, const 
 		return -1;
 	p->be.kind = DP_KIND_BACKEND;
 	p->backend = -1;
+	p->last_backend = -1;
 	p->c = c;
 	p->pool = pool;
 	p->ctx = ctx;
@@ -174,7 +176,14 @@ dp_proxy_connected(struct dp_proxy *p)
 	p->be_writable = true;
 	p->be_readable = true; /* read once: the first edge may predate OPEN */
 	p->pool->stats.proxied++;
+	p->last_backend = p->backend;
 	dp_pool_result(p->pool, (size_t)p->backend, true);
+}
+
+const char *
+dp_proxy_backend(const struct dp_proxy *p)
+{
+	return p->last_backend >= 0 ? p->pool->be[p->last_backend].name : NULL;
 }
 
 /* The handshake is done: the PROXY header (if configured) goes first in

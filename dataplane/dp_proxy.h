@@ -59,6 +59,9 @@ void dp_be_notify(struct dp_be_end *e, unsigned what);
 size_t dp_be_push(struct dp_be_end *e, const uint8_t *data, size_t len);
 /* What dp_be_push would take now: the window to announce. */
 size_t dp_be_room(const struct dp_be_end *e);
+/* The backend this connection was relayed to last ("HOST:PORT" as
+ * configured), or NULL if none was connected. */
+const char *dp_proxy_backend(const struct dp_proxy *p);
 /* Each poll iteration: connect timeouts and health checks. */
 void dp_proxy_tick(struct dp_pool *pool, uint64_t now_ms);
 

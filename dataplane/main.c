@@ -60,6 +60,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	dp_log_level = (int)cfg.log_level;
+	dp_log_json = cfg.log_format == CFG_LOG_JSON;
 	if (cfg_validate(&cfg, err, sizeof(err)) != 0) {
 		dp_log(DP_LOG_ERROR, "%s", err);
 		goto out;

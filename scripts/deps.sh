@@ -10,7 +10,7 @@ pkgs=(meson ninja-build pkg-config gcc g++ libc6-dev libssl-dev libyaml-dev
 case "${1:-}" in
 test)  pkgs+=(curl gnutls-bin iproute2 iputils-ping nftables ethtool procps psmisc netcat-openbsd testssl.sh
              sslscan nginx valgrind clang-14 libfuzzer-14-dev redis-server redis-tools
-             python3-cryptography) ;;   # clang: tests/fuzz; redis: redis_store.sh; python3-cryptography: sni.sh's expired OCSP response
+             python3-cryptography python3-prometheus-client) ;;   # clang: tests/fuzz; redis: redis_store.sh; python3-cryptography: sni.sh's expired OCSP response; the client: metrics.sh parses /metrics
 bench) pkgs+=(curl gnutls-bin nginx haproxy wrk gnuplot-nox procps psmisc util-linux) ;;
 "")    ;;
 *)     echo "usage: $0 [test|bench]" >&2; exit 2 ;;

@@ -1459,3 +1459,47 @@ TEST(CfgProxy, ValidateRefusesHandBuiltNonsense)
 	c.c.proxy.balance = (enum cfg_balance)7;
 	EXPECT_NE(validate(&c.c).find("unknown balance 7"), std::string::npos);
 }
+
+// ---- metrics and logs (issue 15) ----
+
+TEST(CfgLogs, DefaultsAreTextNoAccessLogNoMetrics)
+{
+	Cfg c;
+	EXPECT_EQ(c.c.log_format, CFG_LOG_TEXT);
+	EXPECT_EQ(c.c.access_log, nullptr);
+	EXPECT_FALSE(c.c.metrics_on);
+}
+
+TEST(CfgLogs, KeysAndFlags)
+{
+	TempDir dir;
+	Cfg c;
+	std::string err;
+	ASSERT_EQ(load_text(dir, &c.c, "log_format: json\naccess_log: /tmp/a.log\nmetrics: \"[::1]:9100\"\n", &err), 0)
+		<< err;
+	EXPECT_EQ(c.c.log_format, CFG_LOG_JSON);
+	EXPECT_STREQ(c.c.access_log, "/tmp/a.log");
+	ASSERT_TRUE(c.c.metrics_on);
+	EXPECT_EQ(c.c.metrics.family, AF_INET6);
+	EXPECT_EQ(c.c.metrics.port, 9100);
+	// printed and reloaded: the same
+	Cfg b;
+	std::string printed = print(&c.c);
+	ASSERT_EQ(load_text(dir, &b.c, printed, &err, "printed.yaml"), 0) << err << printed;
+	EXPECT_EQ(print(&b.c), printed);
+	// flags override the file
+	std::string file = dir.write("l.yaml", "log_format: json\nmetrics: 127.0.0.1:1\n");
+	Cfg d;
+	ASSERT_EQ(parse(&d.c, {"-c", file, "--log-format", "text", "--access-log", "-", "--metrics=127.0.0.1:9200"},
+			&err),
+		  CFG_ARGS_OK)
+		<< err;
+	EXPECT_EQ(d.c.log_format, CFG_LOG_TEXT);
+	EXPECT_STREQ(d.c.access_log, "-");
+	EXPECT_EQ(d.c.metrics.port, 9200);
+	Cfg e;
+	EXPECT_EQ(parse(&e.c, {"--log-format", "xml"}, &err), CFG_ARGS_ERROR);
+	EXPECT_EQ(err, "--log-format: 'xml' is not one of: text, json");
+	EXPECT_EQ(parse(&e.c, {"--metrics", "localhost:9100"}, &err), CFG_ARGS_ERROR);
+	EXPECT_EQ(parse(&e.c, {"--access-log", ""}, &err), CFG_ARGS_ERROR);
+}
