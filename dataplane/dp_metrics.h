@@ -42,7 +42,9 @@ enum dp_mx_px {
 	DP_MX_PX_MARKED_UP,
 	DP_MX_PX_N
 };
+#ifndef __cplusplus
 _Static_assert(CFG_MAX_BACKENDS <= 64, "px_up is a 64-bit mask");
+#endif
 
 /* One worker's own counters (those that did not exist before). */
 struct dp_mx {

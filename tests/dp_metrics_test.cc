@@ -360,7 +360,7 @@ protected:
 		app->n_conns = 4;
 		app->stats.accepted = 11;
 		dp_mx_handshake(app->mx, 0x1303, false, 1000000);
-		src = { app, NULL, NULL, NULL, 0 };
+		src = { app, NULL, NULL, 0 };
 		m = dp_metrics_start(&cfg, &src, 1, "kernel");
 		ASSERT_NE(m, nullptr);
 	}
