@@ -44,11 +44,12 @@ rcli() { redis-cli -p "$RPORT" "$@"; }
 
 redis_start || exit 1
 openssl rand -hex 48 >"$TMP/keys"
-# A lookup timeout of 20 ms, not the default 2: this test shares a small
-# machine with others, where a 2 ms deadline is missed now and then (a
-# full handshake, counted: correct, but not what the cases look for).
+# A lookup timeout of 100 ms, not the default 2: this test shares a small
+# machine with others, where a 2 ms deadline is missed now and then, and
+# 20 ms was missed once with the machine loaded by a build (a full
+# handshake, counted: correct, but not what the cases look for).
 STORE=(--workers 2 --ticket-key-file "$TMP/keys" --session-store "redis://127.0.0.1:$RPORT/0"
-	--session-store-timeout-ms 20)
+	--session-store-timeout-ms 100)
 start_server "${STORE[@]}" || exit 1
 start_other "${STORE[@]}" || exit 1
 sleep 0.3 # the workers' connections to Redis
@@ -135,7 +136,7 @@ timed() {
 # A fresh session of A for the store cases (B has never seen it).
 fresh() { s_client -tls1_2 -no_ticket -sess_out "$TMP/s12b" >/dev/null; }
 
-# Redis stopped (no reply at all): lookups time out at 20 ms, full handshakes.
+# Redis stopped (no reply at all): lookups time out at 100 ms, full handshakes.
 fresh
 kill -STOP "$RPID"
 check "Redis stopped: handshakes on B go on as full ones, none waits" timed 5
