@@ -134,6 +134,12 @@ hsk_conn_user(const struct hsk_conn *c)
 }
 
 uint64_t
+hsk_fleet_now_s(const struct hsk_worker *w)
+{
+	return w->wall_s != 0 ? w->wall_s : w->now_s;
+}
+
+uint64_t
 hsk_conn_started_s(const struct hsk_conn *c)
 {
 	return c->started_s;

@@ -179,6 +179,10 @@ HSK_MUST_CHECK hsk_err hsk_store_ask12(struct hsk_conn *c, const uint8_t *id, si
 bool hsk_store_take12(struct hsk_conn *c, const uint8_t *id, size_t id_len, struct hsk_sess *s);
 void hsk_store_put12(struct hsk_conn *c, const struct hsk_sess *s);
 void hsk_store_forget(struct hsk_conn *c);
+/* The clock of state sealed for other processes (tickets, store values):
+ * wall-clock seconds, shared by a fleet whose hosts booted at different
+ * times; now_s (monotonic) where the dataplane does not know the date. */
+uint64_t hsk_fleet_now_s(const struct hsk_worker *w);
 
 /* hsk_srv13.c: the TLS 1.3 server messages */
 HSK_MUST_CHECK hsk_err hsk_srv13_client_hello(struct hsk_conn *c, const struct hsk_client_hello *ch,

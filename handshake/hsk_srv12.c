@@ -253,8 +253,8 @@ hsk_srv12_find_ticket(struct hsk_conn *c, const struct hsk_client_hello *ch, str
 	if (!ctx->resumption || ctx->tickets == NULL || !ch->has_session_ticket || ch->session_ticket.len == 0 ||
 	    !hsk_ticket_open(hsk_tickets_current(ctx->tickets), ch->session_ticket.base, ch->session_ticket.len, &t))
 		return HSK_OK;
-	ok = t.version == 0x0303 && t.ctx_id == ctx->id && t.secret_len == 48 && c->w->now_s >= t.created_s &&
-	     c->w->now_s - t.created_s < t.lifetime_s && hsk_suite_by_id(t.suite) != NULL &&
+	ok = t.version == 0x0303 && t.ctx_id == ctx->id && t.secret_len == 48 &&
+	     hsk_ticket_fresh(t.created_s, t.lifetime_s, hsk_fleet_now_s(c->w)) && hsk_suite_by_id(t.suite) != NULL &&
 	     hsk_srv12_suite_enabled(ctx, t.suite) && !(ctx->client_auth == HSK_CLIENT_AUTH_REQUIRE && !t.client_cert) &&
 	     hsk_names_resumable(t.sni_digest, c->sni_digest);
 	if (ok)
@@ -287,7 +287,7 @@ hsk_srv12_new_ticket(struct hsk_conn *c)
 	t.version = 0x0303;
 	t.suite = c->suite->id;
 	t.ctx_id = c->ctx->id;
-	t.created_s = c->w->now_s;
+	t.created_s = hsk_fleet_now_s(c->w); /* opened by any server of the fleet */
 	t.lifetime_s = c->ctx->session_lifetime_s;
 	t.ems = c->ems;
 	t.client_cert = c->client_cert;

@@ -335,7 +335,8 @@ static bool
 hsk13_age_ok(const struct hsk_conn *c, const struct hsk_ticket *t, uint32_t obfuscated)
 {
 	uint64_t client_ms = (uint32_t)(obfuscated - t->age_add);
-	uint64_t lo = (c->w->now_s - t->created_s) * 1000; /* ours, truncated */
+	uint64_t now = hsk_fleet_now_s(c->w); /* the clock created_s was sealed with */
+	uint64_t lo = now > t->created_s ? (now - t->created_s) * 1000 : 0; /* ours, truncated */
 	uint64_t hi = lo + 1000;
 
 	return client_ms + HSK13_AGE_WINDOW_MS >= lo && client_ms <= hi + HSK13_AGE_WINDOW_MS;
@@ -373,8 +374,8 @@ hsk13_try_psk(struct hsk_conn *c, const struct hsk_client_hello *ch, const uint8
 			index++;
 			continue;
 		}
-		usable = t.version == 0x0304 && t.ctx_id == ctx->id && c->w->now_s >= t.created_s &&
-			 c->w->now_s - t.created_s < t.lifetime_s && hsk13_age_ok(c, &t, age) &&
+		usable = t.version == 0x0304 && t.ctx_id == ctx->id &&
+			 hsk_ticket_fresh(t.created_s, t.lifetime_s, hsk_fleet_now_s(c->w)) && hsk13_age_ok(c, &t, age) &&
 			 t.secret_len == hsk13_hlen(c) &&
 			 hsk_suite_by_id(t.suite) != NULL && hsk_suite_by_id(t.suite)->prf == c->suite->prf &&
 			 !(ctx->client_auth == HSK_CLIENT_AUTH_REQUIRE && !t.client_cert) &&
@@ -893,7 +894,7 @@ hsk13_send_tickets(struct hsk_conn *c)
 		t.version = 0x0304;
 		t.suite = c->suite->id;
 		t.ctx_id = ctx->id;
-		t.created_s = c->w->now_s;
+		t.created_s = hsk_fleet_now_s(c->w); /* opened by any server of the fleet */
 		t.lifetime_s = ctx->session_lifetime_s;
 		t.client_cert = c->client_cert;
 		t.sni_digest = c->sni_digest;

@@ -64,8 +64,8 @@ hsk_store_open12(const struct hsk_ticket_keys *k, const uint8_t *id, size_t id_l
 	 * session ID does not open (whoever can write to the store cannot
 	 * hand one client's session to another ID). */
 	ok = hsk_ticket_open_ad(k, (const uint8_t *)key, key_len, val, len, &t) && t.version == 0x0303 &&
-	     t.ctx_id == ctx_id && t.secret_len == sizeof(s->master) && now_s >= t.created_s &&
-	     now_s - t.created_s < t.lifetime_s;
+	     t.ctx_id == ctx_id && t.secret_len == sizeof(s->master) &&
+	     hsk_ticket_fresh(t.created_s, t.lifetime_s, now_s);
 	if (ok) {
 		memcpy(s->id, id, HSK_SESS_ID_LEN);
 		s->id_len = HSK_SESS_ID_LEN;
@@ -132,7 +132,7 @@ hsk_store_take12(struct hsk_conn *c, const uint8_t *id, size_t id_len, struct hs
 	switch (l->status) {
 	case HSK_STORE_HIT:
 		ok = hsk_store_open12(hsk_tickets_current(c->ctx->tickets), id, id_len, l->val, l->val_len,
-				      c->ctx->id, c->w->now_s, s);
+				      c->ctx->id, hsk_fleet_now_s(c->w), s);
 		if (ok)
 			c->w->store_hits++;
 		else
@@ -158,12 +158,18 @@ hsk_store_put12(struct hsk_conn *c, const struct hsk_sess *s)
 	char key[HSK_STORE_KEY_MAX];
 	uint8_t val[HSK_STORE_VAL_MAX];
 	size_t key_len, n;
+	struct hsk_sess fleet;
 
 	if (c->w->store == NULL || c->ctx->tickets == NULL)
 		return;
+	/* s is stamped for this process's cache (monotonic); other hosts
+	 * booted at other times, so the stored copy carries the date. */
+	fleet = *s;
+	fleet.created_s = hsk_fleet_now_s(c->w);
 	key_len = hsk_store_key12(s->id, s->id_len, key);
-	if (hsk_store_seal12(hsk_tickets_current(c->ctx->tickets), s, key, key_len, val, sizeof(val), &n))
+	if (hsk_store_seal12(hsk_tickets_current(c->ctx->tickets), &fleet, key, key_len, val, sizeof(val), &n))
 		c->w->store->put(c->w->store_arg, key, key_len, val, n, (uint64_t)s->lifetime_s * 1000);
+	hsk_sess_clear(&fleet);
 }
 
 /* A fatal alert on a connection with a TLS 1.2 session: the session is

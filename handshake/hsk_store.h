@@ -79,7 +79,8 @@ bool hsk_store_seal12(const struct hsk_ticket_keys *k, const struct hsk_sess *s,
 
 /* Open a value read back under key: true and *s filled (id from key's
  * session ID) when it opens under one of the keys, carries a TLS 1.2
- * state, belongs to ctx_id and has not expired at now_s. *s is zeroized
+ * state, belongs to ctx_id and has not expired at now_s (wall-clock
+ * seconds, within HSK_TICKET_SKEW_S: hsk_ticket_fresh). *s is zeroized
  * otherwise. */
 bool hsk_store_open12(const struct hsk_ticket_keys *k, const uint8_t *id, size_t id_len, const uint8_t *val,
 		      size_t len, uint32_t ctx_id, uint64_t now_s, struct hsk_sess *s);

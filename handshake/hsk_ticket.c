@@ -302,3 +302,9 @@ hsk_ticket_open_ad(const struct hsk_ticket_keys *k, const uint8_t *ad, size_t ad
 	OPENSSL_cleanse(state, sizeof(state));
 	return ok;
 }
+
+bool
+hsk_ticket_fresh(uint64_t created_s, uint32_t lifetime_s, uint64_t now_s)
+{
+	return created_s <= now_s + HSK_TICKET_SKEW_S && now_s < created_s + lifetime_s;
+}

@@ -89,6 +89,13 @@ bool hsk_ticket_seal_ad(const struct hsk_ticket_keys *k, const struct hsk_ticket
 bool hsk_ticket_open_ad(const struct hsk_ticket_keys *k, const uint8_t *ad, size_t ad_len, const uint8_t *in,
 			size_t len, struct hsk_ticket *out);
 
+/* Sealed state leaves the process (tickets, the fleet's store): its
+ * created_s is wall-clock seconds, and the hosts' clocks differ a little.
+ * Valid at now_s (the same clock): made at most HSK_TICKET_SKEW_S in the
+ * future, and its lifetime not over. */
+#define HSK_TICKET_SKEW_S 5
+bool hsk_ticket_fresh(uint64_t created_s, uint32_t lifetime_s, uint64_t now_s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -105,7 +105,8 @@ TEST(HskStore, RefusesAnotherIdAnotherListenerExpiryAndTampering)
 	EXPECT_FALSE(open_as(t, other.id, v, 7, 1100, &out));
 	EXPECT_FALSE(open_as(t, s.id, v, 8, 1100, &out));
 	EXPECT_FALSE(open_as(t, s.id, v, 7, 1300, &out)); // lifetime over
-	EXPECT_FALSE(open_as(t, s.id, v, 7, 999, &out));  // made in the future
+	EXPECT_FALSE(open_as(t, s.id, v, 7, 994, &out)); // made too far in the future
+	EXPECT_TRUE(open_as(t, s.id, v, 7, 995, &out));  // another host's clock a little behind
 	EXPECT_TRUE(open_as(t, s.id, v, 7, 1299, &out));
 	for (size_t i = 0; i < v.size(); i += 7) {
 		std::string bad = v;
@@ -392,6 +393,102 @@ TEST_F(HskStoreEngine, FatalAlertForgetsTheSession)
 	EXPECT_EQ(p.server_err, HSK_ALERT(HSK_AD_BAD_RECORD_MAC));
 	EXPECT_EQ(f.store.dels, 1u);
 	EXPECT_TRUE(f.store.kv.empty());
+}
+
+// Hosts of a fleet booted at different times: their monotonic clocks
+// differ, their wall clocks agree. What one seals, the others open.
+void
+set_clocks(Server &s, uint64_t now, uint64_t wall)
+{
+	for (unsigned i = 0; i < 4; i++) {
+		s.w[i].now_s = now;
+		s.w[i].wall_s = wall;
+	}
+}
+
+const uint64_t kWall = 1700000000;
+
+TEST(HskStoreFleet, StoreValueResumesAcrossHostsBootedAtOtherTimes)
+{
+	Fleet f;
+	set_clocks(f.a, 1000000, kWall); // up eleven days
+	set_clocks(f.b, 60, kWall - 3);  // booted a minute ago, its clock a little behind
+	SSL_CTX *c = id_only_client();
+	SSL_SESSION *sess = session_from(f.a, c);
+	ASSERT_EQ(f.store.kv.size(), 1u);
+	std::string val = f.store.kv.begin()->second;
+	{
+		Pair p(f.b, c, 1);
+		start_on_b(f, p, sess);
+		answer(f, p, HSK_STORE_HIT, val);
+		ASSERT_TRUE(SSL_is_init_finished(p.ssl)) << std::hex << p.server_err;
+		EXPECT_TRUE(SSL_session_reused(p.ssl));
+		SSL_shutdown(p.ssl); // else the client marks its session not resumable
+		p.pump();
+	}
+	// the same value once its lifetime (300 s) is over by the date
+	set_clocks(f.b, 61, kWall + 300);
+	{
+		Pair p(f.b, c, 2);
+		start_on_b(f, p, sess);
+		answer(f, p, HSK_STORE_HIT, val);
+		ASSERT_TRUE(SSL_is_init_finished(p.ssl)) << std::hex << p.server_err;
+		EXPECT_FALSE(SSL_session_reused(p.ssl));
+		EXPECT_EQ(f.b.w[2].store_misses, 1u);
+	}
+	SSL_SESSION_free(sess);
+	SSL_CTX_free(c);
+}
+
+// Tickets (RFC 5077, RFC 8446 4.6.1) likewise, in both versions; the TLS
+// 1.3 age check (obfuscated_ticket_age) runs on the same clock.
+void
+ticket_across_hosts(int version)
+{
+	Fleet f;
+	f.store.down = true; // a ticket refused: no wait on the session ID's lookup
+	set_clocks(f.a, 1000000, kWall);
+	set_clocks(f.b, 60, kWall - 3);
+	SSL_CTX *c = hsk_test::client_ctx();
+	SSL_CTX_set_min_proto_version(c, version);
+	SSL_CTX_set_max_proto_version(c, version);
+	SSL_SESSION *sess = nullptr;
+	{
+		Pair p(f.a, c, 0);
+		ASSERT_TRUE(p.handshake());
+		EXPECT_EQ(p.server_to_client("x"), "x"); // TLS 1.3 tickets come after the handshake
+		SSL_shutdown(p.ssl);
+		p.pump();
+		sess = SSL_get1_session(p.ssl);
+	}
+	ASSERT_NE(sess, nullptr);
+	{
+		Pair p(f.b, c, 1);
+		SSL_set_session(p.ssl, sess);
+		ASSERT_TRUE(p.handshake()) << std::hex << p.server_err;
+		EXPECT_TRUE(SSL_session_reused(p.ssl));
+		SSL_shutdown(p.ssl);
+		p.pump();
+	}
+	set_clocks(f.b, 61, kWall + 300); // its lifetime over by the date
+	{
+		Pair p(f.b, c, 2);
+		SSL_set_session(p.ssl, sess);
+		ASSERT_TRUE(p.handshake()) << std::hex << p.server_err;
+		EXPECT_FALSE(SSL_session_reused(p.ssl));
+	}
+	SSL_SESSION_free(sess);
+	SSL_CTX_free(c);
+}
+
+TEST(HskStoreFleet, Tls12TicketResumesAcrossHostsBootedAtOtherTimes)
+{
+	ticket_across_hosts(TLS1_2_VERSION);
+}
+
+TEST(HskStoreFleet, Tls13TicketResumesAcrossHostsBootedAtOtherTimes)
+{
+	ticket_across_hosts(TLS1_3_VERSION);
 }
 
 } // namespace
