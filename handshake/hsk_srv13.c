@@ -444,6 +444,10 @@ hsk_srv13_client_hello(struct hsk_conn *c, const struct hsk_client_hello *ch, co
 		TRY(hsk13_find_share(ch, c->group, &share));
 		if (share.base == NULL)
 			return HSK_ALERT(HSK_AD_ILLEGAL_PARAMETER);
+		/* RFC 8446 4.1.2: the second ClientHello may not change
+		 * server_name (the certificate was chosen for the first). */
+		if (hsk_names_digest(ch->sni_host.base, ch->sni_host.len, ch->has_sni) != c->sni_digest)
+			return HSK_ALERT(HSK_AD_ILLEGAL_PARAMETER);
 		group = c->group;
 		/* Early records are skipped only up to this ClientHello
 		 * (RFC 8446 4.2.10): from here a record that does not open

@@ -1289,6 +1289,43 @@ TEST(HskConform13, ZeroRttThenHrrThenEarlyData)
 	}
 }
 
+// RFC 8446 4.1.2: the ClientHello after a HelloRetryRequest keeps the
+// first one's server_name; another name (or none) is illegal_parameter.
+TEST(HskConform13, HrrSecondHelloMayNotChangeServerName)
+{
+	Server s;
+	auto sni = [](const std::string &host) { return ext(0, vec(2, std::string(1, '\0') + vec(2, host))); };
+	struct {
+		std::string second;
+		bool ok;
+	} cases[] = { { sni("a.example"), true }, { sni("b.example"), false }, { "", false } };
+	for (auto &k : cases) {
+		Conn c(s);
+		Client13 cl;
+		std::string common = ext(43, vec(1, be(0x0304, 2))) + ext(10, vec(2, list16({ 0x1300, 0x001d }))) +
+				     ext(13, vec(2, list16(kSigalgs)));
+		std::string ch1 = client_hello({ 0x1301 }, sni("a.example") + common +
+								ext(51, vec(2, be(0x1300, 2) + vec(2, std::string(32, '\xab')))));
+		c.feed(records(REC_HANDSHAKE, ch1));
+		auto msgs = messages_of(c.take_records());
+		ASSERT_FALSE(msgs.empty()) << std::hex << c.err;
+		std::string hrr = msgs[0].second;
+		ASSERT_TRUE(is_hrr(hrr)) << "not a HelloRetryRequest";
+		std::string cookie = hrr_cookie(hrr);
+		cl.transcript = hs_msg(254, cl.hash(ch1)) + hs_msg(2, hrr);
+		std::string ch2 = client_hello({ 0x1301 }, k.second + common + ext(44, vec(2, cookie)) +
+								ext(51, vec(2, be(0x001d, 2) + vec(2, cl.pub))));
+		cl.transcript += ch2;
+		c.feed(records(REC_HANDSHAKE, ch2));
+		if (k.ok) {
+			cl.read(c);
+			EXPECT_TRUE(cl.server_finished) << std::hex << c.err << " alert " << std::dec << cl.alert;
+		} else {
+			EXPECT_EQ(c.err, HSK_ALERT(HSK_AD_ILLEGAL_PARAMETER)) << std::hex << c.err;
+		}
+	}
+}
+
 // RFC 8446 4.2.9: a client that offers pre_shared_key without
 // psk_key_exchange_modes gets missing_extension; with the modes, the same
 // unknown identity is only a full handshake.
