@@ -93,7 +93,7 @@ hsk_ocsp_check(const uint8_t *der, size_t len, void *leaf_v, void *issuer_v, uin
 	OCSP_BASICRESP *basic = NULL;
 	OCSP_SINGLERESP *single;
 	ASN1_GENERALIZEDTIME *thisupd = NULL, *nextupd = NULL;
-	int status, rc = -1;
+	int status, cert_status, rc = -1;
 
 	memset(out, 0, sizeof(*out));
 	if (warn != NULL && warnlen > 0)
@@ -119,7 +119,7 @@ hsk_ocsp_check(const uint8_t *der, size_t len, void *leaf_v, void *issuer_v, uin
 			 issuer == NULL ? " (serial compared: the chain has no issuer)" : "");
 		goto out;
 	}
-	(void)OCSP_single_get0_status(single, NULL, NULL, &thisupd, &nextupd);
+	cert_status = OCSP_single_get0_status(single, NULL, NULL, &thisupd, &nextupd);
 	out->this_update = hsk_ocsp_time(thisupd);
 	out->next_update = hsk_ocsp_time(nextupd);
 	if (nextupd != NULL && out->next_update == 0) {
@@ -127,6 +127,13 @@ hsk_ocsp_check(const uint8_t *der, size_t len, void *leaf_v, void *issuer_v, uin
 		goto out;
 	}
 	rc = 0;
+	/* A revoked or unknown certificate stapled would make every client
+	 * refuse the handshake (RFC 6960 2.2): none, like an expired one. */
+	if (cert_status != V_OCSP_CERTSTATUS_GOOD) {
+		snprintf(warn, warnlen, "OCSP response says the certificate is %s: not stapled",
+			 OCSP_cert_status_str(cert_status));
+		goto out;
+	}
 	/* An expired response would make a careful client fail the handshake
 	 * (RFC 6960 4.2.2.1): better none, the client may ask the responder. */
 	if (out->next_update != 0 && out->next_update <= now) {

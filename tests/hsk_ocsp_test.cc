@@ -67,10 +67,11 @@ der_of(int status, OCSP_BASICRESP *bs)
 }
 
 // A DER OCSP response from the CA about leaf, valid from this_update to
-// next_update (0: no nextUpdate); or an unsuccessful one of that status.
+// next_update (0: no nextUpdate), saying cert_status (revoked: since
+// this_update); or an unsuccessful one of that status.
 std::string
 response(const Pki &pki, X509 *leaf, time_t this_update, time_t next_update,
-	 int status = OCSP_RESPONSE_STATUS_SUCCESSFUL)
+	 int status = OCSP_RESPONSE_STATUS_SUCCESSFUL, int cert_status = V_OCSP_CERTSTATUS_GOOD)
 {
 	if (status != OCSP_RESPONSE_STATUS_SUCCESSFUL)
 		return der_of(status, nullptr);
@@ -78,7 +79,10 @@ response(const Pki &pki, X509 *leaf, time_t this_update, time_t next_update,
 	OCSP_CERTID *id = OCSP_cert_to_id(EVP_sha1(), leaf, pki.ca);
 	ASN1_TIME *tu = ASN1_TIME_set(nullptr, this_update);
 	ASN1_TIME *nu = next_update ? ASN1_TIME_set(nullptr, next_update) : nullptr;
-	EXPECT_NE(OCSP_basic_add1_status(bs, id, V_OCSP_CERTSTATUS_GOOD, 0, nullptr, tu, nu), nullptr);
+	bool revoked = cert_status == V_OCSP_CERTSTATUS_REVOKED;
+	EXPECT_NE(OCSP_basic_add1_status(bs, id, cert_status, revoked ? OCSP_REVOKED_STATUS_KEYCOMPROMISE : 0,
+					 revoked ? tu : nullptr, tu, nu),
+		  nullptr);
 	EXPECT_EQ(OCSP_basic_sign(bs, pki.ca, pki.ca_key, EVP_sha256(), nullptr, 0), 1);
 	std::string out = der_of(OCSP_RESPONSE_STATUS_SUCCESSFUL, bs);
 	OCSP_BASICRESP_free(bs);
@@ -134,6 +138,25 @@ TEST(HskOcsp, ExpiredResponseNotStapledWithAReason)
 	// nextUpdate exactly now is expired too
 	Checked d = check(response(pki, pki.rsa, kNow - 86400, kNow), pki.rsa, pki.ca);
 	EXPECT_EQ(d.o.status, nullptr);
+	hsk_ocsp_free(&c.o);
+	hsk_ocsp_free(&d.o);
+}
+
+TEST(HskOcsp, RevokedOrUnknownNotStapledWithAReason)
+{
+	Pki pki;
+	Checked c = check(response(pki, pki.rsa, kNow - 3600, kNow + 86400, OCSP_RESPONSE_STATUS_SUCCESSFUL,
+				   V_OCSP_CERTSTATUS_REVOKED),
+			  pki.rsa, pki.ca);
+	EXPECT_EQ(c.rc, 0) << c.err; // not an error: the server runs without a staple
+	EXPECT_EQ(c.o.status, nullptr);
+	EXPECT_NE(c.warn.find("revoked"), std::string::npos) << c.warn;
+	Checked d = check(response(pki, pki.rsa, kNow - 3600, kNow + 86400, OCSP_RESPONSE_STATUS_SUCCESSFUL,
+				   V_OCSP_CERTSTATUS_UNKNOWN),
+			  pki.rsa, pki.ca);
+	EXPECT_EQ(d.rc, 0) << d.err;
+	EXPECT_EQ(d.o.status, nullptr);
+	EXPECT_NE(d.warn.find("unknown"), std::string::npos) << d.warn;
 	hsk_ocsp_free(&c.o);
 	hsk_ocsp_free(&d.o);
 }
