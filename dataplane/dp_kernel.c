@@ -420,6 +420,10 @@ dp_worker_teardown(struct dp_worker *w)
 	/* first: no connection may be left waiting for a lookup */
 	if (w->store != NULL) {
 		dp_redis_stats(w->store, &w->store_stats);
+		/* the engine must not reach the freed store while the
+		 * connections are torn down below */
+		w->app.hw.store = NULL;
+		w->app.hw.store_arg = NULL;
 		dp_redis_free(w->store);
 		w->store = NULL;
 	}
