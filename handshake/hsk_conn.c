@@ -254,7 +254,10 @@ hsk_fail(struct hsk_conn *c, hsk_err err)
 	}
 	if (c->resumed || c->session_id_len)
 		hsk_sess_cache_remove(c->w->cache, c->w->id, c->session_id, c->session_id_len);
-	if (c->resumed || was_established)
+	/* Only once the peer proved the key (its Finished checked): a
+	 * ClientHello with a session ID seen in clear and then an alert
+	 * would otherwise delete another client's session fleet-wide. */
+	if (was_established)
 		hsk_store_forget(c); /* a session the fleet may hold */
 	if (!was_established)
 		c->w->handshake_failures++;
@@ -322,7 +325,7 @@ hsk_on_alert(struct hsk_conn *c, const uint8_t *p, size_t len)
 	}
 	if (p[0] == 2) {
 		c->err = HSK_PEER_ALERT(p[1]);
-		if (c->resumed || c->state == HSK_ST_ESTABLISHED)
+		if (c->state == HSK_ST_ESTABLISHED) /* the peer proved the key */
 			hsk_store_forget(c); /* a session the fleet may hold */
 		c->state = HSK_ST_FAILED;
 		if (c->session_id_len)

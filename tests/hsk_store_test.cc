@@ -379,17 +379,54 @@ TEST_F(HskStoreEngine, LocalCacheFirstAndNoLookupForTickets)
 	SSL_CTX_free(tc);
 }
 
-TEST_F(HskStoreEngine, FatalAlertForgetsTheSession)
+// Before the client's Finished checks, nobody has proved the master
+// secret: whoever saw a TLS 1.2 session ID in clear could send it in a
+// ClientHello and then an alert (or garbage). The fleet's copy stays.
+void
+fail_before_finished(Fleet &f, SSL_CTX *c, SSL_SESSION *sess, void (*tamper)(std::string &, void *), hsk_err err)
 {
 	Pair p(f.b, c, 0);
 	start_on_b(f, p, sess);
-	// the client's Finished arrives damaged: bad_record_mac on a session
-	// resumed from the store, which must not resume anywhere any more
+	p.tamper = tamper;
+	answer(f, p, HSK_STORE_HIT, f.store.kv.begin()->second);
+	EXPECT_EQ(p.server_err, err) << std::hex << p.server_err;
+	EXPECT_EQ(f.store.dels, 0u);
+	EXPECT_EQ(f.store.kv.size(), 1u);
+}
+
+TEST_F(HskStoreEngine, DamagedFinishedKeepsTheSession)
+{
+	fail_before_finished(
+		f, c, sess,
+		[](std::string &bytes, void *) {
+			if (!bytes.empty())
+				bytes.back() ^= 1;
+		},
+		HSK_ALERT(HSK_AD_BAD_RECORD_MAC));
+}
+
+TEST_F(HskStoreEngine, FatalAlertBeforeTheFinishedKeepsTheSession)
+{
+	// a fatal alert in clear instead of ChangeCipherSpec and Finished
+	fail_before_finished(
+		f, c, sess, [](std::string &bytes, void *) { bytes = std::string("\x15\x03\x03\x00\x02\x02\x28", 7); },
+		HSK_PEER_ALERT(HSK_AD_HANDSHAKE_FAILURE));
+}
+
+// Once the session was resumed (the client proved the key), a fatal
+// alert makes it not resumable anywhere (RFC 5246 7.2.2).
+TEST_F(HskStoreEngine, FatalAlertAfterResumptionForgetsTheSession)
+{
+	Pair p(f.b, c, 0);
+	start_on_b(f, p, sess);
+	answer(f, p, HSK_STORE_HIT, f.store.kv.begin()->second);
+	ASSERT_TRUE(SSL_is_init_finished(p.ssl)) << std::hex << p.server_err;
+	ASSERT_TRUE(SSL_session_reused(p.ssl));
 	p.tamper = [](std::string &bytes, void *) {
 		if (!bytes.empty())
 			bytes.back() ^= 1;
 	};
-	answer(f, p, HSK_STORE_HIT, f.store.kv.begin()->second);
+	p.client_to_server("ping");
 	EXPECT_EQ(p.server_err, HSK_ALERT(HSK_AD_BAD_RECORD_MAC));
 	EXPECT_EQ(f.store.dels, 1u);
 	EXPECT_TRUE(f.store.kv.empty());
