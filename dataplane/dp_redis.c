@@ -1,6 +1,7 @@
 /* The session store in Redis, one async hiredis connection per worker on
  * the worker's epoll (dp_redis.h). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -170,7 +171,8 @@ dp_redis_on_get(redisAsyncContext *ac, void *reply, void *privdata)
 	s->busy = false;
 	s->l = NULL;
 	if (l != NULL) {
-		if (rep != NULL && rep->type == REDIS_REPLY_STRING && rep->len <= sizeof(l->val)) {
+		/* GETRANGE answers an empty string for a missing key */
+		if (rep != NULL && rep->type == REDIS_REPLY_STRING && rep->len > 0 && rep->len <= sizeof(l->val)) {
 			memcpy(l->val, rep->str, rep->len);
 			l->val_len = rep->len;
 			r->st.hits++;
@@ -191,14 +193,20 @@ dp_redis_get(void *arg, struct hsk_store_lookup *l)
 {
 	struct dp_redis *r = arg;
 	struct dp_redis_slot *s = &r->slots[r->tail % DP_REDIS_SLOTS];
-	const char *argv[2] = { "GET", l->key };
-	size_t lens[2] = { 3, l->key_len };
+	/* GETRANGE, not GET: hiredis buffers a whole reply, and a value
+	 * longer than any of ours (whoever else writes to the store) would
+	 * be read in full. At most HSK_STORE_VAL_MAX + 1 bytes come back, one
+	 * more than fits: too long, a miss. */
+	char last[24];
+	const char *argv[4] = { "GETRANGE", l->key, "0", last };
+	size_t lens[4] = { 8, l->key_len, 1, 0 };
 
+	lens[3] = (size_t)snprintf(last, sizeof(last), "%zu", sizeof(l->val));
 	r->st.gets++;
 	/* No connection (or a full ring): answered at once, so the handshake
 	 * does not wait for a store that cannot answer. */
 	if (!r->connected || r->inflight >= DP_REDIS_INFLIGHT_MAX || r->tail - r->head >= DP_REDIS_SLOTS ||
-	    redisAsyncCommandArgv(r->ac, dp_redis_on_get, s, 2, argv, lens) != REDIS_OK) {
+	    redisAsyncCommandArgv(r->ac, dp_redis_on_get, s, 4, argv, lens) != REDIS_OK) {
 		r->st.down++;
 		l->status = HSK_STORE_FAILED;
 		return;
