@@ -80,6 +80,16 @@ dp_ctl_keep(const struct cfg *base, struct cfg *nc, char *err, size_t errlen)
 	DP_CTL_KEEP(session_cache_size, "session_cache");
 	DP_CTL_KEEP(conn_buffer, "limits.conn_buffer");
 	DP_CTL_KEEP(dpdk_max_conns, "dpdk max_conns");
+	/* each worker's executor keeps the values it started with */
+	DP_CTL_KEEP(batch_delay_us, "batch.delay_us");
+	DP_CTL_KEEP(batch_min, "batch.min");
+	/* each worker's store connection is made at start */
+	if (nc->session_store.on != base->session_store.on || nc->session_store.db != base->session_store.db ||
+	    nc->session_store.timeout_ms != base->session_store.timeout_ms ||
+	    (base->session_store.on && !dp_ctl_addr_same(&nc->session_store.addr, &base->session_store.addr))) {
+		dp_log(DP_LOG_WARN, "reload: session_store changed: needs a restart; kept as it was");
+		nc->session_store = base->session_store;
+	}
 	if (nc->workers != base->workers || nc->n_cores != base->n_cores ||
 	    memcmp(nc->cores, base->cores, sizeof(nc->cores[0]) * base->n_cores) != 0) {
 		dp_log(DP_LOG_WARN, "reload: workers or cores changed: needs a restart; kept as they were");
