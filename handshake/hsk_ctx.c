@@ -11,6 +11,7 @@
 #include "acc_job.h"
 #include "acc_key.h"
 #include "hsk_algs.h"
+#include "hsk_conn_priv.h" /* HSK_OUT_CAP */
 #include "hsk_ctx.h"
 #include "hsk_suite.h"
 
@@ -173,6 +174,29 @@ hsk_cert_encode(struct hsk_cert *cert, STACK_OF(X509) *chain)
 	return hsk_cert_encode_ocsp13(cert, chain);
 }
 
+/* The rest of a first flight at its largest: ServerHello (a hybrid key
+ * share), ServerKeyExchange (ffdhe3072, an 8192-bit RSA signature),
+ * CertificateRequest (up to 8192 bytes of CA names), EncryptedExtensions,
+ * CertificateVerify, ServerHelloDone or Finished. */
+#define HSK_FLIGHT_OTHERS (12u * 1024)
+
+/* The whole first flight is written into the connection's output buffer
+ * (HSK_OUT_CAP) before any of it is sent: a chain (with its staple) that
+ * cannot fit would fail every handshake with internal_error. */
+static bool
+hsk_cert_fits(const struct hsk_cert *cert, size_t *need)
+{
+	/* TLS 1.2: Certificate and CertificateStatus (RFC 6066 8); TLS 1.3:
+	 * Certificate, the staple in the leaf's extensions (RFC 8446 4.4.2.1) */
+	size_t l12 = 4 + cert->list_len + (cert->ocsp.status != NULL ? 4 + cert->ocsp.status_len : 0);
+	size_t l13 = 4 + (cert->list13_ocsp != NULL ? cert->list13_ocsp_len : cert->list13_len);
+	size_t msgs = (l12 > l13 ? l12 : l13) + HSK_FLIGHT_OTHERS;
+	size_t records = msgs / REC_MAX_PLAIN + 4; /* full records, and ServerHello, CCS, a last one... */
+
+	*need = msgs + records * (REC_HDR_LEN + REC_MAX_OVERHEAD);
+	return *need <= HSK_OUT_CAP;
+}
+
 static void
 hsk_cert_free(struct hsk_cert *cert)
 {
@@ -219,6 +243,7 @@ hsk_ctx_add_cert_ex(struct hsk_ctx *ctx, const char *cert_path, const char *key_
 	struct acc_key *key = NULL;
 	X509 *x;
 	FILE *f;
+	size_t need;
 	int rc = -1;
 
 	if (opts != NULL && opts->warn != NULL && opts->warnlen > 0)
@@ -258,6 +283,14 @@ hsk_ctx_add_cert_ex(struct hsk_ctx *ctx, const char *cert_path, const char *key_
 	if (hsk_cert_encode(cert, chain) != 0) {
 		hsk_cert_free(cert);
 		snprintf(err, errlen, "%s: cannot encode the chain", cert_path);
+		goto out;
+	}
+	if (!hsk_cert_fits(cert, &need)) {
+		snprintf(err, errlen,
+			 "%s: the chain%s is too large for a first flight (%zu bytes with the rest of it, at most %zu)",
+			 cert_path, cert->ocsp.status != NULL ? " with its OCSP response" : "", need,
+			 (size_t)HSK_OUT_CAP);
+		hsk_cert_free(cert);
 		goto out;
 	}
 	if (hsk_names_add_cert(ctx, ctx->n_certs, sk_X509_value(chain, 0), opts ? opts->names : NULL,

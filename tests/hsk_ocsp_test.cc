@@ -299,4 +299,122 @@ TEST(HskOcspHandshake, ExpiredAtLoadNeverStapled)
 	EXPECT_EQ(s.w[0].ocsp_expired, 0u); // dropped (and logged) at load
 }
 
+// ---- a chain and its staple must fit in the first flight ----
+
+std::string
+file_text(const std::string &path)
+{
+	std::string out;
+	char buf[4096];
+	FILE *f = fopen(path.c_str(), "rb");
+	size_t n;
+	while (f != nullptr && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+		out.append(buf, n);
+	if (f != nullptr)
+		fclose(f);
+	return out;
+}
+
+// rsa.crt's chain and then n more copies of the CA certificate.
+std::string
+padded_chain(int n)
+{
+	std::string pem = file_text(cert_path("rsa.crt")), ca = file_text(cert_path("ca.crt"));
+	for (int i = 0; i < n; i++)
+		pem += ca;
+	return write_file("rsa-padded.crt", pem);
+}
+
+// A good response about rsa.crt that carries n copies of the CA
+// certificate (certificates a client may need for the signature).
+std::string
+bulky_response(const Pki &pki, int n)
+{
+	OCSP_BASICRESP *bs = OCSP_BASICRESP_new();
+	OCSP_CERTID *id = OCSP_cert_to_id(EVP_sha1(), pki.rsa, pki.ca);
+	ASN1_TIME *tu = ASN1_TIME_set(nullptr, time(nullptr) - 3600);
+	STACK_OF(X509) *extra = sk_X509_new_null();
+	for (int i = 0; i < n; i++)
+		sk_X509_push(extra, pki.ca);
+	EXPECT_NE(OCSP_basic_add1_status(bs, id, V_OCSP_CERTSTATUS_GOOD, 0, nullptr, tu, nullptr), nullptr);
+	EXPECT_EQ(OCSP_basic_sign(bs, pki.ca, pki.ca_key, EVP_sha256(), extra, 0), 1);
+	std::string out = der_of(OCSP_RESPONSE_STATUS_SUCCESSFUL, bs);
+	sk_X509_free(extra);
+	OCSP_BASICRESP_free(bs);
+	OCSP_CERTID_free(id);
+	ASN1_TIME_free(tu);
+	return out;
+}
+
+int
+load(const std::string &chain, const std::string &der, std::string *err)
+{
+	hsk_ctx ctx;
+	hsk_ctx_init(&ctx);
+	char e[512] = "", warn[256] = "";
+	std::string ocsp = der.empty() ? "" : write_file("rsa-bulky.ocsp", der);
+	hsk_cert_opts o = {};
+	o.ocsp_path = der.empty() ? nullptr : ocsp.c_str();
+	o.now = (uint64_t)time(nullptr);
+	o.warn = warn;
+	o.warnlen = sizeof(warn);
+	int rc = hsk_ctx_add_cert_ex(&ctx, chain.c_str(), cert_path("rsa.key").c_str(), &o, e, sizeof(e));
+	*err = e;
+	hsk_ctx_free(&ctx);
+	return rc;
+}
+
+TEST(HskOcspLoad, ChainAndStapleTooLargeForTheFirstFlightRefused)
+{
+	Pki pki;
+	int ca_len = i2d_X509(pki.ca, nullptr);
+	ASSERT_GT(ca_len, 0);
+	std::string chain = padded_chain(12000 / ca_len); // about 12 KB
+	std::string der = bulky_response(pki, 12000 / ca_len);
+	ASSERT_LE(der.size(), HSK_OCSP_MAX);
+	std::string err;
+	// each fits alone
+	EXPECT_EQ(load(chain, "", &err), 0) << err;
+	EXPECT_EQ(load(cert_path("rsa.crt"), der, &err), 0) << err;
+	// together they cannot: refused at load with the reason
+	EXPECT_EQ(load(chain, der, &err), -1);
+	EXPECT_NE(err.find("too large for a first flight"), std::string::npos) << err;
+	EXPECT_NE(err.find("with its OCSP response"), std::string::npos) << err;
+	// and a chain alone of 30 KB
+	EXPECT_EQ(load(padded_chain(30000 / ca_len), "", &err), -1);
+	EXPECT_NE(err.find("too large for a first flight"), std::string::npos) << err;
+}
+
+// The largest that loads still makes a first flight, stapled, in both
+// versions (the reserve for the rest of the flight is not too small).
+TEST(HskOcspLoad, LargeChainWithStapleThatLoadsHandshakes)
+{
+	Pki pki;
+	int ca_len = i2d_X509(pki.ca, nullptr);
+	std::string der = bulky_response(pki, 5000 / ca_len);
+	std::string err;
+	int n = 0;
+	while (n < 64 && load(padded_chain(n + 1), der, &err) == 0)
+		n++;
+	ASSERT_GT(n, 0);
+	ASSERT_LT(n, 64);
+	std::string chain = padded_chain(n);
+	Server s(false, true);
+	std::string ocsp = write_file("rsa-bulky.ocsp", der);
+	char e[512], warn[256];
+	hsk_cert_opts o = {};
+	o.ocsp_path = ocsp.c_str();
+	o.now = (uint64_t)time(nullptr);
+	o.warn = warn;
+	o.warnlen = sizeof(warn);
+	ASSERT_EQ(hsk_ctx_add_cert_ex(&s.ctx, chain.c_str(), cert_path("rsa.key").c_str(), &o, e, sizeof(e)), 0) << e;
+	for (auto &wk : s.w)
+		wk.wall_s = (uint64_t)time(nullptr);
+	for (int v : { TLS1_2_VERSION, TLS1_3_VERSION }) {
+		bool ok = false;
+		EXPECT_EQ(stapled(s, v, true, &ok), der) << v;
+		EXPECT_TRUE(ok) << v;
+	}
+}
+
 } // namespace
