@@ -113,6 +113,24 @@ PY
 }
 check "Redis holds sealed tlso:s12:<id> entries, TTL = lifetime, no master secret" sealed
 
+# A value far longer than any of ours under a session's key: only its
+# first 257 bytes come back (GETRANGE), a miss, a full handshake.
+oversized() {
+	local sid
+	s_client -tls1_2 -no_ticket -sess_out "$TMP/s12big" >"$TMP/o.log"
+	sid=$(sed -n 's/^ *Session-ID: *\([0-9A-F]*\)$/\1/p' "$TMP/o.log" | head -1 | tr 'A-F' 'a-f')
+	[ ${#sid} -eq 64 ] || { echo "no session id:"; tail -20 "$TMP/o.log"; return 1; }
+	head -c 1048576 /dev/zero | rcli -x SET "tlso:s12:$sid" >/dev/null
+	[ "$(rcli STRLEN "tlso:s12:$sid")" -eq 1048576 ] || { echo "the long value was not set"; return 1; }
+	PORT=$OTHER_PORT s_client -tls1_2 -no_ticket -sess_in "$TMP/s12big" >"$TMP/o.log"
+	grep -q '^New, TLSv1.2' "$TMP/o.log" && grep -q 'HTTP/1.1 200 OK' "$TMP/o.log" || {
+		echo "not a full handshake on B:"
+		tail -20 "$TMP/o.log"
+		return 1
+	}
+}
+check "a 1 MB value under a session's key: a miss on B, a full handshake" oversized
+
 # timed_full N PORT: N handshakes (new sessions, and a session of A on B)
 # complete with an answer, each within MAXMS
 # (s_client's own start included: the bound only tells a lookup that gave
