@@ -88,6 +88,13 @@ check "a damaged ticket key file: refused" expect 'reload refused.*tickets.keys'
 cp "$TMP/tickets.good" "$TMP/tickets.keys"
 check "the ticket keys in use stayed: a ticket from before still resumes" expect '^Reused, TLSv1.3' \
 	s_client -tls1_3 -sess_in "$TMP/sess13"
+# Settings each worker took at start: kept, with a warning each.
+printf 'batch:\n  delay_us: 123\n  min: 3\nsession_store:\n  url: "redis://127.0.0.1:1/0"\n' >>"$TMP/reload.yaml"
+hup "$SRV_PID" "$TMP/server.log" 'session_store changed: needs a restart'
+check "batch.delay_us, batch.min and session_store need a restart (logged, kept)" sh -c \
+	"grep -q 'batch.delay_us changed: needs a restart' '$TMP/server.log' &&
+	 grep -q 'batch.min changed: needs a restart' '$TMP/server.log' &&
+	 grep -q 'session_store changed: needs a restart' '$TMP/server.log'"
 check "the server is alive and answers" expect 'HTTP/1.1 200 OK' s_client
 kill "$SRV_PID"
 wait "$SRV_PID"
