@@ -68,10 +68,12 @@ der_of(int status, OCSP_BASICRESP *bs)
 
 // A DER OCSP response from the CA about leaf, valid from this_update to
 // next_update (0: no nextUpdate), saying cert_status (revoked: since
-// this_update); or an unsuccessful one of that status.
+// this_update), carrying n_certs copies of the CA certificate (a
+// responder may send certificates for its signature); or an unsuccessful
+// one of that status.
 std::string
 response(const Pki &pki, X509 *leaf, time_t this_update, time_t next_update,
-	 int status = OCSP_RESPONSE_STATUS_SUCCESSFUL, int cert_status = V_OCSP_CERTSTATUS_GOOD)
+	 int status = OCSP_RESPONSE_STATUS_SUCCESSFUL, int cert_status = V_OCSP_CERTSTATUS_GOOD, int n_certs = 0)
 {
 	if (status != OCSP_RESPONSE_STATUS_SUCCESSFUL)
 		return der_of(status, nullptr);
@@ -83,7 +85,11 @@ response(const Pki &pki, X509 *leaf, time_t this_update, time_t next_update,
 	EXPECT_NE(OCSP_basic_add1_status(bs, id, cert_status, revoked ? OCSP_REVOKED_STATUS_KEYCOMPROMISE : 0,
 					 revoked ? tu : nullptr, tu, nu),
 		  nullptr);
-	EXPECT_EQ(OCSP_basic_sign(bs, pki.ca, pki.ca_key, EVP_sha256(), nullptr, 0), 1);
+	STACK_OF(X509) *certs = sk_X509_new_null();
+	for (int i = 0; i < n_certs; i++)
+		sk_X509_push(certs, pki.ca);
+	EXPECT_EQ(OCSP_basic_sign(bs, pki.ca, pki.ca_key, EVP_sha256(), certs, 0), 1);
+	sk_X509_free(certs);
 	std::string out = der_of(OCSP_RESPONSE_STATUS_SUCCESSFUL, bs);
 	OCSP_BASICRESP_free(bs);
 	OCSP_CERTID_free(id);
@@ -326,24 +332,12 @@ padded_chain(int n)
 }
 
 // A good response about rsa.crt that carries n copies of the CA
-// certificate (certificates a client may need for the signature).
+// certificate.
 std::string
 bulky_response(const Pki &pki, int n)
 {
-	OCSP_BASICRESP *bs = OCSP_BASICRESP_new();
-	OCSP_CERTID *id = OCSP_cert_to_id(EVP_sha1(), pki.rsa, pki.ca);
-	ASN1_TIME *tu = ASN1_TIME_set(nullptr, time(nullptr) - 3600);
-	STACK_OF(X509) *extra = sk_X509_new_null();
-	for (int i = 0; i < n; i++)
-		sk_X509_push(extra, pki.ca);
-	EXPECT_NE(OCSP_basic_add1_status(bs, id, V_OCSP_CERTSTATUS_GOOD, 0, nullptr, tu, nullptr), nullptr);
-	EXPECT_EQ(OCSP_basic_sign(bs, pki.ca, pki.ca_key, EVP_sha256(), extra, 0), 1);
-	std::string out = der_of(OCSP_RESPONSE_STATUS_SUCCESSFUL, bs);
-	sk_X509_free(extra);
-	OCSP_BASICRESP_free(bs);
-	OCSP_CERTID_free(id);
-	ASN1_TIME_free(tu);
-	return out;
+	return response(pki, pki.rsa, time(nullptr) - 3600, 0, OCSP_RESPONSE_STATUS_SUCCESSFUL,
+			V_OCSP_CERTSTATUS_GOOD, n);
 }
 
 int
