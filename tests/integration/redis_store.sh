@@ -52,7 +52,15 @@ STORE=(--workers 2 --ticket-key-file "$TMP/keys" --session-store "redis://127.0.
 	--session-store-timeout-ms 100)
 start_server "${STORE[@]}" || exit 1
 start_other "${STORE[@]}" || exit 1
-sleep 0.3 # the workers' connections to Redis
+# wait_clients: both servers' 4 workers connected to Redis (bounded: 10 s)
+wait_clients() {
+	for _ in $(seq 100); do
+		[ "$(rcli CLIENT LIST 2>/dev/null | grep -c 'cmd=')" -ge 5 ] && return 0 # 4 workers + this redis-cli
+		sleep 0.1
+	done
+	return 0
+}
+wait_clients
 
 # across VERSION SESS [flags]: a new session on the first server, Reused on the other
 across() {
@@ -60,6 +68,7 @@ across() {
 	shift 2
 	s_client -sess_out "$sess" "$@" >"$TMP/a.log"
 	grep -q "^New, $v" "$TMP/a.log" || { echo "not a new $v session on A:"; tail -20 "$TMP/a.log"; return 1; }
+	sleep 0.2 # A stores the session after the handshake, without waiting: let the SET land on a loaded machine
 	PORT=$OTHER_PORT s_client -sess_in "$sess" "$@" >"$TMP/b.log"
 	grep -q "^Reused, $v" "$TMP/b.log" && grep -q 'HTTP/1.1 200 OK' "$TMP/b.log" || {
 		echo "not resumed on B:"
@@ -172,6 +181,7 @@ check "Redis killed: TLS 1.3 still resumes across servers (tickets)" across TLSv
 
 # Redis back on the same port: the workers reconnect (backoff at most 2 s).
 redis_start || exit 1
+wait_clients
 back() {
 	for _ in $(seq 12); do
 		across TLSv1.2 "$TMP/s12r" -tls1_2 -no_ticket >/dev/null 2>&1 && return 0
