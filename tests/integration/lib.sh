@@ -177,12 +177,21 @@ ns_need() {
 # ns_add NAME: the test's network namespace, in $NS with lo up (skip when
 # this machine cannot make one). The caller deletes it in its EXIT trap:
 # ns_del.
+# TLSO_NS_TAG, when set, is appended to the name (several people testing
+# on one machine can tell their namespaces apart).
 ns_add() {
-	NS=$1
-	if ! ip netns add "$NS"; then
+	ns_try_add "$1" || {
 		echo "skip: cannot create a network namespace here"
 		exit 77
-	fi
+	}
+}
+# ns_try_add NAME: the same, but a failure is the caller's to handle.
+ns_try_add() {
+	NS=$1${TLSO_NS_TAG:+-$TLSO_NS_TAG}
+	ip netns add "$NS" || {
+		NS=
+		return 1
+	}
 	ip netns exec "$NS" ip link set lo up
 }
 ns_del() { [ -n "${NS:-}" ] && ip netns del "$NS" 2>/dev/null; }
