@@ -36,6 +36,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# A server built with the sanitizers (meson's integration-san tests set
+# TLSO_SANITIZED=1) is slower everywhere and, at exit, LeakSanitizer scans
+# its heap (an idle one took 60-380 ms to exit on a loaded 2-core machine,
+# against drain.sh's 100 ms): bounds that say "at once" are multiplied by
+# TIME_SCALE.
+TIME_SCALE=1
+[ "${TLSO_SANITIZED:-0}" = 1 ] && TIME_SCALE=5
+
 bash scripts/gen-cert.sh "$CERTS" >/dev/null
 
 free_port() {
@@ -177,12 +185,21 @@ ns_need() {
 # ns_add NAME: the test's network namespace, in $NS with lo up (skip when
 # this machine cannot make one). The caller deletes it in its EXIT trap:
 # ns_del.
+# TLSO_NS_TAG, when set, is appended to the name (several people testing
+# on one machine can tell their namespaces apart).
 ns_add() {
-	NS=$1
-	if ! ip netns add "$NS"; then
+	ns_try_add "$1" || {
 		echo "skip: cannot create a network namespace here"
 		exit 77
-	fi
+	}
+}
+# ns_try_add NAME: the same, but a failure is the caller's to handle.
+ns_try_add() {
+	NS=$1${TLSO_NS_TAG:+-$TLSO_NS_TAG}
+	ip netns add "$NS" || {
+		NS=
+		return 1
+	}
 	ip netns exec "$NS" ip link set lo up
 }
 ns_del() { [ -n "${NS:-}" ] && ip netns del "$NS" 2>/dev/null; }

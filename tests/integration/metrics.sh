@@ -194,10 +194,8 @@ dpdk_ok() {
 	[ "$(id -u)" -eq 0 ] && [ -c /dev/net/tun ] && command -v ip >/dev/null &&
 		! "$BIN" --dataplane dpdk --cert "$CERTS/rsa.crt" --key "$CERTS/rsa.key" --check-config 2>&1 | grep -q "no DPDK"
 }
-if dpdk_ok && ip netns add "tlso-mx-$$" 2>/dev/null; then
-	NS=tlso-mx-$$
+if dpdk_ok && ns_try_add "tlso-mx-$$" 2>/dev/null; then
 	trap 'stop_pid "$B_PID"; stop_pid "$D_PID"; ns_del; cleanup' EXIT
-	in_ns ip link set lo up
 	in_ns "$BIN" --dataplane dpdk --listen 198.18.0.2:443 --cert "$CERTS/rsa.crt" --key "$CERTS/rsa.key" \
 		--workers 2 --metrics "127.0.0.1:$MPORT" --access-log "$TMP/dpdk-access.log" \
 		-- --no-pci --no-huge -m 512 --no-shconf --vdev=net_tap0,iface=tlsomx0 >"$TMP/dpdk.log" 2>&1 &
