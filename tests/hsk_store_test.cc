@@ -43,15 +43,15 @@ seal(hsk_tickets *t, const hsk_sess &s)
 {
 	char key[HSK_STORE_KEY_MAX];
 	uint8_t val[HSK_STORE_VAL_MAX];
-	size_t klen = hsk_store_key12(s.id, s.id_len, key), n = 0;
-	EXPECT_TRUE(hsk_store_seal12(hsk_tickets_current(t), &s, key, klen, val, sizeof(val), &n));
+	size_t klen = hsk_store_key(0x0303, s.id, s.id_len, key), n = 0;
+	EXPECT_TRUE(hsk_store_seal(hsk_tickets_current(t), &s, key, klen, val, sizeof(val), &n));
 	return std::string((const char *)val, n);
 }
 
 bool
 open_as(hsk_tickets *t, const uint8_t *id, const std::string &v, uint32_t ctx_id, uint64_t now, hsk_sess *out)
 {
-	return hsk_store_open12(hsk_tickets_current(t), id, HSK_SESS_ID_LEN, (const uint8_t *)v.data(), v.size(),
+	return hsk_store_open(hsk_tickets_current(t), 0x0303, id, HSK_SESS_ID_LEN, (const uint8_t *)v.data(), v.size(),
 				ctx_id, now, out);
 }
 
@@ -61,7 +61,7 @@ TEST(HskStore, KeyIsPrefixAndHexOfTheId)
 	for (size_t i = 0; i < sizeof(id); i++)
 		id[i] = (uint8_t)(i * 17 + 1);
 	char key[HSK_STORE_KEY_MAX];
-	size_t n = hsk_store_key12(id, sizeof(id), key);
+	size_t n = hsk_store_key(0x0303, id, sizeof(id), key);
 	std::string expect = "tlso:s12:";
 	char hx[3];
 	for (size_t i = 0; i < sizeof(id); i++) {
@@ -280,7 +280,7 @@ TEST_F(HskStoreEngine, FullHandshakeStoresSealedSession)
 	const unsigned char *id = SSL_SESSION_get_id(sess, &idlen);
 	ASSERT_EQ(idlen, 32u);
 	char key[HSK_STORE_KEY_MAX];
-	size_t klen = hsk_store_key12(id, idlen, key);
+	size_t klen = hsk_store_key(0x0303, id, idlen, key);
 	ASSERT_EQ(f.store.kv.count(std::string(key, klen)), 1u);
 	EXPECT_EQ(f.store.ttl[std::string(key, klen)], 300u * 1000);
 	unsigned char master[48];
@@ -335,7 +335,7 @@ TEST_F(HskStoreEngine, ValueUnderAnotherKeyDoesNotResume)
 	unsigned int idlen;
 	const unsigned char *id1 = SSL_SESSION_get_id(sess, &idlen);
 	char key[HSK_STORE_KEY_MAX];
-	size_t klen = hsk_store_key12(id1, idlen, key);
+	size_t klen = hsk_store_key(0x0303, id1, idlen, key);
 	std::string other;
 	for (auto &kv : f.store.kv)
 		if (kv.first != std::string(key, klen))
