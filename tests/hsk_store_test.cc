@@ -702,7 +702,7 @@ TEST_F(HskStore13, LocalCacheFirst)
 TEST_F(HskStore13, LookupHitResumesOnAnotherServer)
 {
 	Pair p(f.b, c, 2);
-	start_on_b(f, p, sess);
+	ASSERT_NO_FATAL_FAILURE(start_on_b(f, p, sess));
 	EXPECT_EQ(std::string(f.store.out->key, f.store.out->key_len), key);
 	answer(f, p, HSK_STORE_HIT, f.store.kv[key]);
 	finish(p, true);
@@ -715,7 +715,7 @@ TEST_F(HskStore13, LookupHitResumesOnAnotherServer)
 TEST_F(HskStore13, LookupMissIsAFullHandshake)
 {
 	Pair p(f.b, c, 0);
-	start_on_b(f, p, sess);
+	ASSERT_NO_FATAL_FAILURE(start_on_b(f, p, sess));
 	answer(f, p, HSK_STORE_MISS);
 	finish(p, false);
 	EXPECT_EQ(f.b.w[0].handshakes_full, 1u);
@@ -726,7 +726,7 @@ TEST_F(HskStore13, LookupMissIsAFullHandshake)
 TEST_F(HskStore13, LookupFailedIsAFullHandshakeCounted)
 {
 	Pair p(f.b, c, 0);
-	start_on_b(f, p, sess);
+	ASSERT_NO_FATAL_FAILURE(start_on_b(f, p, sess));
 	answer(f, p, HSK_STORE_FAILED);
 	finish(p, false);
 	EXPECT_EQ(f.b.w[0].store_failed, 1u);
@@ -750,14 +750,14 @@ TEST_F(HskStore13, ExpiredValueOrStaleLookupDoesNotResume)
 	set_clocks(f.b, 1000 + 300, 0); // its lifetime over
 	{
 		Pair p(f.b, c, 0);
-		start_on_b(f, p, sess);
+		ASSERT_NO_FATAL_FAILURE(start_on_b(f, p, sess));
 		answer(f, p, HSK_STORE_HIT, val);
 		finish(p, false);
 		EXPECT_EQ(f.b.w[0].store_misses, 1u);
 	}
 	set_clocks(f.b, 1000, 0);
 	Pair p(f.b, c, 1);
-	start_on_b(f, p, sess);
+	ASSERT_NO_FATAL_FAILURE(start_on_b(f, p, sess));
 	hsk_store_lookup *l = f.store.out;
 	l->gen++; // the connection moved on: the answer belongs to nobody
 	EXPECT_EQ(hsk_conn_from_lookup(l), nullptr);
@@ -777,7 +777,7 @@ TEST_F(HskStore13, TamperedOrCopiedValueDoesNotResume)
 	bad[bad.size() / 2] ^= 1;
 	for (const std::string &v : { other, bad }) {
 		Pair p(f.b, c, 0);
-		start_on_b(f, p, sess);
+		ASSERT_NO_FATAL_FAILURE(start_on_b(f, p, sess));
 		answer(f, p, HSK_STORE_HIT, v);
 		finish(p, false);
 	}
@@ -788,7 +788,7 @@ TEST_F(HskStore13, TamperedOrCopiedValueDoesNotResume)
 TEST_F(HskStore13, FatalAlertAfterResumptionForgetsTheEntry)
 {
 	Pair p(f.b, c, 0);
-	start_on_b(f, p, sess);
+	ASSERT_NO_FATAL_FAILURE(start_on_b(f, p, sess));
 	answer(f, p, HSK_STORE_HIT, f.store.kv[key]);
 	finish(p, true);
 	p.tamper = [](std::string &bytes, void *) {
@@ -856,7 +856,7 @@ TEST_F(HskStore13, PskKeOnlyResumesFromTheStore)
 	std::string k2 = key13_of(s2);
 	ASSERT_EQ(f.store.kv.count(k2), 1u);
 	Pair p(f.b, kc, 0);
-	start_on_b(f, p, s2);
+	ASSERT_NO_FATAL_FAILURE(start_on_b(f, p, s2));
 	answer(f, p, HSK_STORE_HIT, f.store.kv[k2]);
 	finish(p, true);
 	SSL_SESSION_free(s2);
