@@ -309,6 +309,22 @@ answer(Fleet &f, Pair &p, uint8_t status, const std::string &val = "")
 	p.pump();
 }
 
+void
+flip_last(std::string &bytes, void *)
+{
+	if (!bytes.empty())
+		bytes.back() ^= 1;
+}
+
+// The client's next record damaged: bad_record_mac, a fatal alert.
+void
+damage_next_record(Pair &p)
+{
+	p.tamper = flip_last;
+	p.client_to_server("ping");
+	EXPECT_EQ(p.server_err, HSK_ALERT(HSK_AD_BAD_RECORD_MAC));
+}
+
 // Each case: a fleet, a client without tickets, and a session it made on a.
 class HskStoreEngine : public ::testing::Test {
       protected:
@@ -453,13 +469,7 @@ fail_before_finished(Fleet &f, SSL_CTX *c, SSL_SESSION *sess, void (*tamper)(std
 
 TEST_F(HskStoreEngine, DamagedFinishedKeepsTheSession)
 {
-	fail_before_finished(
-		f, c, sess,
-		[](std::string &bytes, void *) {
-			if (!bytes.empty())
-				bytes.back() ^= 1;
-		},
-		HSK_ALERT(HSK_AD_BAD_RECORD_MAC));
+	fail_before_finished(f, c, sess, flip_last, HSK_ALERT(HSK_AD_BAD_RECORD_MAC));
 }
 
 TEST_F(HskStoreEngine, FatalAlertBeforeTheFinishedKeepsTheSession)
@@ -479,12 +489,7 @@ TEST_F(HskStoreEngine, FatalAlertAfterResumptionForgetsTheSession)
 	answer(f, p, HSK_STORE_HIT, f.store.kv.begin()->second);
 	ASSERT_TRUE(SSL_is_init_finished(p.ssl)) << std::hex << p.server_err;
 	ASSERT_TRUE(SSL_session_reused(p.ssl));
-	p.tamper = [](std::string &bytes, void *) {
-		if (!bytes.empty())
-			bytes.back() ^= 1;
-	};
-	p.client_to_server("ping");
-	EXPECT_EQ(p.server_err, HSK_ALERT(HSK_AD_BAD_RECORD_MAC));
+	damage_next_record(p);
 	EXPECT_EQ(f.store.dels, 1u);
 	EXPECT_TRUE(f.store.kv.empty());
 }
@@ -712,25 +717,26 @@ TEST_F(HskStore13, LookupHitResumesOnAnotherServer)
 	EXPECT_EQ(count_prefix(f.store, "tlso:s13:"), 4u); // the resumption's own tickets
 }
 
-TEST_F(HskStore13, LookupMissIsAFullHandshake)
+// A miss, or no answer in time: the PSK is ignored, a full handshake,
+// counted, never an alert.
+TEST_F(HskStore13, LookupMissOrFailureIsAFullHandshakeCounted)
 {
-	Pair p(f.b, c, 0);
-	ASSERT_NO_FATAL_FAILURE(start_on_b(f, p, sess));
-	answer(f, p, HSK_STORE_MISS);
-	finish(p, false);
-	EXPECT_EQ(f.b.w[0].handshakes_full, 1u);
-	EXPECT_EQ(f.b.w[0].store_misses, 1u);
-	EXPECT_EQ(f.b.w[0].store_hits, 0u);
-}
-
-TEST_F(HskStore13, LookupFailedIsAFullHandshakeCounted)
-{
-	Pair p(f.b, c, 0);
-	ASSERT_NO_FATAL_FAILURE(start_on_b(f, p, sess));
-	answer(f, p, HSK_STORE_FAILED);
-	finish(p, false);
-	EXPECT_EQ(f.b.w[0].store_failed, 1u);
-	EXPECT_EQ(f.b.w[0].handshake_failures, 0u);
+	const struct {
+		uint8_t status;
+		uint64_t hsk_worker::*counter;
+	} cases[] = { { HSK_STORE_MISS, &hsk_worker::store_misses }, { HSK_STORE_FAILED, &hsk_worker::store_failed } };
+	unsigned w = 0;
+	for (auto &k : cases) {
+		Pair p(f.b, c, w);
+		ASSERT_NO_FATAL_FAILURE(start_on_b(f, p, sess));
+		answer(f, p, k.status);
+		finish(p, false);
+		EXPECT_EQ(f.b.w[w].handshakes_full, 1u);
+		EXPECT_EQ(f.b.w[w].*k.counter, 1u);
+		EXPECT_EQ(f.b.w[w].store_hits, 0u);
+		EXPECT_EQ(f.b.w[w].handshake_failures, 0u);
+		w++;
+	}
 }
 
 TEST_F(HskStore13, StoreDownAnswersAtOnce)
@@ -791,12 +797,7 @@ TEST_F(HskStore13, FatalAlertAfterResumptionForgetsTheEntry)
 	ASSERT_NO_FATAL_FAILURE(start_on_b(f, p, sess));
 	answer(f, p, HSK_STORE_HIT, f.store.kv[key]);
 	finish(p, true);
-	p.tamper = [](std::string &bytes, void *) {
-		if (!bytes.empty())
-			bytes.back() ^= 1;
-	};
-	p.client_to_server("ping");
-	EXPECT_EQ(p.server_err, HSK_ALERT(HSK_AD_BAD_RECORD_MAC));
+	damage_next_record(p);
 	EXPECT_EQ(f.store.dels, 1u);
 	EXPECT_EQ(f.store.kv.count(key), 0u);
 }
@@ -807,11 +808,7 @@ TEST_F(HskStore13, FatalAlertForgetsTheLocalCopyToo)
 	SSL_set_session(p.ssl, sess);
 	ASSERT_TRUE(p.handshake());
 	finish(p, true);
-	p.tamper = [](std::string &bytes, void *) {
-		if (!bytes.empty())
-			bytes.back() ^= 1;
-	};
-	p.client_to_server("ping");
+	damage_next_record(p);
 	EXPECT_EQ(f.store.kv.count(key), 0u);
 	f.store.down = true; // nowhere left: a full handshake
 	Pair q(f.a, c, 1);
