@@ -391,8 +391,8 @@ hsk13_try_psk(struct hsk_conn *c, const struct hsk_client_hello *ch, const uint8
 		TRY(hsk_rd_vec(&ids, 2, 1, 0xffff, &id));
 		TRY(hsk_rd_u32(&ids, &age));
 		TRY(hsk_rd_vec(&binders, 1, 32, 255, &binder));
-		TRY(hsk13_psk_state(c, id.cur, hsk_rd_left(&id), 
-				      have_share || !(mode_ok & HSK_PSK_DHE_KE), &t, &usable));
+		TRY(hsk13_psk_state(c, id.cur, hsk_rd_left(&id), have_share || !(mode_ok & HSK_PSK_DHE_KE), &t,
+				    &usable));
 		if (!usable) {
 			index++;
 			continue;

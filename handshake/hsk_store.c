@@ -28,7 +28,14 @@ hsk_store_key(uint16_t version, const uint8_t *id, size_t id_len, char key[HSK_S
 const uint8_t *
 hsk_store_id13(const uint8_t *identity, size_t len)
 {
-	return len == HSK_STORE_ID13_LEN && identity[0] == HSK_STORE_ID13_MARK ? identity + 1 : NULL;
+	struct hsk_rd r = hsk_rd_make(identity, len);
+	const uint8_t *id = NULL;
+	uint8_t mark = 0;
+
+	if (hsk_rd_u8(&r, &mark) != HSK_OK || mark != HSK_STORE_ID13_MARK ||
+	    hsk_rd_bytes(&r, HSK_SESS_ID_LEN, &id) != HSK_OK || hsk_rd_end(&r) != HSK_OK)
+		return NULL;
+	return id;
 }
 
 /* A session as a ticket's state, and back (the ID is not in the state:
