@@ -208,6 +208,12 @@ cfg_dataplane_name(enum cfg_dataplane v)
 }
 
 const char *
+cfg_store13_name(enum cfg_store13 v)
+{
+	return word_name(cfg_store13_words, v);
+}
+
+const char *
 cfg_mode_name(enum cfg_mode v)
 {
 	return word_name(cfg_mode_words, v);
@@ -556,10 +562,13 @@ cfg_usage(FILE *out)
 	      "                            (default psk_dhe_ke: forward secret resumption only)\n"
 	      "  --ticket-key-file FILE    ticket keys shared by a fleet: 96 hex digits per line,\n"
 	      "                            the first one current; re-read when the file changes\n"
-	      "  --session-store URL       redis://HOST:PORT[/DB]: TLS 1.2 sessions shared by a fleet\n"
-	      "                            (sealed with the ticket keys: share the key file too)\n"
+	      "  --session-store URL       redis://HOST:PORT[/DB]: TLS 1.2 and 1.3 sessions shared by a\n"
+	      "                            fleet (sealed with the ticket keys: share the key file too)\n"
 	      "  --session-store-timeout-ms N  wait this long for a lookup, then a full\n"
 	      "                            handshake (default 2)\n"
+	      "  --session-store-tls13 store|ticket  TLS 1.3 resumption state in the store, the\n"
+	      "                            tickets naming its entries (default store), or in\n"
+	      "                            stateless tickets as without a store\n"
 	      "  --handshake-timeout DUR   e.g. 10s, 500ms, or seconds (default 10s)\n"
 	      "  --idle-timeout DUR        close idle connections; 0 = never (default 60s)\n"
 	      "  --drain-timeout DUR       on SIGTERM, time given to handshakes and streams in\n"
@@ -696,8 +705,8 @@ cfg_print(const struct cfg *cfg, FILE *out)
 		char a[CFG_HOST_MAX + 16];
 
 		cfg_addr_format(&cfg->session_store.addr, a, sizeof(a));
-		fprintf(out, "session_store:\n  url: \"redis://%s/%u\"\n  timeout: %ums\n", a, cfg->session_store.db,
-			cfg->session_store.timeout_ms);
+		fprintf(out, "session_store:\n  url: \"redis://%s/%u\"\n  timeout: %ums\n  tls13: %s\n", a,
+			cfg->session_store.db, cfg->session_store.timeout_ms, cfg_store13_name(cfg->session_store.tls13));
 	}
 	fprintf(out, "handshake_timeout: %ums\n", cfg->handshake_timeout_ms);
 	fprintf(out, "idle_timeout: %ums\n", cfg->idle_timeout_ms);

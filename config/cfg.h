@@ -90,6 +90,12 @@ enum cfg_dataplane {
 	CFG_DATAPLANE_DPDK = 1,
 };
 
+/* What a TLS 1.3 NewSessionTicket carries with a session store. */
+enum cfg_store13 {
+	CFG_STORE13_STORE = 0,     /* an identity of a store entry (the state in the store) */
+	CFG_STORE13_TICKET = 1,    /* the sealed state itself (stateless, as without a store) */
+};
+
 enum cfg_mode {
 	CFG_MODE_RESPOND = 0,
 	CFG_MODE_PROXY = 1,
@@ -165,6 +171,7 @@ struct cfg_store {
 	struct cfg_addr addr;
 	unsigned db;               /* SELECTed after connecting */
 	uint32_t timeout_ms;       /* a lookup's answer (CFG_DEFAULT_STORE_TIMEOUT_MS) */
+	enum cfg_store13 tls13;    /* TLS 1.3 resumption state: in the store (default) or in tickets */
 };
 
 struct cfg_cert {
@@ -372,6 +379,7 @@ const char *cfg_tls_version_name(uint16_t version);
  * "modern", "require"... Never NULL. */
 const char *cfg_dataplane_name(enum cfg_dataplane v);
 const char *cfg_mode_name(enum cfg_mode v);
+const char *cfg_store13_name(enum cfg_store13 v);
 const char *cfg_accel_name(enum cfg_accel v);
 const char *cfg_log_level_name(enum cfg_log_level v);
 const char *cfg_log_format_name(enum cfg_log_format v);

@@ -52,6 +52,7 @@ enum opt_id {
 	O_BATCH_MIN,
 	O_SESSION_STORE,
 	O_SESSION_STORE_TIMEOUT,
+	O_SESSION_STORE_TLS13,
 	O_LOG_FORMAT,
 	O_ACCESS_LOG,
 	O_METRICS,
@@ -109,6 +110,7 @@ static const struct opt opts[] = {
 	{"--batch-min", O_BATCH_MIN, true},
 	{"--session-store", O_SESSION_STORE, true},
 	{"--session-store-timeout-ms", O_SESSION_STORE_TIMEOUT, true},
+	{"--session-store-tls13", O_SESSION_STORE_TLS13, true},
 	{"--log-format", O_LOG_FORMAT, true},
 	{"--access-log", O_ACCESS_LOG, true},
 	{"--metrics", O_METRICS, true},
@@ -470,6 +472,11 @@ arg_apply(struct cfg *cfg, struct args *a, const struct opt *o, const char *flag
 		if (cfg_value_parse_uint(val, 1, 10000, &n, why, sizeof(why)) != 0)
 			return cfg_errf(err, errlen, "%s: %s", flag, why);
 		cfg->session_store.timeout_ms = (uint32_t)n;
+		return 0;
+	case O_SESSION_STORE_TLS13:
+		if (arg_word(flag, cfg_store13_words, val, &w, err, errlen) != 0)
+			return -1;
+		cfg->session_store.tls13 = (enum cfg_store13)w;
 		return 0;
 	case O_TICKET_KEY_FILE:
 		free(cfg->ticket_key_file);

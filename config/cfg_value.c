@@ -25,6 +25,12 @@ const struct cfg_word cfg_mode_words[] = {
 	{NULL, 0},
 };
 
+const struct cfg_word cfg_store13_words[] = {
+	{"store", CFG_STORE13_STORE},
+	{"ticket", CFG_STORE13_TICKET},
+	{NULL, 0},
+};
+
 const struct cfg_word cfg_balance_words[] = {
 	{"roundrobin", CFG_BALANCE_ROUNDROBIN},
 	{"leastconn", CFG_BALANCE_LEASTCONN},

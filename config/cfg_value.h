@@ -24,6 +24,7 @@ struct cfg_word {
 
 extern const struct cfg_word cfg_dataplane_words[];
 extern const struct cfg_word cfg_mode_words[];
+extern const struct cfg_word cfg_store13_words[];     /* store, ticket */
 extern const struct cfg_word cfg_accel_words[];
 extern const struct cfg_word cfg_log_level_words[];
 extern const struct cfg_word cfg_log_format_words[];  /* text, json */

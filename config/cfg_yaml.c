@@ -942,9 +942,22 @@ k_store_timeout(struct ld *ld, void *obj, const char *path, const yaml_node_t *v
 	return 0;
 }
 
+static int
+k_store_tls13(struct ld *ld, void *obj, const char *path, const yaml_node_t *v)
+{
+	struct cfg *cfg = obj;
+	int w;
+
+	if (ld_word(ld, v, path, cfg_store13_words, &w) != 0)
+		return -1;
+	cfg->session_store.tls13 = (enum cfg_store13)w;
+	return 0;
+}
+
 static const struct key store_keys[] = {
 	{"url", k_store_url},
 	{"timeout", k_store_timeout},
+	{"tls13", k_store_tls13},
 	{NULL, NULL},
 };
 

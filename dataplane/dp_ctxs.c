@@ -74,6 +74,7 @@ dp_ctxs_listener(struct hsk_ctx *ctx, const struct cfg *cfg, const struct cfg_li
 	ctx->max_hs_msg = t->max_handshake_message;
 	ctx->session_lifetime_s = cfg->session_lifetime_s;
 	ctx->tickets13 = (uint8_t)cfg->tickets;
+	ctx->store13 = cfg->session_store.on && cfg->session_store.tls13 == CFG_STORE13_STORE;
 	ctx->psk_modes = (uint8_t)((cfg->psk_modes & CFG_PSK_DHE_KE ? HSK_PSK_DHE_KE : 0) |
 				   (cfg->psk_modes & CFG_PSK_KE ? HSK_PSK_KE : 0));
 	for (n = 0; n < l->n_certs; n++)

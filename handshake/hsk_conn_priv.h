@@ -97,6 +97,7 @@ struct hsk_conn {
 	uint32_t early_skip;   /* TLS 1.3: bytes of refused 0-RTT records still skippable */
 	bool store_asked;      /* the session store was asked for this ClientHello's session */
 	bool hello_kept;       /* a store lookup is out: the ClientHello stays to run again */
+	bool resumed_store13;  /* TLS 1.3: resumed from the store identity store_id13 */
 	uint16_t sigalg;
 	uint16_t group;
 	const struct hsk_suite *suite;
@@ -130,6 +131,7 @@ struct hsk_conn {
 	uint8_t server_random[32];
 	uint8_t session_id[32];
 	uint8_t session_id_len;
+	uint8_t store_id13[HSK_SESS_ID_LEN];
 	uint8_t master[48];
 	/* TLS 1.3 key schedule: handshake then master secret, and the
 	 * traffic secrets (kept for Finished keys and KeyUpdate) */
@@ -174,10 +176,14 @@ HSK_MUST_CHECK hsk_err hsk_transcript_hash(struct hsk_conn *c, uint8_t *out, siz
 hsk_err hsk_submit(struct hsk_conn *c, uint8_t op, uint16_t alg);
 
 /* hsk_store.c: the engine's side of the session store */
-bool hsk_store_wanted12(const struct hsk_conn *c, size_t id_len);
-HSK_MUST_CHECK hsk_err hsk_store_ask12(struct hsk_conn *c, const uint8_t *id, size_t id_len);
-bool hsk_store_take12(struct hsk_conn *c, const uint8_t *id, size_t id_len, struct hsk_sess *s);
-void hsk_store_put12(struct hsk_conn *c, const struct hsk_sess *s);
+bool hsk_store_wanted(const struct hsk_conn *c, size_t id_len);
+HSK_MUST_CHECK hsk_err hsk_store_ask(struct hsk_conn *c, uint16_t version, const uint8_t *id, size_t id_len);
+bool hsk_store_take(struct hsk_conn *c, uint16_t version, const uint8_t *id, size_t id_len, struct hsk_sess *s);
+void hsk_store_put(struct hsk_conn *c, const struct hsk_sess *s);
+bool hsk_store_issues13(const struct hsk_conn *c);
+void hsk_store_issue13(struct hsk_conn *c, const struct hsk_ticket *t, uint8_t out[HSK_STORE_ID13_LEN]);
+HSK_MUST_CHECK hsk_err hsk_store_psk13(struct hsk_conn *c, const uint8_t *id, bool may_ask, struct hsk_ticket *t,
+				       bool *found);
 void hsk_store_forget(struct hsk_conn *c);
 /* The clock of state sealed for other processes (tickets, store values):
  * wall-clock seconds, shared by a fleet whose hosts booted at different

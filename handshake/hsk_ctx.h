@@ -108,6 +108,8 @@ struct hsk_ctx {
 	uint32_t session_lifetime_s;
 	struct hsk_tickets *tickets; /* shared ticket keys (hsk_ticket.h); NULL: no tickets */
 	uint8_t tickets13;     /* NewSessionTicket messages after a TLS 1.3 handshake (default 2) */
+	bool store13;          /* with a session store (hsk_store.h): TLS 1.3 tickets are identities of
+				* its entries instead of sealed state (default off) */
 	uint8_t psk_modes;     /* HSK_PSK_* accepted for TLS 1.3 resumption */
 	uint32_t max_hs_msg;   /* largest handshake message body taken (HSK_MAX_HS_MSG_DEFAULT) */
 };

@@ -1,5 +1,8 @@
 /* Session-ID resumption cache (RFC 5246 7.3, 7.4.1.2), one shard per
- * worker.
+ * worker. With a session store (hsk_store.h) it also holds the TLS 1.3
+ * resumption state behind the store's PSK identities (version 0x0304,
+ * created_s on the fleet's clock: hsk_fleet_now_s), so that a client
+ * coming back to this server resumes without a lookup.
  *
  * A session ID carries its owner: byte 0 is the worker that created it, so
  * a reconnect that lands on another worker (SO_REUSEPORT or RSS hashed the
@@ -33,7 +36,9 @@ struct hsk_sess {
 	uint32_t ctx_id;       /* the listener (hsk_ctx.id): no resumption across listeners */
 	uint64_t created_s;
 	uint32_t lifetime_s;
-	uint8_t master[48];
+	uint8_t master[48];    /* TLS 1.2: the master secret; TLS 1.3: the PSK */
+	uint8_t secret_len;    /* TLS 1.3: bytes of master that are the PSK (the suite's hash) */
+	uint32_t age_add;      /* TLS 1.3: the ticket's obfuscation (RFC 8446 4.6.1) */
 	uint32_t sni_digest;   /* hsk_names_digest of its server name: resumed only for it (RFC 6066 3) */
 };
 

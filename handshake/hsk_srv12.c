@@ -221,7 +221,7 @@ hsk_srv12_find_session(struct hsk_conn *c, const struct hsk_client_hello *ch, st
 		return HSK_OK;
 	/* this server's cache first, then the fleet's store when it answered */
 	if (!hsk_sess_cache_get(c->w->cache, ch->session_id.base, ch->session_id.len, ctx->id, c->w->now_s, s) &&
-	    !hsk_store_take12(c, ch->session_id.base, ch->session_id.len, s))
+	    !hsk_store_take(c, 0x0303, ch->session_id.base, ch->session_id.len, s))
 		return HSK_OK;
 	suite = hsk_suite_by_id(s->suite);
 	if (suite == NULL || s->version != 0x0303 || !hsk_srv12_suite_enabled(ctx, s->suite) ||
@@ -347,10 +347,10 @@ hsk_srv12_client_hello(struct hsk_conn *c, const uint8_t *body, size_t len)
 	TRY(hsk_srv12_find_ticket(c, &ch, &sess, &found));
 	if (!found)
 		TRY(hsk_srv12_find_session(c, &ch, &sess, &found));
-	if (!found && hsk_store_wanted12(c, ch.session_id.len)) {
+	if (!found && hsk_store_wanted(c, ch.session_id.len)) {
 		/* Not here: ask the fleet's store. The ClientHello waits for the
 		 * answer and runs again from the top (hsk_store.h). */
-		TRY(hsk_store_ask12(c, ch.session_id.base, ch.session_id.len));
+		TRY(hsk_store_ask(c, 0x0303, ch.session_id.base, ch.session_id.len));
 		TRY(hsk_srv12_find_session(c, &ch, &sess, &found));
 	}
 	if (found) {
@@ -702,7 +702,7 @@ hsk_srv12_store_session(struct hsk_conn *c)
 	s.sni_digest = c->sni_digest;
 	memcpy(s.master, c->master, 48);
 	hsk_sess_cache_put(c->w->cache, c->w->id, &s);
-	hsk_store_put12(c, &s);
+	hsk_store_put(c, &s);
 	hsk_sess_clear(&s);
 }
 

@@ -342,10 +342,31 @@ hsk13_age_ok(const struct hsk_conn *c, const struct hsk_ticket *t, uint32_t obfu
 	return client_ms + HSK13_AGE_WINDOW_MS >= lo && client_ms <= hi + HSK13_AGE_WINDOW_MS;
 }
 
-/* Accept the first identity that is one of our tickets, still valid, for
- * this listener, with the chosen suite's hash, and whose binder checks. */
+/* The state behind one PSK identity: one of our sealed tickets, or a
+ * store identity (hsk_store.h) that this server's cache or the fleet's
+ * store holds. HSK_WANT_CRYPTO: a store lookup went out, the ClientHello
+ * runs again on its answer; *found false: the identity is ignored. */
 static hsk_err
-hsk13_try_psk(struct hsk_conn *c, const struct hsk_client_hello *ch, const uint8_t *hdr, const uint8_t *body)
+hsk13_psk_state(struct hsk_conn *c, const uint8_t *identity, size_t len, bool may_ask, struct hsk_ticket *t,
+		bool *found)
+{
+	const uint8_t *store_id = hsk_store_id13(identity, len);
+
+	if (store_id != NULL)
+		return hsk_store_psk13(c, store_id, may_ask, t, found);
+	*found = hsk_ticket_open(hsk_tickets_current(c->ctx->tickets), identity, len, t);
+	return HSK_OK;
+}
+
+/* Accept the first identity that is one of our tickets, still valid, for
+ * this listener, with the chosen suite's hash, and whose binder checks.
+ * The store is asked at most once per ClientHello (its first store
+ * identity not in this server's cache), and only when the PSK can be
+ * taken: a share in this ClientHello, or psk_ke alone (else a
+ * HelloRetryRequest comes first, and the PSK is not taken after it). */
+static hsk_err
+hsk13_try_psk(struct hsk_conn *c, const struct hsk_client_hello *ch, const uint8_t *hdr, const uint8_t *body,
+	      bool have_share)
 {
 	const struct hsk_ctx *ctx = c->ctx;
 	struct hsk_rd r, ids, binders, id, binder;
@@ -370,7 +391,9 @@ hsk13_try_psk(struct hsk_conn *c, const struct hsk_client_hello *ch, const uint8
 		TRY(hsk_rd_vec(&ids, 2, 1, 0xffff, &id));
 		TRY(hsk_rd_u32(&ids, &age));
 		TRY(hsk_rd_vec(&binders, 1, 32, 255, &binder));
-		if (!hsk_ticket_open(hsk_tickets_current(ctx->tickets), id.cur, hsk_rd_left(&id), &t)) {
+		TRY(hsk13_psk_state(c, id.cur, hsk_rd_left(&id), have_share || !(mode_ok & HSK_PSK_DHE_KE), &t,
+				    &usable));
+		if (!usable) {
 			index++;
 			continue;
 		}
@@ -383,6 +406,7 @@ hsk13_try_psk(struct hsk_conn *c, const struct hsk_client_hello *ch, const uint8
 		if (usable) {
 			uint8_t mac[64];
 			size_t mlen;
+			const uint8_t *store_id = hsk_store_id13(id.cur, hsk_rd_left(&id));
 			hsk_err err = hsk13_binder(c, t.secret, hdr, body, ch->psk_binders_offset, mac, &mlen);
 
 			if (err == HSK_OK && (mlen != hsk_rd_left(&binder) || CRYPTO_memcmp(mac, binder.cur, mlen) != 0))
@@ -396,6 +420,9 @@ hsk13_try_psk(struct hsk_conn *c, const struct hsk_client_hello *ch, const uint8
 			c->resumed = true;
 			c->psk_identity = index;
 			c->psk_ke = !(mode_ok & HSK_PSK_DHE_KE);
+			c->resumed_store13 = store_id != NULL; /* forgotten after a fatal alert */
+			if (store_id != NULL)
+				memcpy(c->store_id13, store_id, HSK_SESS_ID_LEN);
 			OPENSSL_cleanse(&t, sizeof(t));
 			return HSK_OK;
 		}
@@ -488,7 +515,7 @@ hsk_srv13_client_hello(struct hsk_conn *c, const struct hsk_client_hello *ch, co
 			if (share.base != NULL)
 				group = ctx->groups[i];
 		}
-		TRY(hsk13_try_psk(c, ch, hdr, body));
+		TRY(hsk13_try_psk(c, ch, hdr, body, group != 0));
 		if (!EVP_DigestInit_ex(c->transcript, hsk_algs_md(c->suite->prf), NULL))
 			return ERR_INTERNAL;
 		hsk_transcript_add(c, hdr, 4);
@@ -880,6 +907,7 @@ hsk13_send_tickets(struct hsk_conn *c)
 	uint8_t th[64], rms[64], buf[16 + HSK_TICKET_MAX];
 	struct hsk_ticket t;
 	hsk_err err = HSK_OK;
+	bool store = hsk_store_issues13(c);
 
 	/* Tickets go out with our Finished's answer, unasked (RFC 8446 4.6.1;
 	 * clients such as tlsfuzzer wait for them before writing). Not to a
@@ -904,8 +932,15 @@ hsk13_send_tickets(struct hsk_conn *c)
 		t.sni_digest = c->sni_digest;
 		t.secret_len = (uint8_t)hlen;
 		if (RAND_bytes((uint8_t *)&t.age_add, sizeof(t.age_add)) != 1 ||
-		    hsk_hkdf_expand_label(c->suite->prf, rms, "resumption", &i, 1, t.secret, hlen) != HSK_OK ||
-		    !hsk_ticket_seal(hsk_tickets_current(ctx->tickets), &t, buf + 16, sizeof(buf) - 16, &n)) {
+		    hsk_hkdf_expand_label(c->suite->prf, rms, "resumption", &i, 1, t.secret, hlen) != HSK_OK) {
+			err = ERR_INTERNAL;
+			break;
+		}
+		if (store) {
+			/* the state goes to the fleet's store, the client gets its identity */
+			hsk_store_issue13(c, &t, buf + 16);
+			n = HSK_STORE_ID13_LEN;
+		} else if (!hsk_ticket_seal(hsk_tickets_current(ctx->tickets), &t, buf + 16, sizeof(buf) - 16, &n)) {
 			err = ERR_INTERNAL;
 			break;
 		}

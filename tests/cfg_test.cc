@@ -544,9 +544,11 @@ TEST(CfgFile, SessionStore)
 	EXPECT_EQ(c.c.session_store.addr.port, 6380);
 	EXPECT_EQ(c.c.session_store.db, 3u);
 	EXPECT_EQ(c.c.session_store.timeout_ms, 15u);
+	EXPECT_EQ(c.c.session_store.tls13, CFG_STORE13_STORE); // the default: TLS 1.3 state in the store
 	// printed and read back the same
 	std::string first = print(&c.c);
 	EXPECT_NE(first.find("url: \"redis://[::1]:6380/3\""), std::string::npos) << first;
+	EXPECT_NE(first.find("tls13: store"), std::string::npos) << first;
 	Cfg b;
 	std::string p = dir.write("printed.yaml", first);
 	char e[1024] = "";
@@ -558,6 +560,7 @@ TEST(CfgFile, SessionStore)
 		{"session_store:\n  url: redis://127.0.0.1\n", "has no port"},
 		{"session_store:\n  url: redis://127.0.0.1:6379/x\n", "database 'x'"},
 		{"session_store:\n  url: redis://127.0.0.1:6379\n  timeout: 0\n", "between 1ms and 10s"},
+		{"session_store:\n  url: redis://127.0.0.1:6379\n  tls13: stateless\n", "stateless"},
 	};
 	for (auto &k : bad) {
 		Cfg d;
@@ -565,6 +568,11 @@ TEST(CfgFile, SessionStore)
 		EXPECT_NE(err.find(k[1]), std::string::npos) << err;
 		EXPECT_NE(err.find("session_store."), std::string::npos) << err;
 	}
+	Cfg t;
+	ASSERT_EQ(load_text(dir, &t.c, "session_store:\n  tls13: ticket\n  url: redis://127.0.0.1:6379\n", &err), 0)
+		<< err;
+	EXPECT_EQ(t.c.session_store.tls13, CFG_STORE13_TICKET);
+	EXPECT_NE(print(&t.c).find("tls13: ticket"), std::string::npos);
 }
 
 TEST(CfgArgs, SessionStoreFlags)
@@ -578,6 +586,15 @@ TEST(CfgArgs, SessionStoreFlags)
 	EXPECT_EQ(c.c.session_store.addr.port, 7000);
 	EXPECT_EQ(c.c.session_store.db, 0u);
 	EXPECT_EQ(c.c.session_store.timeout_ms, 7u);
+	EXPECT_EQ(c.c.session_store.tls13, CFG_STORE13_STORE);
+	Cfg t;
+	ASSERT_EQ(parse(&t.c, {"--session-store", "redis://127.0.0.1:7000", "--session-store-tls13", "ticket"}, &err),
+		  CFG_ARGS_OK)
+		<< err;
+	EXPECT_EQ(t.c.session_store.tls13, CFG_STORE13_TICKET);
+	Cfg u;
+	EXPECT_NE(parse(&u.c, {"--session-store-tls13", "sometimes"}, &err), CFG_ARGS_OK);
+	EXPECT_NE(err.find("--session-store-tls13"), std::string::npos) << err;
 	Cfg d;
 	EXPECT_NE(parse(&d.c, {"--session-store-timeout-ms", "0"}, &err), CFG_ARGS_OK);
 	EXPECT_NE(err.find("--session-store-timeout-ms"), std::string::npos) << err;

@@ -2,11 +2,13 @@
 # The session store shared by a fleet (--session-store, issue 17): two
 # servers on different ports share one redis-server started here (and one
 # ticket key file). A TLS 1.2 session ID made on one resumes on the other
-# through Redis; TLS 1.3 resumes on the other with its ticket. Redis holds
-# only sealed values (no master secret in hex or binary), with the session
-# lifetime as TTL. Redis stopped, then killed: handshakes go on as full
-# ones with no client error and no wait beyond the lookup timeout; Redis
-# back on the same port: resumption across the servers works again.
+# through Redis, and so does a TLS 1.3 session (its tickets name
+# tlso:s13:<id> entries; with --session-store-tls13 ticket they carry the
+# sealed state instead, no entry, and still resume). Redis holds only
+# sealed values (no master secret or PSK in hex or binary), with the
+# session lifetime as TTL. Redis stopped, then killed: handshakes go on as
+# full ones with no client error and no wait beyond the lookup timeout;
+# Redis back on the same port: resumption across the servers works again.
 command -v redis-server >/dev/null && command -v redis-cli >/dev/null || {
 	echo "skip: redis-server and redis-cli are needed (apt-get install redis-server redis-tools)"
 	exit 77
@@ -78,7 +80,58 @@ across() {
 }
 check "TLS 1.2 session ID (no ticket) made on A resumes on B through Redis" \
 	across TLSv1.2 "$TMP/s12" -tls1_2 -no_ticket -keylogfile "$TMP/keylog12"
-check "TLS 1.3 session made on A resumes on B (ticket, shared key file)" across TLSv1.3 "$TMP/s13" -tls1_3
+# ticket13 SESS: the hex of a TLS 1.3 session's ticket (s_client's -sess_out file)
+ticket13() {
+	openssl sess_id -in "$1" -noout -text | python3 -c '
+import re, sys
+lines = sys.stdin.read().split("\n")
+i = next(n for n, l in enumerate(lines) if "TLS session ticket:" in l)
+out = ""
+for l in lines[i + 1:]:
+    m = re.match(r"\s*[0-9a-f]{4} - (.{1,47})", l)
+    if not m:
+        break
+    out += re.sub("[^0-9a-f]", "", m.group(1).split("   ")[0])
+print(out)'
+}
+s13_count() { rcli --scan --pattern 'tlso:s13:*' | wc -l; }
+# in_store13 SESS: its ticket is a store identity ("53" || 32-byte ID) whose entry Redis holds
+in_store13() {
+	local t
+	t=$(ticket13 "$1")
+	[ ${#t} -eq 66 ] && [ "${t:0:2}" = 53 ] || { echo "ticket is not a store identity: $t"; return 1; }
+	[ "$(rcli EXISTS "tlso:s13:${t:2}")" = 1 ] || { echo "tlso:s13:${t:2} not in Redis"; return 1; }
+	local ttl
+	ttl=$(rcli PTTL "tlso:s13:${t:2}")
+	[ "$ttl" -gt 290000 ] && [ "$ttl" -le 300000 ] || { echo "PTTL $ttl, expected the 300 s lifetime"; return 1; }
+}
+check "TLS 1.3 session made on A resumes on B through Redis" across TLSv1.3 "$TMP/s13" -tls1_3
+check "its ticket names a tlso:s13:<id> entry in Redis, TTL = lifetime" in_store13 "$TMP/s13"
+
+# A third server with --session-store-tls13 ticket: its TLS 1.3 tickets
+# are sealed state (no entry in Redis) that A, in store mode, still takes.
+ticket_mode() {
+	local n0 t
+	launch "$C_PORT" "$TMP/c_srv.log" "${STORE[@]}" --session-store-tls13 ticket || return 1
+	C_PID=$LAUNCHED
+	n0=$(s13_count)
+	PORT=$C_PORT s_client -tls1_3 -sess_out "$TMP/s13c" >"$TMP/tm.log"
+	grep -q '^New, TLSv1.3' "$TMP/tm.log" || { echo "no new session on C:"; tail -20 "$TMP/tm.log"; return 1; }
+	sleep 0.2
+	[ "$(s13_count)" -eq "$n0" ] || { echo "C stored TLS 1.3 entries ($n0 -> $(s13_count))"; return 1; }
+	t=$(ticket13 "$TMP/s13c")
+	[ ${#t} -gt 66 ] || { echo "C's ticket is not sealed state: $t"; return 1; }
+	s_client -tls1_3 -sess_in "$TMP/s13c" >"$TMP/tm.log"
+	grep -q '^Reused, TLSv1.3' "$TMP/tm.log" && grep -q 'HTTP/1.1 200 OK' "$TMP/tm.log" || {
+		echo "C's stateless ticket not resumed on A:"
+		tail -20 "$TMP/tm.log"
+		return 1
+	}
+}
+C_PORT=$(free_port)
+C_PID=
+check "--session-store-tls13 ticket: no tlso:s13: entry, the ticket still resumes (on A)" ticket_mode
+stop_pid "$C_PID"
 check "TLS 1.2 with a ticket made on A resumes on B" across TLSv1.2 "$TMP/s12t" -tls1_2
 
 # What Redis holds: tlso:s12:<session id> entries, sealed.
@@ -89,9 +142,10 @@ sealed() {
 	master=$(sed -n 's/^ *Master-Key: *\([0-9A-F]*\)$/\1/p' "$TMP/c.log" | head -1)
 	[ ${#sid} -eq 64 ] && [ ${#master} -eq 96 ] || { echo "no session id / master key:"; tail -30 "$TMP/c.log"; return 1; }
 	sleep 0.2
-	rcli --scan --pattern 'tlso:s12:*' >"$TMP/keys.list"
+	rcli --scan --pattern 'tlso:s1[23]:*' >"$TMP/keys.list"
 	echo "$(wc -l <"$TMP/keys.list") entries"
 	grep -qx "tlso:s12:$sid" "$TMP/keys.list" || { echo "tlso:s12:$sid not in Redis"; cat "$TMP/keys.list"; return 1; }
+	grep -q "^tlso:s13:" "$TMP/keys.list" || { echo "no tlso:s13: entry"; return 1; }
 	local ttl
 	ttl=$(rcli PTTL "tlso:s12:$sid")
 	[ "$ttl" -gt 290000 ] && [ "$ttl" -le 300000 ] || { echo "PTTL $ttl, expected the 300 s lifetime"; return 1; }
@@ -100,6 +154,12 @@ sealed() {
 	: >"$TMP/masters"
 	sed -n 's/^CLIENT_RANDOM [0-9a-f]* \([0-9a-f]*\)$/\1/p' "$TMP/keylog12" >>"$TMP/masters"
 	echo "$master" >>"$TMP/masters"
+	# the TLS 1.3 sessions' resumption PSKs
+	for f in "$TMP"/s13*; do
+		openssl sess_id -in "$f" -noout -text | sed -n 's/^ *Resumption PSK: *\([0-9A-Fa-f]*\)$/\1/p'
+	done >"$TMP/psks"
+	[ -s "$TMP/psks" ] || { echo "no TLS 1.3 resumption PSK to look for"; return 1; }
+	cat "$TMP/psks" >>"$TMP/masters"
 	while read -r k; do
 		rcli --raw GET "$k" | head -c -1 >"$TMP/val.$(basename "$k" | tr ':' _)"
 	done <"$TMP/keys.list"
@@ -114,13 +174,14 @@ for f in vals:
     v = open(f, "rb").read()
     assert v.startswith(name), (f, "not sealed under the ticket key", v[:16].hex())
     assert 16 + 12 + 16 < len(v) <= 256, (f, len(v))
+    assert b"\x00" * 16 not in v, (f, "zeros in clear")
     for m in masters:
         for needle in (bytes.fromhex(m), m.lower().encode(), m.upper().encode()):
             assert needle not in v, (f, "holds a master secret")
 print(len(vals), "values sealed, no master secret in", len(masters) * 3, "forms")
 PY
 }
-check "Redis holds sealed tlso:s12:<id> entries, TTL = lifetime, no master secret" sealed
+check "Redis holds sealed tlso:s12:/s13: entries, TTL = lifetime, no master secret or PSK" sealed
 
 # A value far longer than any of ours under a session's key: only its
 # first 257 bytes come back (GETRANGE), a miss, a full handshake.
@@ -146,27 +207,35 @@ check "a 1 MB value under a session's key: a miss on B, a full handshake" oversi
 # up at its 2 ms deadline from one that waited for the connection's
 # 1 s stale limit or for the handshake timeout)
 MAXMS=${TLSO_REDIS_MAXMS:-800}
+# timed N [VERSION SESS flags...]: default TLSv1.2 "$TMP/s12b" -tls1_2 -no_ticket
 timed() {
-	local t0 t1 ms worst=0
-	for i in $(seq "$1"); do
+	local t0 t1 ms worst=0 n=$1 v=${2:-TLSv1.2} sess=${3:-$TMP/s12b}
+	shift 3 2>/dev/null || shift $#
+	[ $# -gt 0 ] || set -- -tls1_2 -no_ticket
+	for i in $(seq "$n"); do
 		t0=$(date +%s%N)
-		PORT=$OTHER_PORT s_client -tls1_2 -no_ticket -sess_in "$TMP/s12b" >"$TMP/t.log"
+		PORT=$OTHER_PORT s_client "$@" -sess_in "$sess" >"$TMP/t.log"
 		t1=$(date +%s%N)
 		ms=$(((t1 - t0) / 1000000))
 		[ "$ms" -gt "$worst" ] && worst=$ms
 		grep -q 'HTTP/1.1 200 OK' "$TMP/t.log" || { echo "handshake $i failed:"; tail -20 "$TMP/t.log"; return 1; }
-		grep -q '^New, TLSv1.2' "$TMP/t.log" || { echo "handshake $i was not a full one"; return 1; }
+		grep -q "^New, $v" "$TMP/t.log" || { echo "handshake $i was not a full one"; return 1; }
 		[ "$ms" -lt "$MAXMS" ] || { echo "handshake $i took $ms ms"; return 1; }
 	done
-	echo "     slowest of $1: $worst ms (s_client start included)" >"$TMP/timing"
+	echo "     slowest of $n: $worst ms (s_client start included)" >"$TMP/timing"
 }
 # A fresh session of A for the store cases (B has never seen it).
-fresh() { s_client -tls1_2 -no_ticket -sess_out "$TMP/s12b" >/dev/null; }
+fresh() {
+	s_client -tls1_2 -no_ticket -sess_out "$TMP/s12b" >/dev/null
+	s_client -tls1_3 -sess_out "$TMP/s13b" >/dev/null
+}
 
 # Redis stopped (no reply at all): lookups time out at 100 ms, full handshakes.
 fresh
 kill -STOP "$RPID"
 check "Redis stopped: handshakes on B go on as full ones, none waits" timed 5
+cat "$TMP/timing"
+check "Redis stopped: TLS 1.3 handshakes on B go on as full ones, none waits" timed 3 TLSv1.3 "$TMP/s13b" -tls1_3
 cat "$TMP/timing"
 kill -CONT "$RPID"
 sleep 0.3
@@ -177,7 +246,20 @@ fresh
 check "Redis killed: full handshakes go on, no client error, none waits" timed 5
 cat "$TMP/timing"
 check "Redis killed: new sessions on A still work" expect '^New, TLSv1.2' s_client -tls1_2 -no_ticket
-check "Redis killed: TLS 1.3 still resumes across servers (tickets)" across TLSv1.3 "$TMP/s13k" -tls1_3
+check "Redis killed: TLS 1.3 handshakes on B go on as full ones, no client error" timed 3 TLSv1.3 "$TMP/s13b" -tls1_3
+cat "$TMP/timing"
+# A TLS 1.3 session made now: its state is in A's own cache only
+on_a13() {
+	s_client -tls1_3 -sess_out "$TMP/s13k" >"$TMP/k.log"
+	grep -q '^New, TLSv1.3' "$TMP/k.log" || { echo "no new TLS 1.3 session on A:"; tail -20 "$TMP/k.log"; return 1; }
+	s_client -tls1_3 -sess_in "$TMP/s13k" >"$TMP/k.log"
+	grep -q '^Reused, TLSv1.3' "$TMP/k.log" && grep -q 'HTTP/1.1 200 OK' "$TMP/k.log" || {
+		echo "not resumed on A:"
+		tail -20 "$TMP/k.log"
+		return 1
+	}
+}
+check "Redis killed: a TLS 1.3 session made on A resumes on A (its cache)" on_a13
 
 # Redis back on the same port: the workers reconnect (backoff at most 2 s).
 redis_start || exit 1
@@ -190,6 +272,14 @@ back() {
 	across TLSv1.2 "$TMP/s12r" -tls1_2 -no_ticket
 }
 check "Redis back: a TLS 1.2 session of A resumes on B again" back
+back13() {
+	for _ in $(seq 6); do
+		across TLSv1.3 "$TMP/s13r" -tls1_3 >/dev/null 2>&1 && in_store13 "$TMP/s13r" && return 0
+		sleep 0.5
+	done
+	across TLSv1.3 "$TMP/s13r" -tls1_3 && in_store13 "$TMP/s13r"
+}
+check "Redis back: a TLS 1.3 session of A resumes on B again, through Redis" back13
 
 # The counters (SIGUSR1 logs them).
 kill -USR1 "$OTHER_PID"
