@@ -102,8 +102,10 @@ in_store13() {
 	[ ${#t} -eq 66 ] && [ "${t:0:2}" = 53 ] || { echo "ticket is not a store identity: $t"; return 1; }
 	[ "$(rcli EXISTS "tlso:s13:${t:2}")" = 1 ] || { echo "tlso:s13:${t:2} not in Redis"; return 1; }
 	local ttl
+	# set with the 300 s lifetime (a resumption on B and more came since: on
+	# a loaded machine that took 11 s once)
 	ttl=$(rcli PTTL "tlso:s13:${t:2}")
-	[ "$ttl" -gt 290000 ] && [ "$ttl" -le 300000 ] || { echo "PTTL $ttl, expected the 300 s lifetime"; return 1; }
+	[ "$ttl" -gt 240000 ] && [ "$ttl" -le 300000 ] || { echo "PTTL $ttl, expected the 300 s lifetime"; return 1; }
 }
 check "TLS 1.3 session made on A resumes on B through Redis" across TLSv1.3 "$TMP/s13" -tls1_3
 check "its ticket names a tlso:s13:<id> entry in Redis, TTL = lifetime" in_store13 "$TMP/s13"
