@@ -200,8 +200,6 @@ check "B counted resumptions, timeouts and failures of the store" sh -c "
 	awk '{for (i = 1; i <= NF; i++) { if (\$i == \"resumed\") r += \$(i + 1); if (\$i == \"(timeouts\") t += \$(i + 1); if (\$i == \"down\") d += \$(i + 1) } } END { exit !(r >= 2 && t >= 1 && d >= 1) }' '$TMP/st'"
 cat "$TMP/counters"
 check "the workers logged the loss and the reconnection" sh -c "grep -q 'session store: connection lost' '$TMP/other.log' && [ \$(grep -c 'session store connected' '$TMP/other.log') -ge 4 ]"
-check "--session-store is refused on the dpdk dataplane" expect 'not available on the dpdk dataplane' \
-	"$BIN" --dataplane dpdk --session-store "redis://127.0.0.1:$RPORT" --check-config --cert "$CERTS/rsa.crt" --key "$CERTS/rsa.key"
 check "--session-store wants a numeric address" expect 'numeric address' \
 	"$BIN" --session-store redis://localhost:6379 --check-config --cert "$CERTS/rsa.crt" --key "$CERTS/rsa.key"
 finish

@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# The session store shared by a fleet on the dpdk dataplane (issue 17):
+# the lcores never touch Redis; a store thread does the Redis I/O for them
+# through rings. Inside a network namespace this test creates (and
+# deletes), a redis-server on the namespace's 127.0.0.1 (the store thread
+# uses kernel sockets, like a management network), a kernel-dataplane
+# server on 127.0.0.1 and a dpdk server on a TAP device (net_tap) share it
+# and one ticket key file. A TLS 1.2 session ID made on either resumes on
+# the other (s_client -sess_out / -sess_in says Reused); Redis holds
+# sealed values only (no master secret in hex or binary); Redis stopped,
+# then killed: handshakes on the dpdk server go on as full ones, with no
+# client error and no wait beyond the lookup timeout, and the failures are
+# counted (kill -USR1 log, /metrics); Redis back on its port: resumption
+# across the servers comes back; SIGTERM: a clean exit. Needs root,
+# /dev/net/tun, redis-server and a build with DPDK and hiredis; elsewhere
+# it is skipped (77).
+cd "$(dirname "$0")/../.." || exit 1
+. tests/integration/lib.sh
+
+ns_need redis-server redis-cli openssl python3 curl
+if "$BIN" --dataplane dpdk --cert "$CERTS/rsa.crt" --key "$CERTS/rsa.key" --check-config 2>&1 | grep -q "no DPDK"; then
+	echo "skip: this build has no DPDK"
+	exit 77
+fi
+"$BIN" --session-store redis://127.0.0.1:1 --check-config --cert "$CERTS/rsa.crt" --key "$CERTS/rsa.key" \
+	2>&1 | grep -q 'no hiredis' && { echo "skip: this build has no hiredis"; exit 77; }
+
+DP_PID=
+K_PID=
+RPID=
+redis_stop() { # SIGKILL: no goodbye to the clients, as a crash
+	if [ -n "$RPID" ]; then
+		kill -CONT "$RPID" 2>/dev/null
+		kill -9 "$RPID" 2>/dev/null
+		wait "$RPID" 2>/dev/null
+	fi
+	RPID=
+}
+ns_cleanup() {
+	[ -n "$DP_PID" ] && kill -TERM "$DP_PID" 2>/dev/null && wait "$DP_PID" 2>/dev/null
+	stop_pid "$K_PID"
+	redis_stop
+	ns_del
+}
+trap 'ns_cleanup; cleanup' EXIT
+ns_add tlso-h1-rd-$$
+EAL="--no-pci --no-huge -m 512 --no-shconf"
+HOST=198.18.0.2
+GW=198.18.0.1
+TAP=tlsoh1rd$((RANDOM % 100))
+# the namespace is ours: any port is free there
+RPORT=$((20000 + RANDOM % 20000))
+KPORT=$((RPORT + 1))
+MPORT=$((RPORT + 2))
+
+redis_start() {
+	mkdir -p "$TMP/redis"
+	ip netns exec "$NS" redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no \
+		--dir "$TMP/redis" --daemonize no >>"$TMP/redis.log" 2>&1 &
+	RPID=$!
+	for _ in $(seq 50); do
+		[ "$(rcli ping 2>/dev/null)" = PONG ] && return 0
+		sleep 0.1
+	done
+	echo "redis-server did not start:" >&2
+	cat "$TMP/redis.log" >&2
+	return 1
+}
+rcli() { in_ns redis-cli -p "$RPORT" "$@"; }
+
+redis_start || exit 1
+openssl rand -hex 48 >"$TMP/keys"
+# A lookup timeout of 100 ms, not the default 2 (as redis_store.sh): the
+# lcore spins on a core of a small, shared machine, and the store thread
+# and Redis get the rest.
+STORE=(--ticket-key-file "$TMP/keys" --session-store "redis://127.0.0.1:$RPORT/0" --session-store-timeout-ms 100)
+
+# the kernel-dataplane server on the namespace's 127.0.0.1:KPORT
+ip netns exec "$NS" "$BIN" --listen "127.0.0.1:$KPORT" --cert "$CERTS/rsa.crt" --key "$CERTS/rsa.key" \
+	--workers 1 "${STORE[@]}" >"$TMP/kernel.log" 2>&1 &
+K_PID=$!
+# the dpdk server on HOST:443 (ip netns exec execs it: $! is its PID)
+ip netns exec "$NS" "$BIN" --dataplane dpdk --listen "$HOST:443" --cert "$CERTS/rsa.crt" --key "$CERTS/rsa.key" \
+	--workers 1 --metrics "127.0.0.1:$MPORT" "${STORE[@]}" -- $EAL "--vdev=net_tap_$TAP,iface=$TAP" \
+	>"$TMP/dpdk.log" 2>&1 &
+DP_PID=$!
+started() {
+	for _ in $(seq 100); do
+		grep -q "dpdk dataplane:" "$TMP/dpdk.log" 2>/dev/null && grep -q "listening" "$TMP/kernel.log" 2>/dev/null &&
+			break
+		sleep 0.1
+	done
+	grep -q "dpdk dataplane:" "$TMP/dpdk.log" || { echo "the dpdk server did not start"; return 1; }
+	in_ns ip addr add "$GW/24" dev "$TAP" && in_ns ip link set "$TAP" up || return 1
+	# both servers' workers connected to Redis (bounded: 10 s)
+	for _ in $(seq 100); do
+		grep -q "session store connected" "$TMP/dpdk.log" && grep -q "session store connected" "$TMP/kernel.log" &&
+			return 0
+		sleep 0.1
+	done
+	echo "not connected to Redis"
+	return 1
+}
+check "both servers started and connected to Redis (the dpdk one from its store thread)" started || exit 1
+
+# cl TARGET ARGS...: one GET over TLS to the dpdk (d) or kernel (k) server
+cl() {
+	local t=$1 addr
+	shift
+	if [ "$t" = d ]; then addr=$HOST:443; else addr=127.0.0.1:$KPORT; fi
+	printf 'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' |
+		in_ns timeout 10 openssl s_client -connect "$addr" -servername localhost -CAfile "$CERTS/ca.crt" \
+			-verify_return_error -ign_eof "$@" 2>&1
+}
+
+# across FROM TO SESS: a new TLS 1.2 session ID (no ticket) on FROM, Reused on TO
+across() {
+	local from=$1 to=$2 sess=$3
+	cl "$from" -tls1_2 -no_ticket -sess_out "$sess" >"$TMP/a.log"
+	grep -q "^New, TLSv1.2" "$TMP/a.log" || { echo "not a new session on $from:"; tail -20 "$TMP/a.log"; return 1; }
+	sleep 0.2 # the session is stored after the handshake, without waiting: let the SET land
+	cl "$to" -tls1_2 -no_ticket -sess_in "$sess" >"$TMP/b.log"
+	grep -q "^Reused, TLSv1.2" "$TMP/b.log" && grep -q 'HTTP/1.1 200 OK' "$TMP/b.log" || {
+		echo "not resumed on $to:"
+		tail -30 "$TMP/b.log"
+		return 1
+	}
+}
+check "a TLS 1.2 session ID made on the kernel server resumes on the dpdk server" across k d "$TMP/kd"
+check "a TLS 1.2 session ID made on the dpdk server resumes on the kernel server" across d k "$TMP/dk"
+again() { cl d -tls1_2 -no_ticket -sess_in "$TMP/kd" | grep -q '^Reused, TLSv1.2'; }
+check "the same session resumes on the dpdk server a second time" again
+
+# What Redis holds for a session the dpdk server made: sealed.
+sealed() {
+	local sid master
+	cl d -tls1_2 -no_ticket -sess_out "$TMP/sd" >"$TMP/c.log"
+	sid=$(sed -n 's/^ *Session-ID: *\([0-9A-F]*\)$/\1/p' "$TMP/c.log" | head -1 | tr 'A-F' 'a-f')
+	master=$(sed -n 's/^ *Master-Key: *\([0-9A-F]*\)$/\1/p' "$TMP/c.log" | head -1)
+	[ ${#sid} -eq 64 ] && [ ${#master} -eq 96 ] || { echo "no session id / master key:"; tail -30 "$TMP/c.log"; return 1; }
+	# the same master key as the session file holds
+	in_ns openssl sess_id -in "$TMP/sd" -noout -text | grep -q "Master-Key: $master" ||
+		{ echo "-sess_out holds another master key"; return 1; }
+	sleep 0.2
+	rcli --scan --pattern 'tlso:s12:*' >"$TMP/keys.list"
+	grep -qx "tlso:s12:$sid" "$TMP/keys.list" || { echo "tlso:s12:$sid not in Redis"; cat "$TMP/keys.list"; return 1; }
+	rm -f "$TMP"/val.*
+	while read -r k; do
+		rcli --raw GET "$k" | head -c -1 >"$TMP/val.$(echo "$k" | tr ':' _)"
+	done <"$TMP/keys.list"
+	python3 - "$TMP" "$master" "$(head -c 32 "$TMP/keys")" "tlso_s12_$sid" <<'PY'
+import glob, sys
+tmp, master, name, mine = sys.argv[1], sys.argv[2], bytes.fromhex(sys.argv[3]), sys.argv[4]
+vals = glob.glob(tmp + "/val.*")
+assert any(f.endswith(mine) for f in vals), "the dpdk server's entry was not read"
+for f in vals:
+    v = open(f, "rb").read()
+    assert v.startswith(name), (f, "not sealed under the ticket key", v[:16].hex())
+    assert 16 + 12 + 16 < len(v) <= 256, (f, len(v))
+    for needle in (bytes.fromhex(master), master.lower().encode(), master.upper().encode()):
+        assert needle not in v, (f, "holds the master secret")
+print(len(vals), "values sealed, none holds the master secret")
+PY
+}
+check "Redis holds the dpdk server's session sealed: no master secret in clear" sealed
+
+# counter NAME: the dpdk server's /metrics value of a sample
+metric() { in_ns curl -s --max-time 5 "http://127.0.0.1:$MPORT/metrics" | awk -v n="$1" '$1 == n { print $2 }'; }
+FAILED='tlso_session_store_results_total{result="failed"}'
+RESUMED='tlso_session_store_results_total{result="resumed"}'
+resumed_counted() { [ "$(metric "$RESUMED")" -ge 2 ]; }
+check "/metrics counts the dpdk server's resumptions from the store" resumed_counted
+
+# timed N: N handshakes on the dpdk server with a session it has never
+# seen (made on the kernel server): each a full one, answered, in time
+MAXMS=${TLSO_REDIS_MAXMS:-800}
+timed() {
+	local t0 t1 ms worst=0
+	for i in $(seq "$1"); do
+		t0=$(date +%s%N)
+		cl d -tls1_2 -no_ticket -sess_in "$TMP/fresh" >"$TMP/t.log"
+		t1=$(date +%s%N)
+		ms=$(((t1 - t0) / 1000000))
+		[ "$ms" -gt "$worst" ] && worst=$ms
+		grep -q 'HTTP/1.1 200 OK' "$TMP/t.log" || { echo "handshake $i failed:"; tail -20 "$TMP/t.log"; return 1; }
+		grep -q '^New, TLSv1.2' "$TMP/t.log" || { echo "handshake $i was not a full one"; return 1; }
+		[ "$ms" -lt "$MAXMS" ] || { echo "handshake $i took $ms ms"; return 1; }
+	done
+	echo "     slowest of $1: $worst ms (s_client start included)" >"$TMP/timing"
+}
+fresh() { cl k -tls1_2 -no_ticket -sess_out "$TMP/fresh" >/dev/null; sleep 0.2; }
+
+# Redis stopped (no reply at all): the lookups time out, full handshakes.
+f0=$(metric "$FAILED")
+fresh
+kill -STOP "$RPID"
+check "Redis stopped: handshakes on the dpdk server go on as full ones, none waits" timed 3
+cat "$TMP/timing"
+kill -CONT "$RPID"
+sleep 0.3
+
+# Redis killed: the store thread's connection drops, lookups fail.
+redis_stop
+fresh
+check "Redis killed: full handshakes go on on the dpdk server, no client error, none waits" timed 5
+cat "$TMP/timing"
+new_on_d() { cl d -tls1_2 -no_ticket | grep -q '^New, TLSv1.2'; }
+check "Redis killed: new sessions on the dpdk server still work" new_on_d
+f1=$(metric "$FAILED")
+check "/metrics: the failed lookups were counted ($f0 -> $f1)" test "${f1:-0}" -ge $((${f0:-0} + 8))
+
+# Redis back on the same port: the store thread reconnects (backoff at most 2 s).
+redis_start || exit 1
+back() {
+	for _ in $(seq 12); do
+		across k d "$TMP/kd2" >/dev/null 2>&1 && across d k "$TMP/dk2" >/dev/null 2>&1 && return 0
+		sleep 0.5
+	done
+	across k d "$TMP/kd2" && across d k "$TMP/dk2"
+}
+check "Redis back: sessions resume across the servers again, both ways" back
+
+# The counters (SIGUSR1 logs them, the same line as the kernel dataplane's).
+kill -USR1 "$DP_PID"
+sleep 0.5
+counted() {
+	grep 'session store: lookups' "$TMP/dpdk.log" | tail -1 >"$TMP/st"
+	sed 's/^.*worker/     worker/' "$TMP/st"
+	awk '{for (i = 1; i <= NF; i++) { if ($i == "resumed") r = $(i + 1); if ($i == "failed") f = $(i + 1);
+		if ($i == "(timeouts") t = $(i + 1); if ($i == "down") d = $(i + 1); if ($i == "sets") s = $(i + 1) } }
+		END { exit !(r >= 3 && f >= 8 && t >= 1 && d >= 1 && s >= 3) }' "$TMP/st"
+}
+check "kill -USR1: the dpdk server logs resumptions, timeouts, failures and sets of the store" counted
+cat "$TMP/case.log"
+check "the store thread logged the loss and the reconnection" sh -c \
+	"grep -q 'session store: connection lost' '$TMP/dpdk.log' && [ \$(grep -c 'session store connected' '$TMP/dpdk.log') -ge 2 ]"
+
+stop_dp() {
+	kill -TERM "$DP_PID"
+	wait "$DP_PID"
+	local rc=$?
+	DP_PID=
+	[ "$rc" -eq 0 ] && grep -q "shutting down" "$TMP/dpdk.log" && grep -q "worker 0 (lcore" "$TMP/dpdk.log"
+}
+check "SIGTERM: the dpdk server and its store thread stop cleanly (exit 0)" stop_dp
+finish
