@@ -189,12 +189,18 @@ dp_sthread_log(const struct dp_sthread *t, unsigned i, const struct hsk_worker *
 	if (t->redis[i] != NULL)
 		dp_redis_stats(t->redis[i], &st);
 	dp_sring_stats(t->rings[i], &r);
-	/* what the lcore saw of the writes, and the lookups failed on its
-	 * side of the rings, with the connection's own */
+	/* what the lcore saw of the writes, and the lookups failed at once
+	 * on either side of the rings, with the connection's own (events
+	 * apart from the connection's: nothing is counted twice) */
 	st.sets = r.puts;
 	st.dels = r.dels;
 	st.dropped += r.dropped;
-	st.timeouts += r.late;
 	st.down += r.full + r.busy;
 	dp_redis_log(i, hw, &st);
+	/* The lcore's deadline and the thread's fire for the same lookup
+	 * when Redis is slow: those go on a line of their own. */
+	if (r.late != 0 || r.stale != 0 || r.lost != 0)
+		dp_log(DP_LOG_INFO, "worker %u: session store rings: lookups failed at the lcore's deadline %llu, "
+		       "answers after it %llu, answers lost (ring full) %llu", i, (unsigned long long)r.late,
+		       (unsigned long long)r.stale, (unsigned long long)r.lost);
 }
