@@ -79,12 +79,18 @@ STORE=(--ticket-key-file "$TMP/keys" --session-store "redis://127.0.0.1:$RPORT/0
 ip netns exec "$NS" "$BIN" --listen "127.0.0.1:$KPORT" --cert "$CERTS/rsa.crt" --key "$CERTS/rsa.key" \
 	--workers 1 "${STORE[@]}" >"$TMP/kernel.log" 2>&1 &
 K_PID=$!
-# the dpdk server on HOST:443 (ip netns exec execs it: $! is its PID)
-ip netns exec "$NS" "$BIN" --dataplane dpdk --listen "$HOST:443" --cert "$CERTS/rsa.crt" --key "$CERTS/rsa.key" \
-	--workers 1 --metrics "127.0.0.1:$MPORT" "${STORE[@]}" -- $EAL "--vdev=net_tap_$TAP,iface=$TAP" \
-	>"$TMP/dpdk.log" 2>&1 &
-DP_PID=$!
+# dp_start WORKERS: the dpdk server on HOST:443 (ip netns exec execs it:
+# $! is its PID), log in dpdk.log
+dp_start() {
+	ip netns exec "$NS" "$BIN" --dataplane dpdk --listen "$HOST:443" --cert "$CERTS/rsa.crt" --key "$CERTS/rsa.key" \
+		--workers "$1" --metrics "127.0.0.1:$MPORT" "${STORE[@]}" -- $EAL "--vdev=net_tap_$TAP,iface=$TAP" \
+		>"$TMP/dpdk.log" 2>&1 &
+	DP_PID=$!
+}
+# started WORKERS: both servers up, the dpdk one's workers and the kernel
+# one's connected to Redis (bounded: 10 s)
 started() {
+	local w
 	for _ in $(seq 100); do
 		grep -q "dpdk dataplane:" "$TMP/dpdk.log" 2>/dev/null && grep -q "listening" "$TMP/kernel.log" 2>/dev/null &&
 			break
@@ -92,16 +98,18 @@ started() {
 	done
 	grep -q "dpdk dataplane:" "$TMP/dpdk.log" || { echo "the dpdk server did not start"; return 1; }
 	in_ns ip addr add "$GW/24" dev "$TAP" && in_ns ip link set "$TAP" up || return 1
-	# both servers' workers connected to Redis (bounded: 10 s)
 	for _ in $(seq 100); do
-		grep -q "session store connected" "$TMP/dpdk.log" && grep -q "session store connected" "$TMP/kernel.log" &&
-			return 0
+		for w in $(seq 0 $(($1 - 1))); do
+			grep -q "worker $w: session store connected" "$TMP/dpdk.log" || continue 2
+		done
+		grep -q "session store connected" "$TMP/kernel.log" && return 0
 		sleep 0.1
 	done
 	echo "not connected to Redis"
 	return 1
 }
-check "both servers started and connected to Redis (the dpdk one from its store thread)" started || exit 1
+dp_start 1
+check "both servers started and connected to Redis (the dpdk one from its store thread)" started 1 || exit 1
 
 # cl TARGET ARGS...: one GET over TLS to the dpdk (d) or kernel (k) server
 cl() {
@@ -243,4 +251,19 @@ stop_dp() {
 	[ "$rc" -eq 0 ] && grep -q "shutting down" "$TMP/dpdk.log" && grep -q "worker 0 (lcore" "$TMP/dpdk.log"
 }
 check "SIGTERM: the dpdk server and its store thread stop cleanly (exit 0)" stop_dp
+
+# Two workers: a connection to Redis each, from the one store thread.
+dp_start 2
+check "two dpdk workers: each connected to Redis" started 2
+many() {
+	for i in $(seq 8); do
+		across k d "$TMP/m$i" || return 1
+	done
+	kill -USR1 "$DP_PID"
+	sleep 0.5
+	grep 'session store: lookups' "$TMP/dpdk.log" | tail -2 | sed 's/^.*worker/     worker/'
+}
+check "two dpdk workers: 8 sessions of the kernel server resume (either worker)" many
+cat "$TMP/case.log"
+check "SIGTERM: two workers and the store thread stop cleanly (exit 0)" stop_dp
 finish
