@@ -20,7 +20,12 @@
  * tell them gets software steering on top of its queues, and so does
  * net_tap, whose "RSS" is the kernel's tun queue selection (a flow hash
  * of its own and a table of recent flows): replies to our SYNs were seen
- * on the other worker's queue about half of the time with two workers. */
+ * on the other worker's queue about half of the time with two workers.
+ *
+ * The session store shared by a fleet (--session-store) is no lcore's
+ * business: a store thread does the Redis I/O (dp_sthread.h), each
+ * worker reaches it through its pair of rings (dp_sring.h) and takes the
+ * answers once per iteration, before the crypto batch. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>

@@ -385,12 +385,16 @@ dp_mx_render_conns(struct dp_mx_buf *b, const struct dp_mx_snap *s)
 		      s->store_lookups);
 	dp_mx_family(b, "tlso_session_store_results_total", "counter",
 		     "Session store lookups by outcome (failed: timeout, error or store down; a full handshake)");
-	dp_mx_printf(b, "tlso_session_store_results_total{result=\"resumed\"} %llu\n",
-		     (unsigned long long)s->store_hits);
-	dp_mx_printf(b, "tlso_session_store_results_total{result=\"missed\"} %llu\n",
-		     (unsigned long long)s->store_misses);
-	dp_mx_printf(b, "tlso_session_store_results_total{result=\"failed\"} %llu\n",
-		     (unsigned long long)s->store_failed);
+	{
+		const struct {
+			const char *result;
+			uint64_t n;
+		} rs[] = { { "resumed", s->store_hits }, { "missed", s->store_misses }, { "failed", s->store_failed } };
+
+		for (size_t i = 0; i < sizeof(rs) / sizeof(rs[0]); i++)
+			dp_mx_printf(b, "tlso_session_store_results_total{result=\"%s\"} %llu\n", rs[i].result,
+				     (unsigned long long)rs[i].n);
+	}
 	dp_mx_counter(b, "tlso_timeouts_total", "Connections closed by the handshake or idle timeout", s->timeouts);
 	dp_mx_counter(b, "tlso_http_requests_total", "HTTP requests answered (respond mode)", s->requests);
 	dp_mx_family(b, "tlso_client_bytes_total", "counter", "TLS bytes from and to clients");
