@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rte_lcore.h>
+
 #include "dp_log.h"
 #include "dp_redis.h"
 #include "dp_sthread.h"
@@ -122,16 +124,20 @@ dp_sthread_main(void *arg)
 	return NULL;
 }
 
+/* An EAL control thread, not a plain pthread: one made from the main
+ * lcore would inherit its affinity and share its core with a worker that
+ * never sleeps (seen: lookups answered hundreds of ms late on a loaded
+ * 2-core machine). A control thread runs on the cores no lcore uses, or
+ * on the process' original cores when the lcores took them all. */
 int
 dp_sthread_start(struct dp_sthread *t)
 {
-	int rc = pthread_create(&t->thread, NULL, dp_sthread_main, t);
+	int rc = rte_ctrl_thread_create(&t->thread, "tlso-store", NULL, dp_sthread_main, t);
 
 	if (rc != 0) {
-		dp_log(DP_LOG_ERROR, "session store thread: cannot start: %s", strerror(rc));
+		dp_log(DP_LOG_ERROR, "session store thread: cannot start: %s", strerror(rc < 0 ? -rc : rc));
 		return -1;
 	}
-	(void)pthread_setname_np(t->thread, "tlso-store");
 	t->started = true;
 	return 0;
 }

@@ -1,5 +1,6 @@
-/* The session store thread of the dpdk dataplane (--session-store): a
- * pthread, not an lcore, with its own epoll, that runs the kernel
+/* The session store thread of the dpdk dataplane (--session-store): an
+ * EAL control thread (a pthread on the cores the lcores leave, not an
+ * lcore) with its own epoll, that runs the kernel
  * dataplane's Redis client (dp_redis.h) for the lcores: one asynchronous
  * hiredis connection per worker, as on the kernel dataplane (the same
  * code, the same counters, a worker's commands in its order on its own
