@@ -125,10 +125,10 @@ dp_sthread_main(void *arg)
 }
 
 /* An EAL control thread, not a plain pthread: one made from the main
- * lcore would inherit its affinity and share its core with a worker that
- * never sleeps (seen: lookups answered hundreds of ms late on a loaded
- * 2-core machine). A control thread runs on the cores no lcore uses, or
- * on the process' original cores when the lcores took them all. */
+ * lcore would inherit its affinity (EAL pins it to worker 0's core) and
+ * share that core with a worker that never sleeps. A control thread runs
+ * on the cores no lcore uses, or on the process' original cores when the
+ * lcores took them all. */
 int
 dp_sthread_start(struct dp_sthread *t)
 {
