@@ -437,11 +437,6 @@ cfg_validate(const struct cfg *cfg, char *err, size_t errlen)
 	}
 	if (cfg->session_store.on && !TLSO_HAVE_HIREDIS)
 		return cfg_errf(err, errlen, "%s: session_store: this build has no hiredis (libhiredis-dev)", src);
-	/* The dpdk dataplane would need a control thread doing the store's
-	 * I/O for its lcores (a ring each way): not written yet. */
-	if (cfg->session_store.on && cfg->dataplane == CFG_DATAPLANE_DPDK)
-		return cfg_errf(err, errlen, "%s: session_store: not available on the dpdk dataplane yet "
-				"(use the kernel dataplane, or tickets with a shared ticket key file)", src);
 	switch (cfg->mode) {
 	case CFG_MODE_RESPOND:
 		break;

@@ -20,7 +20,12 @@
  * tell them gets software steering on top of its queues, and so does
  * net_tap, whose "RSS" is the kernel's tun queue selection (a flow hash
  * of its own and a table of recent flows): replies to our SYNs were seen
- * on the other worker's queue about half of the time with two workers. */
+ * on the other worker's queue about half of the time with two workers.
+ *
+ * The session store shared by a fleet (--session-store) is no lcore's
+ * business: a store thread does the Redis I/O (dp_sthread.h), each
+ * worker reaches it through its pair of rings (dp_sring.h) and takes the
+ * answers once per iteration, before the crypto batch. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -44,6 +49,10 @@
 #include "dp_log.h"
 #include "dp_metrics.h"
 #include "dp_ns.h"
+#include "tlso_build.h"
+#if TLSO_HAVE_HIREDIS
+#include "dp_sthread.h"
+#endif
 
 #define DPK_BURST 32
 #define DPK_RX_DESC 1024
@@ -75,6 +84,9 @@ struct dpk_worker {
 	struct dpk_stats st;
 	int start_rc;
 	bool unlistened;             /* draining: the ports no longer listen */
+#if TLSO_HAVE_HIREDIS
+	struct dp_sring *store;      /* --session-store: the rings to the store thread */
+#endif
 };
 
 struct dpk {
@@ -90,6 +102,9 @@ struct dpk {
 	uint16_t reta_size;
 	uint64_t tsc_per_ms, tsc_per_us;
 	struct dpk_worker *ws;
+#if TLSO_HAVE_HIREDIS
+	struct dp_sthread *store;    /* --session-store: its thread, or NULL */
+#endif
 };
 
 static atomic_bool dpk_stop;
@@ -340,6 +355,10 @@ dpk_log_stats(const struct dpk *k)
 		uint64_t all = w->st.busy_cycles + w->st.idle_cycles;
 
 		dp_app_log_stats(&w->ns.app, (int)w->lcore);
+#if TLSO_HAVE_HIREDIS
+		if (k->store != NULL)
+			dp_sthread_log(k->store, i, &w->ns.app.hw);
+#endif
 		if (w->ns.app.pool != NULL)
 			dp_pool_log_stats(w->ns.app.pool);
 		dp_log(DP_LOG_INFO,
@@ -413,6 +432,12 @@ dpk_worker_loop(struct dpk *k, struct dpk_worker *w)
 		for (unsigned i = 0; i < n; i++)
 			dpk_input(w, pkts[i]);
 		got += n;
+#if TLSO_HAVE_HIREDIS
+		/* the store's answers and the lookups past their deadline: their
+		 * handshakes go on (crypto jobs for the flush below) */
+		if (w->store != NULL)
+			got += dp_sring_poll(w->store);
+#endif
 		busy = got > 0 || dp_app_busy(&w->ns.app);
 		/* the end of the iteration: crypto batch, completions, timers */
 		dp_ns_poll_end(&w->ns);
@@ -650,6 +675,47 @@ dpk_worker_free(struct dpk_worker *w)
 	rte_ring_free(w->tx_ring);
 }
 
+#if TLSO_HAVE_HIREDIS
+/* --session-store: each worker's rings to the store thread, then the
+ * thread (before the lcores run). */
+static int
+dpk_store_start(struct dpk *k)
+{
+	if (!k->cfg->session_store.on)
+		return 0;
+	k->store = dp_sthread_new(&k->cfg->session_store, k->n);
+	if (k->store == NULL)
+		return -1;
+	for (unsigned i = 0; i < k->n; i++) {
+		struct dpk_worker *w = &k->ws[i];
+
+		w->store = dp_sthread_ring(k->store, i, &w->ns.app.now_ms, dp_app_lookup_done, &w->ns.app);
+		if (w->store == NULL) {
+			dp_log(DP_LOG_ERROR, "dpdk: worker %u: session store: out of memory", i);
+			return -1;
+		}
+		w->ns.app.hw.store = &dp_sring_ops;
+		w->ns.app.hw.store_arg = w->store;
+	}
+	return dp_sthread_start(k->store);
+}
+
+/* Once the lcores stopped: the thread joins, every lookup still out
+ * completes, and the engines no longer reach the store (the connections
+ * torn down next would write to it). */
+static void
+dpk_store_stop(struct dpk *k)
+{
+	if (k->store == NULL)
+		return;
+	dp_sthread_stop(k->store);
+	for (unsigned i = 0; i < k->n; i++) {
+		k->ws[i].ns.app.hw.store = NULL;
+		k->ws[i].ns.app.hw.store_arg = NULL;
+	}
+}
+#endif
+
 int
 dp_dpdk_run(const struct cfg *cfg, struct dp_ctl *ctl, struct hsk_sess_cache *cache)
 {
@@ -723,6 +789,10 @@ dp_dpdk_run(const struct cfg *cfg, struct dp_ctl *ctl, struct hsk_sess_cache *ca
 		dp_ns_tick(&w->ns, dpk_now_ms(&k));
 		dp_app_attach(&w->ns.app, &ctl->gens);
 	}
+#if TLSO_HAVE_HIREDIS
+	if (dpk_store_start(&k) != 0)
+		goto out;
+#endif
 	/* Workers poll without sleeping: nothing to wake. */
 	ctl->stats = dpk_stats;
 	if (pthread_create(&ctl_thread, NULL, dpk_ctl_main, ctl) != 0) {
@@ -763,6 +833,9 @@ dp_dpdk_run(const struct cfg *cfg, struct dp_ctl *ctl, struct hsk_sess_cache *ca
 	rte_eal_mp_wait_lcore();
 	pthread_join(ctl_thread, NULL); /* it returns once every worker left */
 	ctl->stats = NULL;
+#if TLSO_HAVE_HIREDIS
+	dpk_store_stop(&k);
+#endif
 	dpk_log_stats(&k);
 	rc = 0;
 	dpk_close_conns(&k, true);
@@ -773,12 +846,18 @@ out:
 	free(src);
 	atomic_store(&dpk_stop, true);
 	rte_eal_mp_wait_lcore();
+#if TLSO_HAVE_HIREDIS
+	dpk_store_stop(&k);
+#endif
 	k.closed = true;
 	if (k.ws != NULL) {
 		dpk_close_conns(&k, false);
 		for (i = 0; i < k.n; i++)
 			dpk_worker_free(&k.ws[i]);
 	}
+#if TLSO_HAVE_HIREDIS
+	dp_sthread_free(k.store);
+#endif
 	free(k.ws);
 out_eal:
 	rte_eal_cleanup();

@@ -474,18 +474,10 @@ static void
 dp_log_store(const struct dp_worker *w)
 {
 	struct dp_redis_stats st = w->store_stats;
-	const struct hsk_worker *hw = &w->app.hw;
 
 	if (w->store != NULL)
 		dp_redis_stats(w->store, &st);
-	dp_log(DP_LOG_INFO,
-	       "worker %u: session store: lookups %llu resumed %llu missed %llu failed %llu (timeouts %llu, "
-	       "errors %llu, down %llu); sets %llu dels %llu dropped %llu; connects %llu disconnects %llu",
-	       w->app.id, (unsigned long long)hw->store_lookups, (unsigned long long)hw->store_hits,
-	       (unsigned long long)hw->store_misses, (unsigned long long)hw->store_failed,
-	       (unsigned long long)st.timeouts, (unsigned long long)st.errors, (unsigned long long)st.down,
-	       (unsigned long long)st.sets, (unsigned long long)st.dels, (unsigned long long)st.dropped,
-	       (unsigned long long)st.connects, (unsigned long long)st.disconnects);
+	dp_redis_log(w->app.id, &w->app.hw, &st);
 }
 #endif
 

@@ -225,6 +225,10 @@ dp_mx_collect(struct dp_mx_snap *s, const struct dp_mx_src *src, unsigned n, con
 		s->hs_too_large += dp_mx_read(&a->hw.hs_too_large);
 		s->renegotiations_cut += dp_mx_read(&a->hw.renegotiations_cut);
 		s->key_updates_cut += dp_mx_read(&a->hw.key_updates_cut);
+		s->store_lookups += dp_mx_read(&a->hw.store_lookups);
+		s->store_hits += dp_mx_read(&a->hw.store_hits);
+		s->store_misses += dp_mx_read(&a->hw.store_misses);
+		s->store_failed += dp_mx_read(&a->hw.store_failed);
 		if (a->hw.exec != NULL)
 			dp_mx_sum_acc(&s->acc, a->hw.exec);
 		if (m != NULL)
@@ -376,6 +380,21 @@ dp_mx_render_conns(struct dp_mx_buf *b, const struct dp_mx_snap *s)
 		     (unsigned long long)s->renegotiations_cut);
 	dp_mx_printf(b, "tlso_connections_cut_total{cause=\"key_update\"} %llu\n",
 		     (unsigned long long)s->key_updates_cut);
+	dp_mx_counter(b, "tlso_session_store_lookups_total",
+		      "Session IDs looked up in the session store shared by a fleet (--session-store)",
+		      s->store_lookups);
+	dp_mx_family(b, "tlso_session_store_results_total", "counter",
+		     "Session store lookups by outcome (failed: timeout, error or store down; a full handshake)");
+	{
+		const struct {
+			const char *result;
+			uint64_t n;
+		} rs[] = { { "resumed", s->store_hits }, { "missed", s->store_misses }, { "failed", s->store_failed } };
+
+		for (size_t i = 0; i < sizeof(rs) / sizeof(rs[0]); i++)
+			dp_mx_printf(b, "tlso_session_store_results_total{result=\"%s\"} %llu\n", rs[i].result,
+				     (unsigned long long)rs[i].n);
+	}
 	dp_mx_counter(b, "tlso_timeouts_total", "Connections closed by the handshake or idle timeout", s->timeouts);
 	dp_mx_counter(b, "tlso_http_requests_total", "HTTP requests answered (respond mode)", s->requests);
 	dp_mx_family(b, "tlso_client_bytes_total", "counter", "TLS bytes from and to clients");

@@ -137,6 +137,8 @@ struct dp_mx_snap {
 	struct acc_stats acc;
 	uint64_t accepted, closed, timeouts, requests, refused_conns, refused_handshakes;
 	uint64_t hs_too_large, renegotiations_cut, key_updates_cut;
+	/* the session store shared by a fleet: lookups and how they ended */
+	uint64_t store_lookups, store_hits, store_misses, store_failed;
 	bool proxy;
 	uint64_t proxied, bytes_up, bytes_down, connect_failures, connect_timeouts, no_backend;
 	uint64_t marked_down, marked_up;

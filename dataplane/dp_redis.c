@@ -11,6 +11,7 @@
 
 #include "dp_log.h"
 #include "dp_redis.h"
+#include "hsk_conn.h"
 
 /* Lookups out at once per worker (beyond: failed at once); a power of 2.
  * Above the default max_handshakes, so only a store that stopped
@@ -495,4 +496,18 @@ void
 dp_redis_stats(const struct dp_redis *r, struct dp_redis_stats *out)
 {
 	*out = r->st;
+}
+
+/* One line per worker for both dataplanes (kill -USR1; racy reads). */
+void
+dp_redis_log(unsigned worker, const struct hsk_worker *hw, const struct dp_redis_stats *st)
+{
+	dp_log(DP_LOG_INFO,
+	       "worker %u: session store: lookups %llu resumed %llu missed %llu failed %llu (timeouts %llu, "
+	       "errors %llu, down %llu); sets %llu dels %llu dropped %llu; connects %llu disconnects %llu",
+	       worker, (unsigned long long)hw->store_lookups, (unsigned long long)hw->store_hits,
+	       (unsigned long long)hw->store_misses, (unsigned long long)hw->store_failed,
+	       (unsigned long long)st->timeouts, (unsigned long long)st->errors, (unsigned long long)st->down,
+	       (unsigned long long)st->sets, (unsigned long long)st->dels, (unsigned long long)st->dropped,
+	       (unsigned long long)st->connects, (unsigned long long)st->disconnects);
 }

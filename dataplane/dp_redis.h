@@ -68,6 +68,11 @@ int dp_redis_wait_ms(const struct dp_redis *r, uint64_t now_ms, int cap_ms);
 
 void dp_redis_stats(const struct dp_redis *r, struct dp_redis_stats *out);
 
+struct hsk_worker;
+/* The session store's log line of a worker (both dataplanes): the
+ * engine's lookups and how they ended, with the store's counters. */
+void dp_redis_log(unsigned worker, const struct hsk_worker *hw, const struct dp_redis_stats *st);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1124,8 +1124,9 @@ TEST(CfgValidate, WholeConfigurationChecks)
 		{{"--cert", crt, "--key", key, "--session-store", "redis://127.0.0.1:6379"},
 		 TLSO_HAVE_HIREDIS ? nullptr : "this build has no hiredis"},
 #if TLSO_HAVE_DPDK && TLSO_HAVE_HIREDIS
+		// a store thread does the Redis I/O for the lcores (dp_sthread.h)
 		{{"--cert", crt, "--key", key, "--dataplane", "dpdk", "--session-store", "redis://127.0.0.1:6379"},
-		 "not available on the dpdk dataplane"},
+		 nullptr},
 #endif
 	};
 	for (const Case &k : cases) {

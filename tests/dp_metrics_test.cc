@@ -266,6 +266,22 @@ TEST(DpMetrics, NoProxyFamiliesInRespondMode)
 	EXPECT_EQ(text.find("tlso_dpdk_busy_cycles_total"), std::string::npos);
 }
 
+TEST(DpMetrics, SessionStoreLookupsAndOutcomes)
+{
+	static struct dp_mx_snap s;
+	memset(&s, 0, sizeof(s));
+	s.n_workers = 1;
+	s.store_lookups = 10;
+	s.store_hits = 6;
+	s.store_misses = 3;
+	s.store_failed = 1;
+	std::vector<sample> v = parse(render(&s));
+	EXPECT_EQ(value(v, "tlso_session_store_lookups_total"), 10);
+	EXPECT_EQ(value(v, "tlso_session_store_results_total", { { "result", "resumed" } }), 6);
+	EXPECT_EQ(value(v, "tlso_session_store_results_total", { { "result", "missed" } }), 3);
+	EXPECT_EQ(value(v, "tlso_session_store_results_total", { { "result", "failed" } }), 1);
+}
+
 TEST(DpMetrics, DpdkCyclesPerWorker)
 {
 	static struct dp_mx_snap s;

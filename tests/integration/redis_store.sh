@@ -18,31 +18,9 @@ cd "$(dirname "$0")/../.." || exit 1
 "$BIN" --session-store redis://127.0.0.1:1 --check-config --cert "$CERTS/rsa.crt" --key "$CERTS/rsa.key" \
 	2>&1 | grep -q 'no hiredis' && { echo "skip: this build has no hiredis"; exit 77; }
 
+. tests/integration/lib_redis.sh
 RPORT=$(free_port)
-RPID=
-redis_start() {
-	mkdir -p "$TMP/redis"
-	redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$TMP/redis" \
-		--daemonize no >>"$TMP/redis.log" 2>&1 &
-	RPID=$!
-	for _ in $(seq 50); do
-		[ "$(redis-cli -p "$RPORT" ping 2>/dev/null)" = PONG ] && return 0
-		sleep 0.1
-	done
-	echo "redis-server did not start:" >&2
-	cat "$TMP/redis.log" >&2
-	return 1
-}
-redis_stop() { # SIGKILL: no goodbye to the clients, as a crash
-	if [ -n "$RPID" ]; then
-		kill -CONT "$RPID" 2>/dev/null
-		kill -9 "$RPID" 2>/dev/null
-		wait "$RPID" 2>/dev/null
-	fi
-	RPID=
-}
 trap 'redis_stop; cleanup' EXIT
-rcli() { redis-cli -p "$RPORT" "$@"; }
 
 redis_start || exit 1
 openssl rand -hex 48 >"$TMP/keys"
@@ -151,8 +129,7 @@ sealed() {
 	local ttl
 	ttl=$(rcli PTTL "tlso:s12:$sid")
 	[ "$ttl" -gt 290000 ] && [ "$ttl" -le 300000 ] || { echo "PTTL $ttl, expected the 300 s lifetime"; return 1; }
-	# every value, raw: none holds a master secret of this test, in binary
-	# or in hex; each starts with the current ticket key's name
+	# every value: none holds a master secret of this test
 	: >"$TMP/masters"
 	sed -n 's/^CLIENT_RANDOM [0-9a-f]* \([0-9a-f]*\)$/\1/p' "$TMP/keylog12" >>"$TMP/masters"
 	echo "$master" >>"$TMP/masters"
@@ -162,26 +139,7 @@ sealed() {
 	done >"$TMP/psks"
 	[ -s "$TMP/psks" ] || { echo "no TLS 1.3 resumption PSK to look for"; return 1; }
 	cat "$TMP/psks" >>"$TMP/masters"
-	while read -r k; do
-		rcli --raw GET "$k" | head -c -1 >"$TMP/val.$(basename "$k" | tr ':' _)"
-	done <"$TMP/keys.list"
-	python3 - "$TMP" "$(head -c 32 "$TMP/keys")" <<'PY'
-import glob, sys
-tmp, name = sys.argv[1], bytes.fromhex(sys.argv[2])
-masters = [l.strip() for l in open(tmp + "/masters") if l.strip()]
-assert masters, "no master secret to look for"
-vals = glob.glob(tmp + "/val.*")
-assert vals, "no value read"
-for f in vals:
-    v = open(f, "rb").read()
-    assert v.startswith(name), (f, "not sealed under the ticket key", v[:16].hex())
-    assert 16 + 12 + 16 < len(v) <= 256, (f, len(v))
-    assert b"\x00" * 16 not in v, (f, "zeros in clear")
-    for m in masters:
-        for needle in (bytes.fromhex(m), m.lower().encode(), m.upper().encode()):
-            assert needle not in v, (f, "holds a master secret")
-print(len(vals), "values sealed, no master secret in", len(masters) * 3, "forms")
-PY
+	redis_sealed "$TMP/masters"
 }
 check "Redis holds sealed tlso:s12:/s13: entries, TTL = lifetime, no master secret or PSK" sealed
 
@@ -203,31 +161,10 @@ oversized() {
 }
 check "a 1 MB value under a session's key: a miss on B, a full handshake" oversized
 
-# timed_full N PORT: N handshakes (new sessions, and a session of A on B)
-# complete with an answer, each within MAXMS
-# (s_client's own start included: the bound only tells a lookup that gave
-# up at its deadline, 100 ms here, from one that waited for the
-# connection's 1 s stale limit or for the handshake timeout: those take
-# 1000 ms or more by themselves; TIME_SCALE times that for a sanitized
-# server)
-MAXMS=${TLSO_REDIS_MAXMS:-$((1000 * TIME_SCALE))}
-# timed N [VERSION SESS flags...]: default TLSv1.2 "$TMP/s12b" -tls1_2 -no_ticket
-timed() {
-	local t0 t1 ms worst=0 n=$1 v=${2:-TLSv1.2} sess=${3:-$TMP/s12b}
-	shift 3 2>/dev/null || shift $#
-	[ $# -gt 0 ] || set -- -tls1_2 -no_ticket
-	for i in $(seq "$n"); do
-		t0=$(date +%s%N)
-		PORT=$OTHER_PORT s_client "$@" -sess_in "$sess" >"$TMP/t.log"
-		t1=$(date +%s%N)
-		ms=$(((t1 - t0) / 1000000))
-		[ "$ms" -gt "$worst" ] && worst=$ms
-		grep -q 'HTTP/1.1 200 OK' "$TMP/t.log" || { echo "handshake $i failed:"; tail -20 "$TMP/t.log"; return 1; }
-		grep -q "^New, $v" "$TMP/t.log" || { echo "handshake $i was not a full one"; return 1; }
-		[ "$ms" -lt "$MAXMS" ] || { echo "handshake $i took $ms ms"; return 1; }
-	done
-	echo "     slowest of $n: $worst ms (s_client start included)" >"$TMP/timing"
-}
+# b_resume: a session of A on B (with the store down: a full handshake)
+b_resume() { PORT=$OTHER_PORT s_client -tls1_2 -no_ticket -sess_in "$TMP/s12b"; }
+# b_resume13: a TLS 1.3 session of A on B
+b_resume13() { PORT=$OTHER_PORT s_client -tls1_3 -sess_in "$TMP/s13b"; }
 # A fresh session of A for the store cases (B has never seen it).
 fresh() {
 	s_client -tls1_2 -no_ticket -sess_out "$TMP/s12b" >/dev/null
@@ -237,9 +174,9 @@ fresh() {
 # Redis stopped (no reply at all): lookups time out at 100 ms, full handshakes.
 fresh
 kill -STOP "$RPID"
-check "Redis stopped: handshakes on B go on as full ones, none waits" timed 5
+check "Redis stopped: handshakes on B go on as full ones, none waits" timed 5 b_resume
 cat "$TMP/timing"
-check "Redis stopped: TLS 1.3 handshakes on B go on as full ones, none waits" timed 3 TLSv1.3 "$TMP/s13b" -tls1_3
+check "Redis stopped: TLS 1.3 handshakes on B go on as full ones, none waits" timed 3 b_resume13
 cat "$TMP/timing"
 kill -CONT "$RPID"
 sleep 0.3
@@ -247,10 +184,10 @@ sleep 0.3
 # Redis killed: the connection drops, lookups fail at once.
 redis_stop
 fresh
-check "Redis killed: full handshakes go on, no client error, none waits" timed 5
+check "Redis killed: full handshakes go on, no client error, none waits" timed 5 b_resume
 cat "$TMP/timing"
 check "Redis killed: new sessions on A still work" expect '^New, TLSv1.2' s_client -tls1_2 -no_ticket
-check "Redis killed: TLS 1.3 handshakes on B go on as full ones, no client error" timed 3 TLSv1.3 "$TMP/s13b" -tls1_3
+check "Redis killed: TLS 1.3 handshakes on B go on as full ones, no client error" timed 3 b_resume13
 cat "$TMP/timing"
 # A TLS 1.3 session made now: its state is in A's own cache only
 on_a13() {
@@ -294,8 +231,6 @@ check "B counted resumptions, timeouts and failures of the store" sh -c "
 	awk '{for (i = 1; i <= NF; i++) { if (\$i == \"resumed\") r += \$(i + 1); if (\$i == \"(timeouts\") t += \$(i + 1); if (\$i == \"down\") d += \$(i + 1) } } END { exit !(r >= 2 && t >= 1 && d >= 1) }' '$TMP/st'"
 cat "$TMP/counters"
 check "the workers logged the loss and the reconnection" sh -c "grep -q 'session store: connection lost' '$TMP/other.log' && [ \$(grep -c 'session store connected' '$TMP/other.log') -ge 4 ]"
-check "--session-store is refused on the dpdk dataplane" expect 'not available on the dpdk dataplane' \
-	"$BIN" --dataplane dpdk --session-store "redis://127.0.0.1:$RPORT" --check-config --cert "$CERTS/rsa.crt" --key "$CERTS/rsa.key"
 check "--session-store wants a numeric address" expect 'numeric address' \
 	"$BIN" --session-store redis://localhost:6379 --check-config --cert "$CERTS/rsa.crt" --key "$CERTS/rsa.key"
 finish
