@@ -51,34 +51,21 @@ ecdsa/1.2) suite=(--ciphers ECDHE-ECDSA-AES128-GCM-SHA256) ;;
 */1.3) suite=(--ciphersuites TLS_AES_128_GCM_SHA256) ;;
 *) echo "batch_delay.sh: --key rsa|ecdsa, --tls 1.2|1.3" >&2; exit 2 ;;
 esac
-ulimit -n "$(ulimit -Hn)"
-tmp=$(mktemp -d /tmp/tlso-batch.XXXXXX)
-SRV=
-trap '[ -n "$SRV" ] && kill "$SRV" 2>/dev/null; rm -rf "$tmp"' EXIT
-bash scripts/gen-cert.sh "$tmp/certs" >/dev/null
-hz=$(getconf CLK_TCK)
-out=$tmp/runs.tsv
-: >"$out"
+bench_setup batch
 
 # run LOAD SETTING ROUND TBARGS...: one run on a fresh server -> a line of runs.tsv
 run() {
 	local load=$1 setting=$2 r=$3 t0 t1 n hold=()
 	shift 3
 	[ "$setting" = on ] && hold=(--batch-delay-us "$delay" --batch-min "$min")
-	PORT=$(port)
-	"$bin" --listen "127.0.0.1:$PORT" --cert "$tmp/certs/$key.crt" --key "$tmp/certs/$key.key" \
-		--cores 1 --resumption off --response-size 0 "${hold[@]}" >"$tmp/srv.log" 2>&1 &
-	SRV=$!
-	wait_port "$PORT"
+	one_worker "$bin" "$key" "${hold[@]}"
 	t0=$(ticks "$SRV")
 	"$tb" -q --json --cores 0 --tls "$tls" "${suite[@]}" --groups X25519 -d "$duration" "$@" \
 		"127.0.0.1:$PORT" >"$tmp/run.json" || true
 	t1=$(ticks "$SRV")
 	kill -USR1 "$SRV"
 	for n in $(seq 40); do grep -q 'crypto jobs' "$tmp/srv.log" && break; sleep 0.05; done
-	kill "$SRV"
-	wait "$SRV" 2>/dev/null || true
-	SRV=
+	stop_worker
 	python3 - "$tmp/run.json" "$tmp/srv.log" "$load" "$setting" "$r" "$((t1 - t0))" "$hz" >>"$out" <<-'PY'
 	import json, re, sys
 	d = json.load(open(sys.argv[1]))

@@ -121,30 +121,26 @@ client_no_chain_check(X509_STORE_CTX *store, void *arg)
 	return 1; /* the --pin check, if any, follows the handshake */
 }
 
-static int
-client_ctx(struct bench_client *cl)
+/* The client context of the options, without the session callback (it
+ * needs the thread); also used by client_floor.c. NULL on failure. */
+SSL_CTX *
+bench_client_ctx(const struct bench_opts *o)
 {
-	const struct bench_opts *o = cl->o;
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 
 	if (ctx == NULL)
-		return -1;
-	cl->ctx = ctx;
-	SSL_CTX_set_app_data(ctx, cl);
+		return NULL;
 	if (!SSL_CTX_set_min_proto_version(ctx, o->tls_min) ||
-	    !SSL_CTX_set_max_proto_version(ctx, o->tls_max))
-		return -1;
-	if (o->ciphers != NULL && !SSL_CTX_set_cipher_list(ctx, o->ciphers))
-		return -1;
-	if (o->ciphersuites != NULL && !SSL_CTX_set_ciphersuites(ctx, o->ciphersuites))
-		return -1;
-	if (o->groups != NULL && !SSL_CTX_set1_groups_list(ctx, o->groups))
-		return -1;
-	if (o->alpn_len > 0 && SSL_CTX_set_alpn_protos(ctx, o->alpn, o->alpn_len) != 0)
-		return -1;
+	    !SSL_CTX_set_max_proto_version(ctx, o->tls_max) ||
+	    (o->ciphers != NULL && !SSL_CTX_set_cipher_list(ctx, o->ciphers)) ||
+	    (o->ciphersuites != NULL && !SSL_CTX_set_ciphersuites(ctx, o->ciphersuites)) ||
+	    (o->groups != NULL && !SSL_CTX_set1_groups_list(ctx, o->groups)) ||
+	    (o->alpn_len > 0 && SSL_CTX_set_alpn_protos(ctx, o->alpn, o->alpn_len) != 0) ||
+	    (o->verify_ca != NULL && !SSL_CTX_load_verify_locations(ctx, o->verify_ca, NULL))) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
 	if (o->verify_ca != NULL) {
-		if (!SSL_CTX_load_verify_locations(ctx, o->verify_ca, NULL))
-			return -1;
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	} else {
 		/* With SSL_VERIFY_NONE libssl still builds and checks the chain
@@ -164,12 +160,22 @@ client_ctx(struct bench_client *cl)
 	 * so the server does not spend a ticket encryption on us. */
 	if (o->resume == BENCH_RESUME_NONE || o->resume == BENCH_RESUME_ID)
 		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
-	if (o->resume == BENCH_RESUME_NONE) {
+	if (o->resume == BENCH_RESUME_NONE)
 		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-	} else {
+	else
 		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
-		SSL_CTX_sess_set_new_cb(ctx, client_new_session);
-	}
+	return ctx;
+}
+
+static int
+client_ctx(struct bench_client *cl)
+{
+	cl->ctx = bench_client_ctx(cl->o);
+	if (cl->ctx == NULL)
+		return -1;
+	SSL_CTX_set_app_data(cl->ctx, cl);
+	if (cl->o->resume != BENCH_RESUME_NONE)
+		SSL_CTX_sess_set_new_cb(cl->ctx, client_new_session);
 	return 0;
 }
 

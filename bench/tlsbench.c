@@ -231,6 +231,37 @@ runner(void *arg)
 	return NULL;
 }
 
+/* glibc's per-thread cache keeps 7 free chunks of each size. A handshake
+ * frees several hundred small objects that the next one allocates again,
+ * so most of them went through the arena's bins (malloc_consolidate,
+ * unlink_chunk: cold memory); a deeper cache takes ~10 % off tlsbench's
+ * CPU per full handshake (bench/RESULTS.md, third pass). Its depth is a
+ * tunable that glibc reads at start only: tlsbench starts itself again,
+ * once, with it set (same PID), unless GLIBC_TUNABLES sets it already
+ * (glibc.malloc.tcache_count=7 is glibc's default). */
+#define BENCH_TCACHE "glibc.malloc.tcache_count="
+
+static void
+deep_malloc_cache(char **argv)
+{
+	const char *t = getenv("GLIBC_TUNABLES");
+	char v[1024];
+	int n;
+
+	if (t != NULL && strstr(t, BENCH_TCACHE) != NULL)
+		return;
+	n = snprintf(v, sizeof(v), "%s%s" BENCH_TCACHE "2000", t != NULL ? t : "", t != NULL ? ":" : "");
+	if (n < 0 || (size_t)n >= sizeof(v) || setenv("GLIBC_TUNABLES", v, 1) != 0)
+		return;
+	execv("/proc/self/exe", argv);
+	/* not fatal: run on with the default cache (and the variable as it was) */
+	v[t != NULL ? strlen(v) - strlen(":" BENCH_TCACHE "2000") : 0] = '\0';
+	if (v[0] != '\0')
+		setenv("GLIBC_TUNABLES", v, 1);
+	else
+		unsetenv("GLIBC_TUNABLES");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -246,6 +277,7 @@ main(int argc, char **argv)
 
 	if (bench_opts_parse(&o, argc, argv) != 0)
 		return 2;
+	deep_malloc_cache(argv);
 	if (!o.openssl_decoders && bench_legacy_keys() != 0) {
 		fprintf(stderr, "tlsbench: cannot register the built-in key methods\n");
 		return 1;

@@ -95,6 +95,7 @@ struct bench_thread {
 };
 
 int bench_opts_parse(struct bench_opts *o, int argc, char **argv);
+struct ssl_ctx_st *bench_client_ctx(const struct bench_opts *o);
 void *bench_client_run(void *thread);
 int bench_legacy_keys(void);
 

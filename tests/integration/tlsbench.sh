@@ -106,11 +106,54 @@ check "s_server: --open-loop --rate 40 for 1.5 s: 60 scheduled starts, no errors
 
 run dur -d 1 -c 4 "$T"
 check "s_server: -d 1 stops after about a second" holds dur "0.9 < d['elapsed_s'] < 3 and d['handshakes'] > 0"
+
+# The deep malloc cache (tlsbench.c, deep_malloc_cache): tlsbench runs with
+# glibc.malloc.tcache_count=2000 (it starts itself again, same PID); a
+# depth the caller set is kept, and so are the caller's other tunables.
+# (Read from /proc/PID/environ while it runs.)
+tunables_of() { # [VAR=VALUE]: GLIBC_TUNABLES of a running tlsbench
+	env "$@" "$TB" -q -d 4 -c 2 "$T" >/dev/null 2>&1 &
+	local pid=$! v= w i
+	for i in $(seq 30); do
+		sleep 0.1
+		# glibc splits the variable at its colons in place once it has
+		# read it: its pieces follow as entries of their own
+		w=$(tr '\0' '\n' 2>/dev/null <"/proc/$pid/environ" |
+			sed -n 's/^GLIBC_TUNABLES=//p; t; /^glibc\./p' | paste -sd:)
+		[ -n "$w" ] && v=$w
+		[[ $v == *tcache_count=2000 ]] && break
+	done
+	kill -INT "$pid" 2>/dev/null
+	wait "$pid"
+	echo "$v"
+}
+same() { [ "$1" = "$2" ] || { echo "got '$1', want '$2'"; return 1; }; }
+check "tlsbench runs with glibc.malloc.tcache_count=2000" same "$(tunables_of)" glibc.malloc.tcache_count=2000
+check "a tcache_count the caller set is kept" \
+	same "$(tunables_of GLIBC_TUNABLES=glibc.malloc.tcache_count=7)" glibc.malloc.tcache_count=7
+check "the caller's other tunables are kept" \
+	same "$(tunables_of GLIBC_TUNABLES=glibc.malloc.mxfast=64)" glibc.malloc.mxfast=64:glibc.malloc.tcache_count=2000
 stop_ss
 
 run gone -n 10 -c 2 "$T"
 check "no server: 10 connect errors" holds gone "d['handshakes'] == 0 and d['errors_by_kind'] == {'connect': 10}"
 check "no server: exit status 3" bash -c "'$TB' -q -n 2 '$T' >/dev/null 2>&1; [ \$? -eq 3 ]"
+
+# client_floor: tlsbench's client context over a BIO pair (no kernel)
+# against the crypto as libssl calls it; every figure positive, and the
+# handshake costs more than its crypto.
+floor_sane() {
+	"$(dirname "$TB")/bench/client_floor" "$CERTS/rsa.crt" "$CERTS/rsa.key" 20 | python3 -c '
+import re, sys
+t = sys.stdin.read()
+print(t, end="")
+hs = re.search(r"TLS 1.2 ([0-9.]+) us, TLS 1.3 ([0-9.]+) us", t)
+cr = re.search(r"keygen ([0-9.]+) us, derive ([0-9.]+) us, RSA-PSS verify ([0-9.]+) us = ([0-9.]+) us", t)
+ok = hs and cr and all(float(x) > 0 for x in hs.groups() + cr.groups())
+ok = ok and min(map(float, hs.groups())) > float(cr.group(4)) and "2 certificate(s)" in t
+sys.exit(0 if ok else 1)'
+}
+check "client_floor: client CPU in memory and its crypto, sane" floor_sane
 
 # tlsoffload itself (resumption on: session IDs, tickets, PSK)
 start_server --workers 1 || { echo "FAIL tlsoffload did not start"; exit 1; }
