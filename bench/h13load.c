@@ -47,6 +47,7 @@
 
 #include "acc_mlkem.h"
 #include "bench_util.h"
+#include "hsk_algs.h"
 #include "hsk_hkdf.h"
 #include "hsk_suite.h"
 
@@ -84,6 +85,9 @@ struct load {
 	size_t random_off;
 	uint8_t mlkem_dk[ACC_MLKEM768_DK_LEN];
 	EVP_PKEY *x25519;
+	EVP_PKEY_CTX *derive; /* with x25519, derive_init done */
+	const EVP_CIPHER *gcm; /* fetched once (hsk_algs.h) */
+	const EVP_MD *sha256;
 	struct acc_mlkem *mk;
 	EVP_CIPHER_CTX *aead;
 	uint8_t derived_early[HASH_LEN], empty_hash[HASH_LEN];
@@ -215,7 +219,7 @@ seal(struct load *L, const uint8_t key[16], const uint8_t iv[12], uint64_t seq, 
 	out[0] = 23;
 	put16(out + 1, 0x0303);
 	put16(out + 3, (unsigned)(len + 1 + 16));
-	if (!EVP_EncryptInit_ex(L->aead, EVP_aes_128_gcm(), NULL, key, nonce) ||
+	if (!EVP_EncryptInit_ex(L->aead, L->gcm, NULL, key, nonce) ||
 	    !EVP_EncryptUpdate(L->aead, NULL, &n, out, 5) || !EVP_EncryptUpdate(L->aead, out + 5, &n, pt, (int)len + 1) ||
 	    !EVP_EncryptFinal_ex(L->aead, out + 5 + n, &f) ||
 	    !EVP_CIPHER_CTX_ctrl(L->aead, EVP_CTRL_GCM_GET_TAG, 16, out + 5 + len + 1))
@@ -238,7 +242,7 @@ open_rec(struct load *L, struct conn *c, uint8_t *rec, size_t len, uint8_t *type
 		nonce[11 - i] ^= (uint8_t)(c->s_seq >> (8 * i));
 	c->s_seq++;
 	size_t clen = len - 5 - 16;
-	if (!EVP_DecryptInit_ex(L->aead, EVP_aes_128_gcm(), NULL, c->s_key, nonce) ||
+	if (!EVP_DecryptInit_ex(L->aead, L->gcm, NULL, c->s_key, nonce) ||
 	    !EVP_DecryptUpdate(L->aead, NULL, &n, rec, 5) ||
 	    !EVP_DecryptUpdate(L->aead, rec + 5, &n, rec + 5, (int)clen) ||
 	    !EVP_CIPHER_CTX_ctrl(L->aead, EVP_CTRL_GCM_SET_TAG, 16, rec + 5 + clen) ||
@@ -293,7 +297,7 @@ conn_start(struct load *L, struct conn *c)
 	c->t0 = bench_now_s();
 	c->in_len = c->hs_len = 0;
 	c->s_seq = 0;
-	EVP_DigestInit_ex(c->th, EVP_sha256(), NULL);
+	EVP_DigestInit_ex(c->th, L->sha256, NULL);
 	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	if (c->fd < 0) {
 		perror("socket");
@@ -365,11 +369,9 @@ on_server_hello(struct load *L, struct conn *c, const uint8_t *m, size_t len)
 		ss_len = ACC_MLKEM_SS_LEN;
 		ks += ACC_MLKEM768_CT_LEN;
 	}
-	EVP_PKEY *peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, ks, 32);
-	EVP_PKEY_CTX *dx = EVP_PKEY_CTX_new(L->x25519, NULL);
-	int ok = peer && dx && EVP_PKEY_derive_init(dx) > 0 && EVP_PKEY_derive_set_peer(dx, peer) > 0 &&
-		 EVP_PKEY_derive(dx, ss + ss_len, &xlen) > 0 && xlen == 32;
-	EVP_PKEY_CTX_free(dx);
+	EVP_PKEY *peer = EVP_PKEY_new_raw_public_key_ex(NULL, "X25519", NULL, ks, 32);
+	int ok = peer && EVP_PKEY_derive_set_peer_ex(L->derive, peer, 0) > 0 &&
+		 EVP_PKEY_derive(L->derive, ss + ss_len, &xlen) > 0 && xlen == 32;
 	EVP_PKEY_free(peer);
 	if (!ok)
 		return E_CRYPTO;
@@ -648,8 +650,11 @@ main(int argc, char **argv)
 	L.mk = acc_mlkem_new();
 	L.aead = EVP_CIPHER_CTX_new();
 	L.epfd = epoll_create1(0);
-	if (!L.mk || !L.aead || L.epfd < 0 || build_hello(&L) != 0 ||
-	    !EVP_Digest("", 0, L.empty_hash, &hl, EVP_sha256(), NULL) ||
+	L.gcm = hsk_algs_cipher(HSK_CIPHER_AES128_GCM);
+	L.sha256 = hsk_algs_md(HSK_HASH_SHA256);
+	if (!L.mk || !L.aead || L.epfd < 0 || !L.gcm || !L.sha256 || build_hello(&L) != 0 ||
+	    !(L.derive = EVP_PKEY_CTX_new_from_pkey(NULL, L.x25519, NULL)) || EVP_PKEY_derive_init(L.derive) <= 0 ||
+	    !EVP_Digest("", 0, L.empty_hash, &hl, L.sha256, NULL) ||
 	    hsk_hkdf_extract(HSK_HASH_SHA256, NULL, 0, zeros, HASH_LEN, early) != HSK_OK ||
 	    hsk_hkdf_derive_secret(HSK_HASH_SHA256, early, "derived", L.empty_hash, L.derived_early) != HSK_OK) {
 		fprintf(stderr, "h13load: setup failed\n");
@@ -710,6 +715,7 @@ main(int argc, char **argv)
 	free(lat);
 	OPENSSL_cleanse(L.mlkem_dk, sizeof(L.mlkem_dk));
 	acc_mlkem_free(L.mk);
+	EVP_PKEY_CTX_free(L.derive);
 	EVP_PKEY_free(L.x25519);
 	EVP_CIPHER_CTX_free(L.aead);
 	return n == 0 || L.err_kind[E_GROUP] ? 1 : 0;
