@@ -24,7 +24,9 @@
  * C connections are kept in flight on 127.0.0.1; after the warm-up a
  * window of S seconds counts handshakes, errors, the latency of each
  * (connect() to the server's Finished verified), this process's CPU
- * (getrusage) and, with --server-pid, the server's (/proc/PID/stat).
+ * (getrusage) and, with --server-pid, the server's (/proc/PID/stat), and
+ * the time each waited for a CPU that something else held (schedstat
+ * run_delay: how much other load on the same cores there was).
  * Output: one JSON object, the keys of bench/tls13_load.mjs. Exit 1 when
  * no handshake completed. */
 #include <arpa/inet.h>
@@ -40,6 +42,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -588,6 +591,34 @@ server_ticks(int pid)
 	return utime + stime;
 }
 
+/* Nanoseconds the threads of pid spent runnable but waiting for a CPU
+ * (run_delay, /proc/PID/task/TID/schedstat): what another process on the
+ * same core took from it. -1 when unreadable. */
+static long long
+run_delay_ns(int pid)
+{
+	char path[96];
+	long long sum = 0, cpu, wait;
+	struct dirent *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	DIR *dir = opendir(path);
+	if (!dir)
+		return -1;
+	while ((d = readdir(dir)) != NULL) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.32s/schedstat", pid, d->d_name);
+		FILE *f = fopen(path, "r");
+		if (f && fscanf(f, "%lld %lld", &cpu, &wait) == 2)
+			sum += wait;
+		if (f)
+			fclose(f);
+	}
+	closedir(dir);
+	return sum;
+}
+
 static double
 cpu_s(void)
 {
@@ -672,11 +703,13 @@ main(int argc, char **argv)
 
 	long hz = sysconf(_SC_CLK_TCK);
 	long s0 = L.server_pid ? server_ticks(L.server_pid) : -1;
+	long long w0 = L.server_pid ? run_delay_ns(L.server_pid) : -1, cw0 = run_delay_ns(getpid());
 	double c0 = cpu_s(), t0 = bench_now_s();
 	L.counting = true;
 	run_until(&L, cs, t0 + L.duration);
 	double secs = bench_now_s() - t0, ccpu = cpu_s() - c0;
 	long s1 = L.server_pid ? server_ticks(L.server_pid) : -1;
+	long long w1 = L.server_pid ? run_delay_ns(L.server_pid) : -1, cw1 = run_delay_ns(getpid());
 	L.counting = false;
 	L.stopping = true;
 
@@ -702,6 +735,10 @@ main(int argc, char **argv)
 	       "\"clientCpuPct\":%.1f",
 	       (unsigned long long)L.err_kind[E_GROUP], (double)n / secs, p50, p99, n ? ccpu * 1e6 / (double)n : 0.0,
 	       ccpu * 100 / secs);
+	if (cw0 >= 0 && cw1 >= 0)
+		printf(",\"clientWaitPct\":%.1f", (double)(cw1 - cw0) / 1e7 / secs);
+	if (w0 >= 0 && w1 >= 0)
+		printf(",\"serverWaitPct\":%.1f", (double)(w1 - w0) / 1e7 / secs);
 	if (s0 >= 0 && s1 >= 0)
 		printf(",\"serverUsPerHs\":%.1f,\"serverCpuPct\":%.1f", n ? (double)(s1 - s0) * 1e6 / (double)hz / (double)n : 0.0,
 		       (double)(s1 - s0) * 100 / (double)hz / secs);

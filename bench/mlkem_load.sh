@@ -34,7 +34,10 @@
 # The server CPU (utime + stime of its process over the measured window,
 # /proc/PID/stat) is per handshake whatever the client reaches; the
 # handshakes/s is a saturation figure only where the server's CPU column
-# is near 100 % ("sat" in the table). Loopback only (127.0.0.1).
+# is near 100 % ("sat" in the table). "server waited" is the time the
+# server was runnable but another process held its core (schedstat
+# run_delay): well above a few % means the machine was not quiet and the
+# rates are low. Loopback only (127.0.0.1).
 #
 #   bash bench/mlkem_load.sh [--client c|node] [--bin build/tlsoffload]
 #        [--keys "ecdsa rsa"] [--procs P] [--conns C] [--duration S]
@@ -152,7 +155,7 @@ with open(runs, "a") as f:
     f.write(json.dumps(out) + "\n")
 r = out
 print(f"{key:6} {group:15} round {rnd}: {r['hsPerSec']:8.1f} hs/s  p50 {r['p50ms']:7.2f} ms  p99 {r['p99ms']:7.2f} ms  "
-      f"server {r['serverUsPerHs']:7.1f} us/hs ({r['serverCpuPct']:5.1f} %)  client {r['clientUsPerHs']:7.1f} us/hs "
+      f"server {r['serverUsPerHs']:7.1f} us/hs ({r['serverCpuPct']:5.1f} %, waited {r.get('serverWaitPct', -1):4.1f} %)  client {r['clientUsPerHs']:7.1f} us/hs "
       f"({r['clientCpuPct']:5.1f} %)  errors {r['errors']}  bytes/conn in {bin_} out {r['serverBytesOutPerConn']}")
 PY
 }
@@ -185,8 +188,8 @@ runs = [json.loads(l) for l in open(sys.argv[1])]
 med = lambda rs, k: statistics.median(r[k] for r in rs)
 names = {"ecdsa": "ECDSA P-256", "rsa": "RSA-2048"}
 print()
-print("| certificate | group | handshakes/s | p50 ms | p99 ms | server us/hs | server CPU | client us/hs | client CPU | errors |")
-print("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|")
+print("| certificate | group | handshakes/s | p50 ms | p99 ms | server us/hs | server CPU | server waited | client us/hs | client CPU | errors |")
+print("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
 for key in dict.fromkeys(r["key"] for r in runs):
     per = {}
     for group in ("X25519MLKEM768", "X25519"):
@@ -197,9 +200,9 @@ for key in dict.fromkeys(r["key"] for r in runs):
         cpu = med(rs, "serverCpuPct")
         rate = f"{med(rs, 'hsPerSec'):,.0f}" + (" (sat)" if cpu >= 90 else "")
         print(f"| {names.get(key, key)} | {group} | {rate} | {med(rs, 'p50ms'):.2f} | {med(rs, 'p99ms'):.2f} | "
-              f"{per[group]:,.0f} | {cpu:.0f} % | {med(rs, 'clientUsPerHs'):,.0f} | {med(rs, 'clientCpuPct'):.0f} % | "
+              f"{per[group]:,.0f} | {cpu:.0f} % | {med(rs, 'serverWaitPct'):.1f} % | {med(rs, 'clientUsPerHs'):,.0f} | {med(rs, 'clientCpuPct'):.0f} % | "
               f"{sum(r['errors'] for r in rs)} |")
     if len(per) == 2:
         d = per["X25519MLKEM768"] - per["X25519"]
-        print(f"| {names.get(key, key)} | hybrid - X25519 | | | | {d:+,.0f} ({d / per['X25519'] * 100:+.0f} %) | | | | |")
+        print(f"| {names.get(key, key)} | hybrid - X25519 | | | | {d:+,.0f} ({d / per['X25519'] * 100:+.0f} %) | | | | | |")
 PY

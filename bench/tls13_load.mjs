@@ -12,8 +12,8 @@
 // first connection and the warm-up has passed, the parent opens a window
 // of S seconds: handshakes completed in it, errors, the latency
 // of each (connect() to secureConnect), the children's CPU
-// (process.cpuUsage) and the server's CPU (utime + stime of
-// /proc/PID/stat). Every handshake's group and version are checked
+// (process.cpuUsage), the server's CPU (utime + stime of /proc/PID/stat)
+// and the time it waited for a CPU held by something else (schedstat). Every handshake's group and version are checked
 // (getEphemeralKeyInfo, getProtocol) and that it was not resumed; one that
 // is not G over TLS 1.3, a resumed one, or no handshake at all, makes the
 // exit status 1.
@@ -128,6 +128,15 @@ function serverTicks(pid) {
 	return +f[11] + +f[12]; // utime, stime (fields 14, 15 of the line)
 }
 
+// ns the threads of pid waited for a CPU held by something else
+// (schedstat run_delay); null when unreadable
+function runDelayNs(pid) {
+	try {
+		return fs.readdirSync(`/proc/${pid}/task`).reduce((a, t) =>
+			a + +fs.readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[1], 0);
+	} catch { return null; }
+}
+
 function clkTck() {
 	try {
 		return +execFileSync('getconf', ['CLK_TCK']).toString().trim() || 100;
@@ -159,13 +168,13 @@ async function parent(o) {
 	}
 	await sleep(o.warmup * 1000);
 	const hz = clkTck();
-	const s0 = serverTicks(o.serverPid), p0 = process.cpuUsage();
+	const s0 = serverTicks(o.serverPid), w0 = o.serverPid ? runDelayNs(o.serverPid) : null, p0 = process.cpuUsage();
 	const t0 = nowMs();
 	kids.forEach(k => k.send('start'));
 	await sleep(o.duration * 1000);
 	kids.forEach(k => k.send('stop'));
 	const t1 = nowMs();
-	const s1 = serverTicks(o.serverPid), p1 = process.cpuUsage(p0);
+	const s1 = serverTicks(o.serverPid), w1 = o.serverPid ? runDelayNs(o.serverPid) : null, p1 = process.cpuUsage(p0);
 	for (let i = 0; i < 200 && results.length < o.procs; i++) await sleep(25);
 	kids.forEach(k => { try { k.kill(); } catch { /* gone */ } });
 	if (results.length < o.procs) throw new Error(`${o.procs - results.length} client processes did not report`);
@@ -192,6 +201,7 @@ async function parent(o) {
 		const us = (s1 - s0) * 1e6 / hz;
 		out.serverUsPerHs = n ? +(us / n).toFixed(1) : null;
 		out.serverCpuPct = +(us / 1e4 / secs).toFixed(1);
+		if (w0 !== null && w1 !== null) out.serverWaitPct = +((w1 - w0) / 1e7 / secs).toFixed(1);
 	}
 	console.log(JSON.stringify(out));
 	if (n === 0 || wrong > 0 || reused > 0) {
