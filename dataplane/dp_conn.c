@@ -127,7 +127,7 @@ dp_conn_finish(struct dp_conn *c)
 {
 	struct dp_app *a = c->app;
 
-	if (!c->hs_done && hsk_conn_established(c->tls))
+	if (!c->hs_done && hsk_conn_completed(c->tls))
 		dp_conn_handshake_done(c); /* ended in the call that closed it */
 	if (!c->hs_done && c->first_ns != 0 && a->mx != NULL)
 		dp_mx_handshake_failed(a->mx, c->end == DP_END_ALERT ? c->alert : -1);
@@ -370,7 +370,7 @@ dp_conn_requests(struct dp_conn *c)
 static void
 dp_conn_result(struct dp_conn *c, hsk_err err)
 {
-	if (!c->hs_done && hsk_conn_established(c->tls))
+	if (!c->hs_done && hsk_conn_completed(c->tls))
 		dp_conn_handshake_done(c);
 	if (err == HSK_OK || err == HSK_WANT_INPUT || err == HSK_WANT_CRYPTO)
 		return;
@@ -476,7 +476,7 @@ dp_conn_service(struct dp_conn *c)
 	}
 	if (c->dead && !hsk_conn_crypto_pending(c->tls))
 		return dp_conn_kill(c);
-	if (c->handshaking && hsk_conn_established(c->tls)) {
+	if (c->handshaking && hsk_conn_completed(c->tls)) {
 		c->handshaking = false;
 		c->app->n_handshaking--;
 	}

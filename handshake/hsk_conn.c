@@ -716,6 +716,12 @@ hsk_conn_established(const struct hsk_conn *c)
 }
 
 bool
+hsk_conn_completed(const struct hsk_conn *c)
+{
+	return c->completed;
+}
+
+bool
 hsk_conn_crypto_pending(const struct hsk_conn *c)
 {
 	return c->job_pending;

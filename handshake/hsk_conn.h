@@ -126,6 +126,10 @@ void hsk_conn_close(struct hsk_conn *c);
 void hsk_conn_set_half_close(struct hsk_conn *c);
 
 bool hsk_conn_established(const struct hsk_conn *c);
+/* The handshake ended, whatever came after it: still true once a
+ * close_notify or an alert that arrived with the client's Finished closed
+ * the connection (hsk_conn_established is false then). */
+bool hsk_conn_completed(const struct hsk_conn *c);
 bool hsk_conn_crypto_pending(const struct hsk_conn *c);
 bool hsk_conn_peer_closed(const struct hsk_conn *c);
 

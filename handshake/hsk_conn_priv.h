@@ -74,6 +74,7 @@ struct hsk_conn {
 	bool etm;
 	bool reneg;            /* client signalled RFC 5746 support */
 	bool peer_closed;
+	bool completed;         /* the handshake ended (stays once closed) */
 	bool sent_close;
 	bool client_cert;      /* a verified client certificate */
 	bool half_close;       /* hsk_conn_set_half_close */

@@ -733,6 +733,7 @@ hsk_srv12_finished(struct hsk_conn *c, const uint8_t *body, size_t len)
 	}
 	OPENSSL_cleanse(c->key_block, sizeof(c->key_block));
 	c->state = HSK_ST_ESTABLISHED;
+	c->completed = true;
 	return HSK_OK;
 }
 

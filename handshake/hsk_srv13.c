@@ -893,6 +893,7 @@ hsk13_client_finished(struct hsk_conn *c, const uint8_t *body, size_t len)
 	else
 		c->w->handshakes_full++;
 	c->state = HSK_ST_ESTABLISHED;
+	c->completed = true;
 	return HSK_OK;
 }
 
