@@ -38,11 +38,12 @@ trap cleanup EXIT
 
 # A server built with the sanitizers (meson's integration-san tests set
 # TLSO_SANITIZED=1) is slower everywhere and, at exit, LeakSanitizer scans
-# its heap (an idle one took 60-380 ms to exit on a loaded 2-core machine,
-# against drain.sh's 100 ms): bounds that say "at once" are multiplied by
-# TIME_SCALE.
+# its heap: an idle one took 60-540 ms to exit on a loaded 2-core machine,
+# against drain.sh's 100 ms. Bounds that say "at once" are multiplied by
+# TIME_SCALE there; they still tell "at once" from waiting for a drain
+# timeout, the unsanitized run keeps the tight ones.
 TIME_SCALE=1
-[ "${TLSO_SANITIZED:-0}" = 1 ] && TIME_SCALE=5
+[ "${TLSO_SANITIZED:-0}" = 1 ] && TIME_SCALE=10
 
 bash scripts/gen-cert.sh "$CERTS" >/dev/null
 
