@@ -14,8 +14,12 @@ PY=python3
 MC="$PY tests/integration/metrics_check.py"
 MPORT=$(free_port)
 
+# /metrics opens after the workers' listeners (dp_kernel.c, dp_dpdk.c):
+# the first scrape may come before it listens (it did, sanitized on a
+# loaded machine), so a refused connection is tried again.
+MCURL=(curl -sf --max-time 5 --retry 10 --retry-connrefused --retry-delay 1)
 scrape() { # FILE
-	curl -sf --max-time 5 "http://127.0.0.1:$MPORT/metrics" -o "$1"
+	"${MCURL[@]}" "http://127.0.0.1:$MPORT/metrics" -o "$1"
 }
 get() { # FILE NAME [K=V...]
 	$MC get "$@"
@@ -203,7 +207,7 @@ if dpdk_ok && ns_try_add "tlso-mx-$$" 2>/dev/null; then
 	for _ in $(seq 100); do grep -q "dpdk dataplane:" "$TMP/dpdk.log" && break; sleep 0.1; done
 	in_ns ip addr add 198.18.0.1/24 dev tlsomx0
 	in_ns ip link set tlsomx0 up
-	dscrape() { in_ns curl -sf --max-time 5 "http://127.0.0.1:$MPORT/metrics" -o "$1"; }
+	dscrape() { in_ns "${MCURL[@]}" "http://127.0.0.1:$MPORT/metrics" -o "$1"; }
 	check "dpdk: first scrape" dscrape "$TMP/before"
 	dtraffic() {
 		for _ in 1 2 3; do in_ns curl -sfk --max-time 10 https://198.18.0.2/ -o /dev/null || return 1; done
