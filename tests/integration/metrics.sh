@@ -200,7 +200,10 @@ dpdk_ok() {
 }
 if dpdk_ok && ns_try_add "tlso-mx-$$" 2>/dev/null; then
 	trap 'stop_pid "$B_PID"; stop_pid "$D_PID"; ns_del; cleanup' EXIT
-	in_ns "$BIN" --dataplane dpdk --listen 198.18.0.2:443 --cert "$CERTS/rsa.crt" --key "$CERTS/rsa.key" \
+	# ip netns exec execs the server: $! is its PID (through in_ns, a
+	# function, it was a subshell's: stop_pid left the server running,
+	# polling, with its namespace deleted)
+	ip netns exec "$NS" "$BIN" --dataplane dpdk --listen 198.18.0.2:443 --cert "$CERTS/rsa.crt" --key "$CERTS/rsa.key" \
 		--workers 2 --metrics "127.0.0.1:$MPORT" --access-log "$TMP/dpdk-access.log" \
 		-- --no-pci --no-huge -m 512 --no-shconf --vdev=net_tap0,iface=tlsomx0 >"$TMP/dpdk.log" 2>&1 &
 	D_PID=$!
@@ -233,7 +236,11 @@ if dpdk_ok && ns_try_add "tlso-mx-$$" 2>/dev/null; then
 		grep -q '^tlso_dpdk_idle_cycles_total{worker=\"0\"} [1-9]' $TMP/after && grep -q '^tlso_info{dataplane=\"dpdk\"} 1' $TMP/after"
 	check "dpdk: the access log has the clients" \
 		sh -c "[ \$(grep -c ' client=198\.18\.0\.1:[0-9]* sni=\"\" version=1\.3 ' $TMP/dpdk-access.log) = 3 ]"
-	stop_pid "$D_PID"
+	kill "$D_PID"
+	wait "$D_PID"
+	D_RC=$?
+	D_PID=
+	check "dpdk: SIGTERM, exit status 0" test "$D_RC" -eq 0
 	ns_del
 else
 	echo "skip the dpdk dataplane's cases (they need root, /dev/net/tun and a DPDK build)"
