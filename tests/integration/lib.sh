@@ -14,6 +14,7 @@ PORT=
 OTHER_PID=
 OTHER_PORT=
 LAUNCHED=
+N_SERVERS=0
 
 # A failed case or a sanitizer report: the servers' logs go to stderr
 # before the tmp dir goes (meson keeps them in its testlog; a report lost
@@ -75,6 +76,8 @@ launch() {
 # start_server [flags...]: the server of the cases, on 127.0.0.1:$PORT
 start_server() {
 	stop_server
+	# the previous server's log stays for dump_logs
+	[ -f "$TMP/server.log" ] && mv "$TMP/server.log" "$TMP/server.$((N_SERVERS += 1)).log"
 	PORT=$(free_port)
 	launch "$PORT" "$TMP/server.log" "$@"
 	local rc=$?
