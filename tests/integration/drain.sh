@@ -5,7 +5,7 @@
 # without waiting for the drain timeout; with a timeout shorter than the
 # transfers it exits at about the timeout; respond-mode keep-alive
 # connections idle between requests do not hold it; an idle server exits
-# within 100 ms (TIME_SCALE times that for a sanitized build: lib.sh).
+# within 100 ms (TIME_SCALE times that sanitized: lib.sh).
 cd "$(dirname "$0")/../.." || exit 1
 . tests/integration/lib.sh
 . tests/integration/lib_ops.sh
@@ -64,8 +64,11 @@ check "50 proxied streams started" fetch 50 $SIZE
 T0=$(date +%s%N)
 kill -TERM "$SRV_PID"
 sleep 0.2
+# (bash's connect, not Python's: the server may exit about 1.3 s after the
+# signal, when the streams end, and a Python started on a loaded machine
+# came after that)
 refused_while_draining() {
-	python3 "$PEER" refused "$PORT" && kill -0 "$SRV_PID"
+	! (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && kill -0 "$SRV_PID"
 }
 check "draining: a new connection is refused while the server still runs" refused_while_draining
 wait "$SRV_PID"
@@ -78,8 +81,9 @@ FETCH_RC=$?
 FETCH_PID=
 check "all 50 bodies intact (SHA-256)" sh -c "[ $FETCH_RC -eq 0 ] && grep -q '^intact 50 of 50' '$TMP/fetch.log' || { cat '$TMP/fetch.log'; exit 1; }"
 check "exit status 0" test "$(cat "$TMP/exit_rc")" -eq 0
+# (sanitized: up to 9 s, still short of the 10 s it must not wait for)
 check "exit once the streams ended, well before the drain timeout ($(cat "$TMP/exit_ms") ms)" \
-	between "$(cat "$TMP/exit_ms")" 300 5000
+	between "$(cat "$TMP/exit_ms")" 300 $((TIME_SCALE > 1 ? 9000 : 5000))
 
 # 2. A drain timeout (1 s) shorter than the transfers (6 s): the server
 # closes what is left at about the timeout.

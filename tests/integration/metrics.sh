@@ -14,8 +14,12 @@ PY=python3
 MC="$PY tests/integration/metrics_check.py"
 MPORT=$(free_port)
 
+# /metrics opens after the workers' listeners (dp_kernel.c, dp_dpdk.c):
+# the first scrape may come before it listens (it did, sanitized on a
+# loaded machine), so a refused connection is tried again.
+MCURL=(curl -sf --max-time 5 --retry 10 --retry-connrefused --retry-delay 1)
 scrape() { # FILE
-	curl -sf --max-time 5 "http://127.0.0.1:$MPORT/metrics" -o "$1"
+	"${MCURL[@]}" "http://127.0.0.1:$MPORT/metrics" -o "$1"
 }
 get() { # FILE NAME [K=V...]
 	$MC get "$@"
@@ -208,14 +212,17 @@ dpdk_ok() {
 }
 if dpdk_ok && ns_try_add "tlso-mx-$$" 2>/dev/null; then
 	trap 'stop_pid "$B_PID"; stop_pid "$D_PID"; ns_del; cleanup' EXIT
-	in_ns "$BIN" --dataplane dpdk --listen 198.18.0.2:443 --cert "$CERTS/rsa.crt" --key "$CERTS/rsa.key" \
+	# ip netns exec execs the server: $! is its PID (through in_ns, a
+	# function, it was a subshell's: stop_pid left the server running,
+	# polling, with its namespace deleted)
+	ip netns exec "$NS" "$BIN" --dataplane dpdk --listen 198.18.0.2:443 --cert "$CERTS/rsa.crt" --key "$CERTS/rsa.key" \
 		--workers 2 --metrics "127.0.0.1:$MPORT" --access-log "$TMP/dpdk-access.log" \
 		-- --no-pci --no-huge -m 512 --no-shconf --vdev=net_tap0,iface=tlsomx0 >"$TMP/dpdk.log" 2>&1 &
 	D_PID=$!
 	for _ in $(seq 100); do grep -q "dpdk dataplane:" "$TMP/dpdk.log" && break; sleep 0.1; done
 	in_ns ip addr add 198.18.0.1/24 dev tlsomx0
 	in_ns ip link set tlsomx0 up
-	dscrape() { in_ns curl -sf --max-time 5 "http://127.0.0.1:$MPORT/metrics" -o "$1"; }
+	dscrape() { in_ns "${MCURL[@]}" "http://127.0.0.1:$MPORT/metrics" -o "$1"; }
 	check "dpdk: first scrape" dscrape "$TMP/before"
 	dtraffic() {
 		for _ in 1 2 3; do in_ns curl -sfk --max-time 10 https://198.18.0.2/ -o /dev/null || return 1; done
@@ -241,7 +248,11 @@ if dpdk_ok && ns_try_add "tlso-mx-$$" 2>/dev/null; then
 		grep -q '^tlso_dpdk_idle_cycles_total{worker=\"0\"} [1-9]' $TMP/after && grep -q '^tlso_info{dataplane=\"dpdk\"} 1' $TMP/after"
 	check "dpdk: the access log has the clients" \
 		sh -c "[ \$(grep -c ' client=198\.18\.0\.1:[0-9]* sni=\"\" version=1\.3 ' $TMP/dpdk-access.log) = 3 ]"
-	stop_pid "$D_PID"
+	kill "$D_PID"
+	wait "$D_PID"
+	D_RC=$?
+	D_PID=
+	check "dpdk: SIGTERM, exit status 0" test "$D_RC" -eq 0
 	ns_del
 else
 	echo "skip the dpdk dataplane's cases (they need root, /dev/net/tun and a DPDK build)"

@@ -21,7 +21,6 @@
                                         to close_notify; prints "started"
                                         when all have bytes, then one line
                                         "intact K of N"; exit 0 when K == N
-  ops_peer.py refused PORT              exit 0 when a TCP connect is refused
   ops_peer.py exit-ms PID               SIGTERM to PID, then the milliseconds
                                         until it is gone (or a zombie)
 """
@@ -227,20 +226,11 @@ def fetch(port, ca, n, size):
 
 # ------------------------------------------------------------------ the rest
 
-def refused(port):
-    try:
-        socket.create_connection((HOST, port), timeout=3).close()
-    except ConnectionRefusedError:
-        return 0
-    say("connected: the listener is still open")
-    return 1
-
-
 def gone(pid):
     try:
         with open("/proc/%d/stat" % pid) as f:
             return f.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # reaped before or while read
         return True
 
 
@@ -266,8 +256,6 @@ def main(argv):
         return slow(int(argv[2]), int(argv[3]), float(argv[4]))
     if cmd == "fetch":
         return fetch(int(argv[2]), argv[3], int(argv[4]), int(argv[5]))
-    if cmd == "refused":
-        return refused(int(argv[2]))
     if cmd == "exit-ms":
         return exit_ms(int(argv[2]))
     say("unknown command", cmd)

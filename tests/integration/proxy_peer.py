@@ -191,6 +191,7 @@ class Tls:
         self.sock = socket.create_connection((HOST, port), timeout=60)
         self.inc, self.out = ssl.MemoryBIO(), ssl.MemoryBIO()
         self.obj = ctx.wrap_bio(self.inc, self.out, server_hostname="localhost")
+        self.pending = bytearray()  # read before our close_notify (close_write)
         self.pump(self.obj.do_handshake)
 
     def flush(self):
@@ -220,7 +221,20 @@ class Tls:
             self.pump(self.obj.write, data[i:i + 16384])
 
     def close_write(self):
-        """close_notify, and keep reading (RFC 8446 6.1)."""
+        """close_notify, and keep reading (RFC 8446 6.1). The records
+        already received are decrypted first: unwrap() calls SSL_shutdown
+        a second time to look for the peer's close_notify, and OpenSSL
+        fails there on application data ("application data after close
+        notify"), dropping it; a reply that came early (a loaded machine)
+        failed the exchange."""
+        while True:
+            try:
+                data = self.obj.read(65536)
+            except (ssl.SSLWantReadError, ssl.SSLZeroReturnError):
+                break
+            if not data:
+                break
+            self.pending += data
         try:
             self.obj.unwrap()
         except ssl.SSLWantReadError:
@@ -230,6 +244,9 @@ class Tls:
     def read(self, n=65536):
         """Bytes, or b"" after the server's close_notify; a close without
         close_notify raises (ssl.SSLEOFError)."""
+        if self.pending:
+            data, self.pending = bytes(self.pending), bytearray()
+            return data
         try:
             return self.pump(self.obj.read, n)
         except ssl.SSLZeroReturnError:
