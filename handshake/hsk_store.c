@@ -258,8 +258,10 @@ hsk_store_psk13(struct hsk_conn *c, const uint8_t *id, bool may_ask, struct hsk_
 		 s.version == 0x0304;
 	if (!*found && may_ask && hsk_store_wanted(c, HSK_SESS_ID_LEN)) {
 		err = hsk_store_ask(c, 0x0304, id, HSK_SESS_ID_LEN);
-		if (err != HSK_OK)
+		if (err != HSK_OK) {
+			hsk_sess_clear(&s); /* a TLS 1.2 session of that ID may be in it */
 			return err;
+		}
 	}
 	if (!*found)
 		*found = hsk_store_take(c, 0x0304, id, HSK_SESS_ID_LEN, &s);
