@@ -3,6 +3,7 @@
 #
 #   bash bench/compare.sh [--quick] [--duration S] [--rounds N] [--conns C]
 #        [--cases LIST] [--bin build/tlsoffload] [--tlsbench build/tlsbench]
+#        [--h13load build/bench/h13load]
 #        [--out DIR] [--results bench/RESULTS.md | --no-results]
 #
 # Each server has one worker pinned to core 1 (nginx: worker_processes 1,
@@ -17,8 +18,14 @@
 #   - handshakes/s at saturation (tlsbench's count / elapsed);
 #   - server CPU per handshake: utime + stime of the server's processes
 #     (/proc/PID/stat) over the run / handshakes;
-#   - client CPU per handshake (tlsbench's getrusage) to show the client
-#     was not the bottleneck;
+#   - client CPU per handshake (tlsbench's getrusage) and each server's
+#     busy share of its core (server CPU per handshake x handshakes/s): a
+#     server well below 100 % was waiting for the client, and the ratio of
+#     that case is the client's, not the servers';
+#   - the *-h13 cases: full TLS 1.3 driven by build/bench/h13load instead
+#     (bench/h13load.c: our own minimal client, X25519, no certificate
+#     check, about half of tlsbench's CPU per handshake), because one core
+#     of tlsbench (libssl) cannot saturate one tlsoffload worker on ECDSA;
 #   - latency p99 in open loop at 50 % and 90 % of each server's measured
 #     capacity for the first case (coordinated omission excluded:
 #     latency counts from each connection's scheduled start);
@@ -35,9 +42,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/bench_lib.sh
 
-quick=0 duration=5 rounds=2 conns=64 bin=build/tlsoffload tb=build/tlsbench
+quick=0 duration=5 rounds=2 conns=64 bin=build/tlsoffload tb=build/tlsbench h13=
 out= results=bench/RESULTS.md cases=
-all_cases="rsa2048-12 rsa2048-13 rsa3072-12 rsa4096-12 ecdsa-12 ecdsa-13 resume-id-12 resume-ticket-12 resume-psk-13"
+all_cases="rsa2048-12 rsa2048-13 rsa3072-12 rsa4096-12 ecdsa-12 ecdsa-13 resume-id-12 resume-ticket-12 resume-psk-13 rsa2048-13-h13 ecdsa-13-h13"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) quick=1; shift ;;
@@ -47,6 +54,7 @@ while [ $# -gt 0 ]; do
 	--cases) cases=${2//,/ }; shift 2 ;;
 	--bin) bin=$2; shift 2 ;;
 	--tlsbench) tb=$2; shift 2 ;;
+	--h13load) h13=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	--results) results=$2; shift 2 ;;
 	--no-results) results=; shift ;;
@@ -64,10 +72,11 @@ mkdir -p "$out"
 out=$(readlink -f "$out")
 
 bash scripts/deps.sh bench
-for f in "$bin" "$tb"; do
+h13=${h13:-$(dirname "$tb")/bench/h13load}
+for f in "$bin" "$tb" "$h13"; do
 	[ -x "$f" ] || { echo "compare.sh: $f missing: build first (meson setup build && ninja -C build)" >&2; exit 1; }
 done
-bin=$(readlink -f "$bin") tb=$(readlink -f "$tb")
+bin=$(readlink -f "$bin") tb=$(readlink -f "$tb") h13=$(readlink -f "$h13")
 ulimit -n "$(ulimit -Hn)"
 maxfd=$(ulimit -n)
 [ "$maxfd" = unlimited ] && maxfd=65536
@@ -90,18 +99,20 @@ for k in rsa2048 rsa3072 rsa4096 ecdsa; do # HAProxy wants the key in the same P
 done
 
 
-# case NAME -> KEY TLS SUITE RESUME (resume: none|id|ticket|psk)
+# case NAME -> KEY TLS SUITE RESUME CLIENT (resume: none|id|ticket|psk;
+# client: tlsbench|h13load)
 case_def() {
 	case $1 in
-	rsa2048-12) echo rsa2048 1.2 ECDHE-RSA-AES128-GCM-SHA256 none ;;
-	rsa2048-13) echo rsa2048 1.3 TLS_AES_128_GCM_SHA256 none ;;
-	rsa3072-12) echo rsa3072 1.2 ECDHE-RSA-AES128-GCM-SHA256 none ;;
-	rsa4096-12) echo rsa4096 1.2 ECDHE-RSA-AES128-GCM-SHA256 none ;;
-	ecdsa-12) echo ecdsa 1.2 ECDHE-ECDSA-AES128-GCM-SHA256 none ;;
-	ecdsa-13) echo ecdsa 1.3 TLS_AES_128_GCM_SHA256 none ;;
-	resume-id-12) echo rsa2048 1.2 ECDHE-RSA-AES128-GCM-SHA256 id ;;
-	resume-ticket-12) echo rsa2048 1.2 ECDHE-RSA-AES128-GCM-SHA256 ticket ;;
-	resume-psk-13) echo rsa2048 1.3 TLS_AES_128_GCM_SHA256 psk ;;
+	*-h13) echo "$(case_def "${1%-h13}" | cut -d' ' -f1-4) h13load" ;;
+	rsa2048-12) echo rsa2048 1.2 ECDHE-RSA-AES128-GCM-SHA256 none tlsbench ;;
+	rsa2048-13) echo rsa2048 1.3 TLS_AES_128_GCM_SHA256 none tlsbench ;;
+	rsa3072-12) echo rsa3072 1.2 ECDHE-RSA-AES128-GCM-SHA256 none tlsbench ;;
+	rsa4096-12) echo rsa4096 1.2 ECDHE-RSA-AES128-GCM-SHA256 none tlsbench ;;
+	ecdsa-12) echo ecdsa 1.2 ECDHE-ECDSA-AES128-GCM-SHA256 none tlsbench ;;
+	ecdsa-13) echo ecdsa 1.3 TLS_AES_128_GCM_SHA256 none tlsbench ;;
+	resume-id-12) echo rsa2048 1.2 ECDHE-RSA-AES128-GCM-SHA256 id tlsbench ;;
+	resume-ticket-12) echo rsa2048 1.2 ECDHE-RSA-AES128-GCM-SHA256 ticket tlsbench ;;
+	resume-psk-13) echo rsa2048 1.3 TLS_AES_128_GCM_SHA256 psk tlsbench ;;
 	*) echo "compare.sh: unknown case $1 (cases: $all_cases)" >&2; return 1 ;;
 	esac
 }
@@ -116,6 +127,7 @@ case_title() {
 	resume-id-12) echo "resumed TLS 1.2, session ID" ;;
 	resume-ticket-12) echo "resumed TLS 1.2, ticket" ;;
 	resume-psk-13) echo "resumed TLS 1.3, psk_dhe_ke" ;;
+	*-h13) echo "$(case_title "${1%-h13}"), h13load" ;;
 	*) echo "$1" ;;
 	esac
 }
@@ -220,8 +232,8 @@ exec_counters() {
 
 # one saturation run: server case round -> a line of runs.tsv
 measure() {
-	local server=$1 cas=$2 r=$3 key tls suite resume res args t0 t1 e0 e1 json
-	read -r key tls suite resume < <(case_def "$cas")
+	local server=$1 cas=$2 r=$3 key tls suite resume client res args t0 t1 e0 e1 json
+	read -r key tls suite resume client < <(case_def "$cas")
 	res=off
 	[ "$resume" != none ] && res=on
 	"start_$server" "$key" "$tls" "$suite" "$res"
@@ -234,7 +246,21 @@ measure() {
 	[ "$server" = tlsoffload ] && e0=$(exec_counters $PIDS)
 	# shellcheck disable=SC2086
 	t0=$(ticks $PIDS)
-	"$tb" "${args[@]}" "127.0.0.1:$PORT" >"$json" || true
+	if [ "$client" = h13load ]; then
+		# no warm-up: its window is the whole run, the same as the ticks'
+		taskset -c 0 "$h13" --port "$PORT" --group x25519 --conns "$conns" --warmup 0 \
+			--duration "$duration" >"$json.h13" || true
+		python3 - "$json.h13" >"$json" <<-'PY'
+		import json, sys
+		d = json.load(open(sys.argv[1]))
+		lat = {"p50": d["p50ms"] * 1e3, "p99": d["p99ms"] * 1e3}
+		json.dump({"handshakes": d["handshakes"], "handshakes_per_s": d["hsPerSec"],
+		           "client_cpu_us_per_handshake": d["clientUsPerHs"], "resumed_share": 0.0,
+		           "errors": d["errors"] + d["wrongGroup"], "latency_us": {"handshake": lat}}, sys.stdout)
+		PY
+	else
+		"$tb" "${args[@]}" "127.0.0.1:$PORT" >"$json" || true
+	fi
 	# shellcheck disable=SC2086
 	t1=$(ticks $PIDS)
 	e1="0 0 0 0"
@@ -350,6 +376,7 @@ titles = {
     "resume-id-12": "resumed TLS 1.2, session ID", "resume-ticket-12": "resumed TLS 1.2, ticket",
     "resume-psk-13": "resumed TLS 1.3, psk_dhe_ke",
 }
+name = lambda c: titles.get(c[:-4], c) + ", h13load" if c.endswith("-h13") else titles.get(c, c)
 rows = list(csv.DictReader(open(f"{out}/runs.tsv"), delimiter="\t"))
 med = lambda xs: statistics.median(xs) if xs else float("nan")
 def pick(c, s, k):
@@ -357,25 +384,31 @@ def pick(c, s, k):
 servers = ["nginx", "haproxy", "tlsoffload"]
 now = datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC")
 print(f"Run {now} on {cpu} (AVX-512 IFMA: {ifma}), {rounds} ABBA round(s) of {duration} s per server and case, "
-      f"tlsbench -c {conns} on core 0, each server one worker on core 1; medians.\n")
-print("| case | nginx hs/s | HAProxy hs/s | tlsoffload hs/s | ours/nginx | nginx µs | HAProxy µs | tlsoffload µs | nginx µs/ours | client µs | resumed | errors |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+      f"the client with {conns} connections in flight on core 0 (tlsbench; h13load in the cases that say so), "
+      f"each server one worker on core 1; medians. Busy: each server's CPU over the run, in % of its core "
+      f"(nginx / HAProxy / tlsoffload); where a server is well below 100 % the client was the bottleneck, "
+      f"and that case's rate ratio is the client's, not the servers' (the CPU ratio still holds).\n")
+print("| case | nginx hs/s | HAProxy hs/s | tlsoffload hs/s | ours/nginx | nginx µs | HAProxy µs | tlsoffload µs | nginx µs/ours | busy % | client µs | resumed | errors |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for c in cases.split():
     hs = {s: med(pick(c, s, "hs_per_s")) for s in servers}
     us = {s: med(pick(c, s, "server_us")) for s in servers}
     cl = med([float(r["client_us"]) for r in rows if r["case"] == c])
     res = med([float(r["resumed"]) for r in rows if r["case"] == c])
     err = sum(int(r["errors"]) for r in rows if r["case"] == c)
-    print(f"| {titles.get(c, c)} | {hs['nginx']:,.0f} | {hs['haproxy']:,.0f} | {hs['tlsoffload']:,.0f} | "
+    busy = " / ".join(f"{med([float(r['hs_per_s']) * float(r['server_us']) / 1e4 for r in rows if r['case'] == c and r['server'] == s]):.0f}"
+                      for s in servers)
+    title = name(c)
+    print(f"| {title} | {hs['nginx']:,.0f} | {hs['haproxy']:,.0f} | {hs['tlsoffload']:,.0f} | "
           f"**{hs['tlsoffload'] / hs['nginx']:.2f}** | {us['nginx']:,.0f} | {us['haproxy']:,.0f} | "
-          f"{us['tlsoffload']:,.0f} | **{us['nginx'] / us['tlsoffload']:.2f}** | {cl:,.0f} | {res:.2f} | {err} |")
+          f"{us['tlsoffload']:,.0f} | **{us['nginx'] / us['tlsoffload']:.2f}** | {busy} | {cl:,.0f} | {res:.2f} | {err} |")
 print()
 fill = []
 for c in cases.split():
     t = [r for r in rows if r["case"] == c and r["server"] == "tlsoffload"]
     jobs = sum(int(r["jobs"]) for r in t); flushes = sum(int(r["flushes"]) for r in t)
     lj = sum(int(r["lane_jobs"]) for r in t); lp = sum(int(r["lane_passes"]) for r in t)
-    fill.append(f"{titles.get(c, c)}: {jobs / flushes if flushes else 0:.2f} jobs per flush"
+    fill.append(f"{name(c)}: {jobs / flushes if flushes else 0:.2f} jobs per flush"
                 + (f", {lj / lp:.2f} jobs per IFMA pass ({lj} of {jobs} jobs on the lanes)" if lp else ", no IFMA pass"))
 print("tlsoffload's executor at saturation (SIGUSR1 counters over the runs): " + "; ".join(fill) + ".\n")
 speed = dict(l.split() for l in open(f"{out}/speed.txt") if l.strip())
@@ -385,7 +418,7 @@ if speed:
     print(f"Client crypto on core 0, the same minute (`openssl speed`): X25519 {x:.1f} µs per scalar "
           f"multiplication, RSA-2048 verify {rv:.1f} µs, ECDSA P-256 verify {ev:.1f} µs: a full RSA-2048 "
           f"handshake needs {2 * x + rv:.0f} µs of client crypto, an ECDSA one {2 * x + ev:.0f} µs "
-          f"(the client µs column above is tlsbench's whole cost, from getrusage).\n")
+          f"(the client µs column above is the whole client process's cost, from getrusage: tlsbench, or h13load).\n")
 import os
 if os.path.exists(f"{out}/wrk.tsv"):
     w = list(csv.DictReader(open(f"{out}/wrk.tsv"), delimiter="\t"))
