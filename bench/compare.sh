@@ -366,17 +366,11 @@ done
 cpu=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 ifma=no
 grep -q avx512ifma /proc/cpuinfo && ifma=yes
+for c in $cases; do printf '%s\t%s\n' "$c" "$(case_title "$c")"; done >"$out/titles.tsv"
 python3 - "$out" "$cpu" "$ifma" "$duration" "$rounds" "$conns" "$cases" <<'PY' >"$out/summary.md"
 import csv, statistics, sys, datetime
 out, cpu, ifma, duration, rounds, conns, cases = sys.argv[1:8]
-titles = {
-    "rsa2048-12": "full TLS 1.2 ECDHE-RSA-2048", "rsa2048-13": "full TLS 1.3 X25519 + RSA-PSS-2048",
-    "rsa3072-12": "full TLS 1.2 ECDHE-RSA-3072", "rsa4096-12": "full TLS 1.2 ECDHE-RSA-4096",
-    "ecdsa-12": "full TLS 1.2 ECDHE-ECDSA P-256", "ecdsa-13": "full TLS 1.3 X25519 + ECDSA P-256",
-    "resume-id-12": "resumed TLS 1.2, session ID", "resume-ticket-12": "resumed TLS 1.2, ticket",
-    "resume-psk-13": "resumed TLS 1.3, psk_dhe_ke",
-}
-name = lambda c: titles.get(c[:-4], c) + ", h13load" if c.endswith("-h13") else titles.get(c, c)
+titles = dict(l.rstrip("\n").split("\t") for l in open(f"{out}/titles.tsv"))  # case_title()
 rows = list(csv.DictReader(open(f"{out}/runs.tsv"), delimiter="\t"))
 med = lambda xs: statistics.median(xs) if xs else float("nan")
 def pick(c, s, k):
@@ -398,8 +392,7 @@ for c in cases.split():
     err = sum(int(r["errors"]) for r in rows if r["case"] == c)
     busy = " / ".join(f"{med([float(r['hs_per_s']) * float(r['server_us']) / 1e4 for r in rows if r['case'] == c and r['server'] == s]):.0f}"
                       for s in servers)
-    title = name(c)
-    print(f"| {title} | {hs['nginx']:,.0f} | {hs['haproxy']:,.0f} | {hs['tlsoffload']:,.0f} | "
+    print(f"| {titles[c]} | {hs['nginx']:,.0f} | {hs['haproxy']:,.0f} | {hs['tlsoffload']:,.0f} | "
           f"**{hs['tlsoffload'] / hs['nginx']:.2f}** | {us['nginx']:,.0f} | {us['haproxy']:,.0f} | "
           f"{us['tlsoffload']:,.0f} | **{us['nginx'] / us['tlsoffload']:.2f}** | {busy} | {cl:,.0f} | {res:.2f} | {err} |")
 print()
@@ -408,7 +401,7 @@ for c in cases.split():
     t = [r for r in rows if r["case"] == c and r["server"] == "tlsoffload"]
     jobs = sum(int(r["jobs"]) for r in t); flushes = sum(int(r["flushes"]) for r in t)
     lj = sum(int(r["lane_jobs"]) for r in t); lp = sum(int(r["lane_passes"]) for r in t)
-    fill.append(f"{name(c)}: {jobs / flushes if flushes else 0:.2f} jobs per flush"
+    fill.append(f"{titles[c]}: {jobs / flushes if flushes else 0:.2f} jobs per flush"
                 + (f", {lj / lp:.2f} jobs per IFMA pass ({lj} of {jobs} jobs on the lanes)" if lp else ", no IFMA pass"))
 print("tlsoffload's executor at saturation (SIGUSR1 counters over the runs): " + "; ".join(fill) + ".\n")
 speed = dict(l.split() for l in open(f"{out}/speed.txt") if l.strip())
@@ -430,7 +423,7 @@ if os.path.exists(f"{out}/wrk.tsv"):
           f"ratio tlsbench/wrk {wm['tlsbench'][0] / wm['wrk'][0]:.2f} (rate), {wm['tlsbench'][1] / wm['wrk'][1]:.2f} (server CPU).\n")
 opens = list(csv.DictReader(open(f"{out}/open.tsv"), delimiter="\t"))
 if opens:
-    print(f"Open loop ({titles.get(cases.split()[0])}), latency from each connection's scheduled start:\n")
+    print(f"Open loop ({titles[cases.split()[0]]}), latency from each connection's scheduled start:\n")
     print("| server | load | rate /s | achieved /s | p50 ms | p90 ms | p99 ms | p99.9 ms | errors |")
     print("|---|---|---|---|---|---|---|---|---|")
     for o in opens:
